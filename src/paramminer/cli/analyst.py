@@ -1,0 +1,127 @@
+"""Analyst commands: export the warehouse, score extraction against gold data."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from paramminer.cli.common import handle_errors, open_warehouse, settings_from, warehouse_option
+from paramminer.errors import ConfigError
+from paramminer.evaluate import METRICS, evaluate
+from paramminer.numbers import humanize
+
+console = Console()
+EXPORT_VIEWS = {"systems": "export_systems", "candidates": "export_candidates"}
+
+
+@click.command("export")
+@click.argument("what", type=click.Choice(sorted(EXPORT_VIEWS)))
+@warehouse_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "parquet"]), default="csv",
+              show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write [default: stdout]")
+@click.option("--headline-only", is_flag=True, help="systems: only each paper's headline row.")
+@click.pass_context
+@handle_errors
+def export_command(ctx: click.Context, what: str, warehouse: Path | None, fmt: str,
+                   output: Path | None, headline_only: bool) -> None:
+    """Export systems or candidates with the columns of the output contract.
+
+    Example: paramminer export systems --format csv -o systems.csv
+    """
+    settings = settings_from(ctx, warehouse=warehouse)
+    if fmt == "parquet" and output is None and sys.stdout.isatty():
+        raise ConfigError("Parquet is binary: give -o FILE or redirect stdout")
+    with open_warehouse(settings, read_only=True) as wh:
+        query = f"SELECT * FROM {EXPORT_VIEWS[what]}"
+        if headline_only and what == "systems":
+            query += " WHERE is_headline"
+        frame = wh.con.execute(query).df()
+    for column in ("parameters", "parameters_active", "page"):
+        if column in frame:
+            frame[column] = frame[column].astype("Int64")
+    if fmt == "csv":
+        text = frame.to_csv(index=False)
+        _write_text(text, output)
+    elif fmt == "json":
+        records = json.loads(frame.to_json(orient="records", force_ascii=False))
+        _write_text(json.dumps(records, ensure_ascii=False, indent=1) + "\n", output)
+    else:
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        if output is None:
+            sys.stdout.buffer.write(buffer.getvalue())
+        else:
+            _atomic_write(output, buffer.getvalue())
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_bytes(data)
+    temp.replace(path)
+
+
+def _write_text(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        _atomic_write(output, text.encode("utf-8"))
+
+
+@click.command("eval")
+@click.option("--gold", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="Gold CSV (EVALUATION.md format: key, parameters, domain, publication_date...)")
+@click.option("--pdfs", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
+              help="Folder of PDFs named <key>.pdf")
+@click.option("--manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Manifest with stated_in_text [default: manifest.csv beside gold]")
+@click.option("--workers", "-j", type=click.IntRange(min=0), default=None)
+@click.option("--json", "as_json", is_flag=True, help="Print everything as one JSON object.")
+@click.option("--keep-warehouse", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the evaluation warehouse here instead of a temporary file.")
+@click.pass_context
+@handle_errors
+def eval_command(ctx: click.Context, gold: Path, pdfs: Path, manifest: Path | None,
+                 workers: int | None, as_json: bool, keep_warehouse: Path | None) -> None:
+    """Ingest PDFS into a fresh warehouse and score it against GOLD (EVALUATION.md).
+
+    Example: paramminer eval --gold ../shared/corpus/gold.csv --pdfs ../shared/corpus/pdfs
+    """
+    settings = settings_from(ctx, workers=workers)
+    result = evaluate(gold, pdfs, settings, manifest_csv=manifest, warehouse_path=keep_warehouse)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=1, default=str))
+        return
+    table = Table(title="Extraction against gold")
+    table.add_column("metric")
+    for subset in result.metrics:
+        table.add_column(f"{subset} (n={result.metrics[subset]['papers']})", justify="right")
+    for metric in (*METRICS, "auto_headlines", "wrong_headlines"):
+        table.add_row(metric, *(str(result.metrics[s][metric]) for s in result.metrics))
+    console.print(table)
+    errors = [o for o in result.outcomes if not o.headline_ok]
+    console.print(f"[bold]{len(errors)} labeled paper(s) without a matching headline:[/bold]")
+    for outcome in errors:
+        predicted = humanize(outcome.predicted) if outcome.predicted else "none"
+        gold_text = ", ".join(humanize(int(g)) for g in outcome.gold)
+        console.print(f"  {outcome.key}: predicted {predicted} ({outcome.status or '-'}, "
+                      f"p{outcome.page or '-'}) gold {gold_text}"
+                      + (f'\n      "{outcome.evidence[:160]}"' if outcome.evidence else ""),
+                      highlight=False)
+    if result.unlabeled_auto:
+        console.print(f"{len(result.unlabeled_auto)} unlabeled paper(s) got an automatic headline:")
+        for key, value, evidence in result.unlabeled_auto:
+            console.print(f"  {key}: {humanize(value)} \"{evidence[:120]}\"", highlight=False)
+    report = result.report
+    rate = report.pages / report.seconds if report.seconds else 0.0
+    console.print(f"ingest: {report.summary()}; overall {rate:.1f} pages/s")
+
+
+COMMANDS = [export_command, eval_command]

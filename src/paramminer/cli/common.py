@@ -1,0 +1,84 @@
+"""Shared CLI plumbing: settings from flags, the warehouse option, one-line errors, progress."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from paramminer.config import Settings, load_settings
+from paramminer.errors import ParamminerError
+from paramminer.warehouse import Warehouse
+
+F = TypeVar("F", bound=Callable[..., Any])
+err_console = Console(stderr=True)
+
+
+def warehouse_option(function: F) -> F:
+    """--warehouse PATH (else $PARAMMINER_WAREHOUSE, else paramminer.toml, else data/paramminer.duckdb)."""
+    return click.option(
+        "--warehouse", "-w", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        help="DuckDB file [env PARAMMINER_WAREHOUSE; default data/paramminer.duckdb]",
+    )(function)
+
+
+def settings_from(ctx: click.Context, **overrides: Any) -> Settings:
+    """Resolve settings from the config file in the group context plus this command's flags."""
+    root = ctx.find_root().obj or {}
+    return load_settings(root.get("config"), overrides)
+
+
+def handle_errors(function: F) -> F:
+    """Turn ParamminerError into one line on stderr and its exit code."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except ParamminerError as exc:
+            click.echo(f"paramminer: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("paramminer: interrupted; re-run the same command to finish", err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def open_warehouse(settings: Settings, *, read_only: bool = False) -> Iterator[Warehouse]:
+    """The warehouse of these settings, closed on exit."""
+    warehouse = Warehouse.open(settings.warehouse_path, read_only=read_only)
+    try:
+        yield warehouse
+    finally:
+        warehouse.close()
+
+
+@contextmanager
+def progress_bar(total: int, label: str, enabled: bool) -> Iterator[Callable[[str, bool], None]]:
+    """A rich progress bar on stderr when it is a terminal; the callback advances it."""
+    if not enabled or total == 0:
+        yield lambda key, ok: None
+        return
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+               TextColumn("{task.fields[current]}"))
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        task = progress.add_task(label, total=total, current="")
+
+        def advance(key: str, ok: bool) -> None:
+            progress.update(task, advance=1, current=Path(key).name[:40])
+
+        yield advance
+
+
+def is_terminal() -> bool:
+    """Whether stderr is an interactive terminal (progress bars only then)."""
+    return err_console.is_terminal

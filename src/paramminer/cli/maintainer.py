@@ -1,0 +1,182 @@
+"""Maintainer commands: ingest PDFs, re-run extraction, the demo, warehouse status."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from paramminer.cli.common import (
+    handle_errors,
+    is_terminal,
+    open_warehouse,
+    progress_bar,
+    settings_from,
+    warehouse_option,
+)
+from paramminer.config import project_root
+from paramminer.ingest import IngestReport, discover, ingest, reextract
+from paramminer.numbers import humanize
+from paramminer.warehouse import Warehouse
+
+console = Console()
+SHOW_SYSTEMS_LIMIT = 40
+
+
+def print_report(report: IngestReport, as_json: bool) -> None:
+    """Failures, then the summary line (or one JSON object when asked / not a terminal)."""
+    if as_json:
+        click.echo(json.dumps({
+            "loaded": len(report.loaded), "unchanged": len(report.unchanged),
+            "failures": [{"path": f.path, "reason": f.reason} for f in report.failures],
+            "pages": report.pages, "parsed_pages": report.parsed_pages,
+            "seconds": round(report.seconds, 2),
+        }))
+        return
+    if report.failures:
+        click.echo(f"{len(report.failures)} input(s) failed:", err=True)
+        for failure in report.failures:
+            click.echo(f"  FAILED {failure.path}: {failure.reason}", err=True)
+    click.echo(report.summary())
+
+
+def print_systems(warehouse: Warehouse, paper_ids: list[str] | None = None) -> None:
+    """A table of the headline systems (and their evidence) of the given papers."""
+    query = ("SELECT paper_id, system, parameters, parameters_active, status, confidence, page, "
+             "evidence FROM systems_final WHERE is_headline")
+    params: list[object] = []
+    if paper_ids is not None:
+        query += " AND paper_id IN (SELECT unnest(?))"
+        params.append(paper_ids)
+    rows = warehouse.con.execute(query + " ORDER BY paper_id", params).fetchall()
+    no_headline = warehouse.con.execute(
+        "SELECT count(*) FROM papers WHERE paper_id NOT IN (SELECT paper_id FROM systems WHERE is_headline)"
+        + (" AND paper_id IN (SELECT unnest(?))" if paper_ids is not None else ""),
+        params,
+    ).fetchone()
+    table = Table(title="Systems found (headline per paper)", show_lines=True)
+    for column in ("paper", "system", "params", "status", "conf", "page", "evidence"):
+        table.add_column(column, overflow="fold")
+    for paper_id, system, value, active, status, confidence, page, evidence in rows:
+        size = humanize(value) + (f" ({humanize(active)} active)" if active else "")
+        table.add_row(paper_id, system or "-", size, status, f"{confidence:.2f}", str(page),
+                      evidence[:200])
+    console.print(table)
+    if no_headline and no_headline[0]:
+        console.print(f"{no_headline[0]} paper(s) state no size of a model of their own.")
+
+
+@click.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@warehouse_option
+@click.option("--workers", "-j", type=click.IntRange(min=0), default=None,
+              help="Processes parsing PDFs [default: one per core]")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=None,
+              help="Seconds one PDF may take to parse [default 120]")
+@click.option("--force", is_flag=True, help="Re-parse and re-extract PDFs already loaded.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary instead of text.")
+@click.option("--show/--no-show", default=None,
+              help=f"Print the systems found [default: when at most {SHOW_SYSTEMS_LIMIT} papers]")
+@click.pass_context
+@handle_errors
+def ingest_command(ctx: click.Context, paths: tuple[Path, ...], warehouse: Path | None,
+                   workers: int | None, timeout: float | None, force: bool, as_json: bool,
+                   show: bool | None) -> None:
+    """Parse, extract and load PDFs (files or folders) into the warehouse.
+
+    Example: paramminer ingest ../shared/corpus/pdfs
+
+    Exit codes: 0 all loaded; 3 some inputs failed (listed); 4 every input failed.
+    """
+    settings = settings_from(ctx, warehouse=warehouse, workers=workers, pdf_timeout=timeout)
+    items, failures = discover(paths)
+    with open_warehouse(settings) as wh:
+        with progress_bar(len(items), "ingest", is_terminal() and not as_json) as advance:
+            report = ingest(items, wh, settings, force=force, progress=advance,
+                            prior_failures=failures)
+        touched = report.loaded
+        if show or (show is None and not as_json and 0 < len(touched) <= SHOW_SYSTEMS_LIMIT):
+            print_systems(wh, touched)
+    print_report(report, as_json)
+    sys.exit(report.exit_code)
+
+
+@click.command("extract")
+@warehouse_option
+@click.option("--paper", "paper_ids", multiple=True, help="Only this paper id (repeatable).")
+@click.option("--workers", "-j", type=click.IntRange(min=0), default=None,
+              help="Processes running the rules [default: one per core]")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary instead of text.")
+@click.pass_context
+@handle_errors
+def extract_command(ctx: click.Context, warehouse: Path | None, paper_ids: tuple[str, ...],
+                    workers: int | None, as_json: bool) -> None:
+    """Re-run the rules over the stored text of ingested papers (no PDF is parsed again).
+
+    Example: paramminer extract --paper 2302.13971
+    """
+    settings = settings_from(ctx, warehouse=warehouse, workers=workers)
+    with open_warehouse(settings) as wh:
+        count = len(paper_ids) or int(wh.con.execute("SELECT count(*) FROM papers").fetchone()[0])
+        with progress_bar(count, "extract", is_terminal() and not as_json) as advance:
+            report = reextract(wh, settings, paper_ids=paper_ids, progress=advance)
+    print_report(report, as_json)
+    sys.exit(report.exit_code)
+
+
+@click.command("demo")
+@warehouse_option
+@click.pass_context
+@handle_errors
+def demo_command(ctx: click.Context, warehouse: Path | None) -> None:
+    """Ingest the bundled sample papers (fixtures/sample) and print what was found.
+
+    Example: paramminer demo
+    """
+    settings = settings_from(ctx, warehouse=warehouse)
+    sample = project_root() / "fixtures" / "sample"
+    items, failures = discover([sample])
+    with open_warehouse(settings) as wh:
+        with progress_bar(len(items), "ingest", is_terminal()) as advance:
+            report = ingest(items, wh, settings, progress=advance, prior_failures=failures)
+        print_systems(wh)
+    print_report(report, False)
+    click.echo(f"warehouse: {settings.warehouse_path}  (try: paramminer export systems)")
+    sys.exit(report.exit_code)
+
+
+@click.command("status")
+@warehouse_option
+@click.pass_context
+@handle_errors
+def status_command(ctx: click.Context, warehouse: Path | None) -> None:
+    """Counts of papers, systems and flags, and inputs that failed.
+
+    Example: paramminer status
+    """
+    settings = settings_from(ctx, warehouse=warehouse)
+    with open_warehouse(settings, read_only=True) as wh:
+        con = wh.con
+        counts = {
+            name: int(con.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
+            for name in ("papers", "documents", "candidates", "systems", "flags", "ingest_failures")
+        }
+        by_status = con.execute(
+            "SELECT status, count(*) FROM systems WHERE is_headline GROUP BY status ORDER BY 1"
+        ).fetchall()
+        click.echo(f"warehouse {settings.warehouse_path}")
+        for name, value in counts.items():
+            click.echo(f"  {name:16} {value}")
+        for status, value in by_status:
+            click.echo(f"  headline {status:7} {value}")
+        for path, reason in con.execute(
+            "SELECT source_path, reason FROM ingest_failures ORDER BY source_path"
+        ).fetchall():
+            click.echo(f"  FAILED {path}: {reason}")
+
+
+COMMANDS = [ingest_command, extract_command, demo_command, status_command]

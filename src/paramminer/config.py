@@ -1,0 +1,155 @@
+"""Settings in layers: defaults < paramminer.toml < PARAMMINER_* environment < command-line flags."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from paramminer.errors import ConfigError
+
+DEFAULT_DATA_DIR = Path("data")
+CONFIG_FILE_NAME = "paramminer.toml"
+ENV_PREFIX = "PARAMMINER_"
+
+
+@dataclass(frozen=True)
+class QuerySpec:
+    """One harvest query: arXiv categories OR'ed, keywords OR'ed, both AND'ed."""
+
+    name: str
+    categories: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting paramminer reads, resolved from all layers."""
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    warehouse: Path | None = None  # default: data_dir / "paramminer.duckdb"
+    cache_dir: Path | None = None  # default: data_dir / "cache"
+    pdf_dir: Path | None = None  # default: data_dir / "pdfs"
+    workers: int = 0  # 0: one per core
+    pdf_timeout: float = 120.0  # seconds one PDF may take to parse before it is recorded as failed
+    arxiv_url: str = "https://export.arxiv.org"
+    api_delay: float = 3.0  # arXiv asks for at most one API request every 3 seconds
+    contact: str = ""
+    start_date: str = ""
+    max_results: int = 200
+    queries: tuple[QuerySpec, ...] = field(default_factory=tuple)
+
+    @property
+    def warehouse_path(self) -> Path:
+        """The DuckDB file every command uses."""
+        return self.warehouse or self.data_dir / "paramminer.duckdb"
+
+    @property
+    def text_cache_dir(self) -> Path:
+        """Where parsed page texts are cached (shared by every warehouse)."""
+        return (self.cache_dir or self.data_dir / "cache") / "text"
+
+    @property
+    def pdf_store_dir(self) -> Path:
+        """The content-addressed PDF store of harvested papers."""
+        return self.pdf_dir or self.data_dir / "pdfs"
+
+    @property
+    def worker_count(self) -> int:
+        """How many processes parse PDFs (both cores by default)."""
+        return self.workers if self.workers > 0 else max(1, os.cpu_count() or 1)
+
+
+_SCALAR_FIELDS = {f.name: f for f in fields(Settings) if f.name != "queries"}
+
+
+def _coerce(name: str, raw: Any, origin: str) -> Any:
+    """Convert a raw value (TOML value, env string, CLI value) to the field's type."""
+    kind = str(_SCALAR_FIELDS[name].type)
+    try:
+        if "Path" in kind:
+            return Path(str(raw)).expanduser() if raw not in (None, "") else None
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        return str(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{origin}: {name} must be a {kind}, got {raw!r}") from None
+
+
+def _queries_from(raw: Any, origin: str) -> tuple[QuerySpec, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError(f"{origin}: [[query]] must be an array of tables")
+    specs = []
+    for index, item in enumerate(raw, 1):
+        if not isinstance(item, dict):
+            raise ConfigError(f"{origin}: query #{index} must be a table")
+        name = str(item.get("name") or f"query{index}")
+        categories = tuple(str(c) for c in item.get("categories", []))
+        keywords = tuple(str(k) for k in item.get("keywords", []))
+        if not categories and not keywords:
+            raise ConfigError(f"{origin}: query {name!r} needs categories or keywords")
+        specs.append(QuerySpec(name, categories, keywords))
+    return tuple(specs)
+
+
+def load_settings(
+    config_path: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Resolve settings: defaults, then the TOML file, then the environment, then `overrides`.
+
+    `config_path` None means ./paramminer.toml if it exists (or $PARAMMINER_CONFIG).
+    Keys in `overrides` whose value is None are ignored (a flag that was not given).
+    """
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    queries: tuple[QuerySpec, ...] = ()
+    explicit = config_path or (Path(env[f"{ENV_PREFIX}CONFIG"]) if env.get(f"{ENV_PREFIX}CONFIG") else None)
+    path = explicit or Path(CONFIG_FILE_NAME)
+    if explicit is not None and not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    if path.is_file():
+        try:
+            document = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        section = document.get("paramminer", document)
+        for key, raw in section.items():
+            name = key.replace("-", "_")
+            if name in ("query", "queries"):
+                queries = _queries_from(raw, str(path))
+            elif name in _SCALAR_FIELDS:
+                values[name] = _coerce(name, raw, str(path))
+            elif not isinstance(raw, dict):
+                raise ConfigError(f"{path}: unknown setting {key!r}")
+        if "query" in document and "query" not in section:
+            queries = _queries_from(document["query"], str(path))
+    for name in _SCALAR_FIELDS:
+        env_name = ENV_PREFIX + name.upper()
+        if env.get(env_name):
+            values[name] = _coerce(name, env[env_name], env_name)
+    for name, raw in (overrides or {}).items():
+        if raw is None:
+            continue
+        if name == "queries":
+            queries = tuple(raw)
+        elif name in _SCALAR_FIELDS:
+            values[name] = _coerce(name, raw, f"--{name.replace('_', '-')}")
+        else:
+            raise ConfigError(f"unknown setting {name!r}")
+    settings = replace(Settings(), **values, queries=queries)
+    if settings.api_delay < 0 or settings.pdf_timeout <= 0 or settings.workers < 0:
+        raise ConfigError("api_delay must be >= 0, pdf_timeout > 0 and workers >= 0")
+    return settings
+
+
+def project_root() -> Path:
+    """The source checkout holding rules/, warehouse/ and fixtures/ (or $PARAMMINER_HOME)."""
+    home = os.environ.get(f"{ENV_PREFIX}HOME")
+    return Path(home) if home else Path(__file__).resolve().parents[2]

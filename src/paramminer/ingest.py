@@ -1,0 +1,326 @@
+"""Ingest PDFs: parse (cached) and extract in a process pool, load each paper in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from paramminer.config import Settings
+from paramminer.errors import InputError, ParamminerError
+from paramminer.extract import find_mentions
+from paramminer.models import ArxivMeta, Resolution
+from paramminer.pdftext import (
+    ArxivStamp,
+    TextCache,
+    file_sha256,
+    find_arxiv_stamp,
+    load_pdf_text,
+    normalize_text,
+)
+from paramminer.resolve import guess_title, resolve
+from paramminer.rules import RuleSet, load_rules
+from paramminer.warehouse import Warehouse
+
+
+@dataclass
+class IngestItem:
+    """A PDF to ingest, with the arXiv metadata when it was harvested."""
+
+    path: Path
+    arxiv: ArxivMeta | None = None
+    sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An input that could not be ingested, and why (one line)."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class PaperResult:
+    """What a worker hands back for one PDF: its text, stamp and extraction."""
+
+    path: str
+    sha256: str
+    pages: list[str]
+    title: str
+    stamp: ArxivStamp | None
+    resolution: Resolution
+    arxiv: ArxivMeta | None
+    parse_seconds: float
+    from_cache: bool
+    ruleset: str
+
+
+@dataclass
+class IngestReport:
+    """Counts and failures of one ingest or extract run."""
+
+    loaded: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    pages: int = 0
+    parsed_pages: int = 0
+    seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        """0 all good; 3 some inputs failed; 4 every input failed."""
+        if not self.failures:
+            return 0
+        return 4 if not self.loaded and not self.unchanged else 3
+
+    def summary(self) -> str:
+        """One line for the end of a run."""
+        rate = self.parsed_pages / self.seconds if self.seconds > 0 else 0.0
+        return (
+            f"{len(self.loaded)} loaded, {len(self.unchanged)} unchanged, "
+            f"{len(self.failures)} failed; {self.pages} pages "
+            f"({self.parsed_pages} parsed, {rate:.1f} pages/s) in {self.seconds:.1f}s"
+        )
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[IngestItem], list[Failure]]:
+    """Expand files and folders (recursively, *.pdf) into items; a missing path is a failure."""
+    items: list[IngestItem] = []
+    failures: list[Failure] = []
+    seen: set[Path] = set()
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() == ".pdf")
+            if not found:
+                failures.append(Failure(str(path), "folder holds no .pdf files"))
+            candidates = found
+        elif path.exists():
+            candidates = [path]
+        else:
+            failures.append(Failure(str(path), "no such file or folder"))
+            continue
+        for candidate in candidates:
+            resolved = candidate.resolve()
+            if resolved not in seen:
+                seen.add(resolved)
+                items.append(IngestItem(candidate))
+    return items, failures
+
+
+_RULESET: RuleSet | None = None
+
+
+def _ruleset() -> RuleSet:
+    global _RULESET
+    if _RULESET is None:
+        _RULESET = load_rules()
+    return _RULESET
+
+
+def _init_worker(home: str | None) -> None:
+    if home:
+        os.environ["PARAMMINER_HOME"] = home
+    _ruleset()
+
+
+def extract_paper(
+    pages: list[str], title: str = "", ruleset: RuleSet | None = None
+) -> Resolution:
+    """Run the rules over normalized pages and resolve them (pure: no I/O)."""
+    rules = ruleset or _ruleset()
+    mentions = find_mentions(pages, rules)
+    return resolve(mentions, pages, title)
+
+
+def process_pdf(
+    path: str, sha256: str, cache_root: str | None, timeout: float | None,
+    arxiv: ArxivMeta | None,
+) -> PaperResult:
+    """Worker job: text (from the cache or parsed), margin stamp, mentions and resolution."""
+    cache = TextCache(Path(cache_root)) if cache_root else None
+    text = load_pdf_text(Path(path), cache, timeout=timeout, sha256=sha256)
+    pages = text.pages
+    title = (arxiv.title if arxiv and arxiv.title else "") or text.title or guess_title(pages[0])
+    resolution = extract_paper(pages, title)
+    return PaperResult(
+        path=path, sha256=sha256, pages=pages, title=title,
+        stamp=find_arxiv_stamp(pages[0]) if pages else None,
+        resolution=resolution, arxiv=arxiv, parse_seconds=text.parse_seconds,
+        from_cache=text.from_cache, ruleset=_ruleset().describe(),
+    )
+
+
+def reextract_pages(
+    paper_id: str, sha256: str, pages: list[str], title: str, arxiv: ArxivMeta | None
+) -> PaperResult:
+    """Worker job for `extract`: rules over stored page text, no PDF involved."""
+    resolution = extract_paper(pages, title)
+    return PaperResult(
+        path=paper_id, sha256=sha256, pages=pages, title=title,
+        stamp=find_arxiv_stamp(pages[0]) if pages else None, resolution=resolution,
+        arxiv=arxiv, parse_seconds=0.0, from_cache=True, ruleset=_ruleset().describe(),
+    )
+
+
+ProgressCallback = Callable[[str, bool], None]
+
+
+def run_jobs(
+    jobs: Sequence[tuple[str, Callable[..., PaperResult], tuple[object, ...]]],
+    workers: int,
+    on_result: Callable[[str, PaperResult], None],
+    on_failure: Callable[[str, str], None],
+) -> None:
+    """Run (key, function, args) jobs on `workers` processes; results are handled in this process.
+
+    A worker that dies (out of memory, a crash in a C extension) fails only the jobs in flight;
+    the pool is rebuilt for the rest.
+    """
+    if workers <= 1 or len(jobs) <= 1:
+        for key, function, args in jobs:
+            try:
+                result = function(*args)
+            except ParamminerError as exc:
+                on_failure(key, _reason(exc))
+                continue
+            on_result(key, result)
+        return
+    pending = list(jobs)
+    context = multiprocessing.get_context("spawn")
+    home = os.environ.get("PARAMMINER_HOME")
+    while pending:
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                                 initargs=(home,)) as pool:
+            futures: list[tuple[str, Future[PaperResult]]] = [
+                (key, pool.submit(function, *args)) for key, function, args in pending
+            ]
+            pending = []
+            broken = False
+            for key, future in futures:
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    if not broken:
+                        broken = True
+                        on_failure(key, "worker process died while parsing this PDF")
+                    else:
+                        pending.append(next(j for j in jobs if j[0] == key))
+                    continue
+                except ParamminerError as exc:
+                    on_failure(key, _reason(exc))
+                    continue
+                except Exception as exc:  # noqa: BLE001 - a bug in one PDF must not stop the batch
+                    on_failure(key, f"internal error: {type(exc).__name__}: {exc}")
+                    continue
+                on_result(key, result)
+
+
+def _reason(exc: ParamminerError) -> str:
+    return exc.reason if isinstance(exc, InputError) else str(exc)
+
+
+def ingest(
+    items: Sequence[IngestItem],
+    warehouse: Warehouse,
+    settings: Settings,
+    *,
+    force: bool = False,
+    progress: ProgressCallback | None = None,
+    prior_failures: Sequence[Failure] = (),
+) -> IngestReport:
+    """Parse, extract and load `items`; PDFs already in the warehouse are skipped unless `force`."""
+    started = time.perf_counter()
+    report = IngestReport(failures=list(prior_failures))
+    from paramminer import load  # local: load imports ingest's dataclasses
+
+    for failure in prior_failures:
+        load.record_failure(warehouse, failure.path, None, failure.reason)
+    known = load.known_documents(warehouse)
+    jobs: list[tuple[str, Callable[..., PaperResult], tuple[object, ...]]] = []
+    items_by_key: dict[str, IngestItem] = {}
+    for item in items:
+        key = str(item.path)
+        try:
+            sha = item.sha256 or file_sha256(item.path)
+        except OSError as exc:
+            report.failures.append(Failure(key, f"cannot read: {exc.strerror or exc}"))
+            load.record_failure(warehouse, key, None, f"cannot read: {exc.strerror or exc}")
+            continue
+        item.sha256 = sha
+        if sha in known and not force and not load.needs_metadata_update(warehouse, sha, item.arxiv):
+            report.unchanged.append(key)
+            if progress:
+                progress(key, True)
+            continue
+        items_by_key[key] = item
+        jobs.append((key, process_pdf, (key, sha, str(settings.text_cache_dir),
+                                        settings.pdf_timeout, item.arxiv)))
+
+    def on_result(key: str, result: PaperResult) -> None:
+        paper_id = load.load_paper(warehouse, result, source_file=Path(key).name,
+                                   source_path=key)
+        report.loaded.append(paper_id)
+        report.pages += len(result.pages)
+        if not result.from_cache:
+            report.parsed_pages += len(result.pages)
+        if progress:
+            progress(key, True)
+
+    def on_failure(key: str, reason: str) -> None:
+        item = items_by_key.get(key)
+        report.failures.append(Failure(key, reason))
+        load.record_failure(warehouse, key, item.sha256 if item else None, reason)
+        if progress:
+            progress(key, False)
+
+    run_jobs(jobs, settings.worker_count, on_result, on_failure)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def reextract(
+    warehouse: Warehouse,
+    settings: Settings,
+    *,
+    paper_ids: Sequence[str] = (),
+    progress: ProgressCallback | None = None,
+) -> IngestReport:
+    """Re-run the rules over the stored text of every paper (or `paper_ids`); no PDF is read."""
+    from paramminer import load
+
+    started = time.perf_counter()
+    report = IngestReport()
+    jobs: list[tuple[str, Callable[..., PaperResult], tuple[object, ...]]] = []
+    for paper_id, sha, title, arxiv in load.papers_for_extract(warehouse, paper_ids):
+        pages = load.stored_pages(warehouse, sha)
+        jobs.append((paper_id, reextract_pages, (paper_id, sha, pages, title, arxiv)))
+
+    def on_result(key: str, result: PaperResult) -> None:
+        load.load_extraction(warehouse, key, result)
+        report.loaded.append(key)
+        report.pages += len(result.pages)
+        if progress:
+            progress(key, True)
+
+    def on_failure(key: str, reason: str) -> None:
+        report.failures.append(Failure(key, reason))
+        if progress:
+            progress(key, False)
+
+    run_jobs(jobs, settings.worker_count, on_result, on_failure)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def candidate_id(paper_id: str, page: int, start: int, end: int, rule: str) -> str:
+    """Stable id of a candidate: the same mention gets the same id on every run."""
+    raw = f"{paper_id}|{page}|{start}|{end}|{rule}".encode()
+    return hashlib.sha1(raw).hexdigest()[:16]

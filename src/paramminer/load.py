@@ -1,0 +1,203 @@
+"""Write extraction results into the warehouse: one transaction per paper, idempotent."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from paramminer.dates import publication_date
+from paramminer.domains import classify_domains
+from paramminer.models import ArxivMeta
+from paramminer.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from paramminer.ingest import PaperResult
+
+_ARXIV_STEM = re.compile(r"^(?P<id>\d{4}\.\d{4,5})(?:v(?P<v>\d+))?$")
+
+
+def paper_identity(result: PaperResult, source_file: str | None) -> tuple[str, str | None, int | None]:
+    """(paper_id, arxiv_id, version): API metadata, else margin stamp, else an id-like file name."""
+    if result.arxiv is not None:
+        return result.arxiv.arxiv_id, result.arxiv.arxiv_id, result.arxiv.version
+    if result.stamp is not None:
+        return result.stamp.arxiv_id, result.stamp.arxiv_id, result.stamp.version
+    stem = Path(source_file or result.path).stem
+    match = _ARXIV_STEM.match(stem)
+    if match:
+        return match["id"], match["id"], int(match["v"]) if match["v"] else None
+    return stem, None, None
+
+
+def known_documents(warehouse: Warehouse) -> set[str]:
+    """sha256 of every PDF already loaded."""
+    return {row[0] for row in warehouse.con.execute("SELECT sha256 FROM documents").fetchall()}
+
+
+def needs_metadata_update(warehouse: Warehouse, sha256: str, arxiv: ArxivMeta | None) -> bool:
+    """True when a known PDF now comes with arXiv metadata its paper row lacks."""
+    if arxiv is None:
+        return False
+    row = warehouse.con.execute(
+        "SELECT count(*) FROM papers WHERE sha256 = ? AND published IS NOT NULL", [sha256]
+    ).fetchone()
+    return not row or row[0] == 0
+
+
+def record_failure(warehouse: Warehouse, path: str, sha256: str | None, reason: str) -> None:
+    """Remember an input that failed, so `paramminer status` and re-runs can list it."""
+    warehouse.con.execute(
+        "INSERT OR REPLACE INTO ingest_failures (source_path, sha256, reason, failed_at) "
+        "VALUES (?, ?, ?, current_timestamp)",
+        [path, sha256, reason],
+    )
+
+
+def _write_extraction(warehouse: Warehouse, paper_id: str, result: PaperResult) -> None:
+    """Replace the paper's candidates, systems and extraction flags (inside a transaction)."""
+    from paramminer.ingest import candidate_id
+
+    con = warehouse.con
+    resolution = result.resolution
+    for table in ("candidates", "systems"):
+        con.execute(f"DELETE FROM {table} WHERE paper_id = ?", [paper_id])
+    con.execute("DELETE FROM flags WHERE paper_id = ? AND stage = 'extract'", [paper_id])
+    chosen = {id(row.mention) for row in resolution.systems}
+    candidate_rows = []
+    ids_by_mention: dict[int, str] = {}
+    seen: set[str] = set()
+    for mention in resolution.mentions:
+        cid = candidate_id(paper_id, mention.page, mention.start, mention.end, mention.rule)
+        if cid in seen:
+            continue
+        seen.add(cid)
+        ids_by_mention[id(mention)] = cid
+        candidate_rows.append((
+            cid, paper_id, result.sha256, mention.value, mention.kind, mention.system or None,
+            mention.page, mention.start, mention.end, mention.text, mention.evidence,
+            mention.section, mention.scope, mention.score, mention.rule, id(mention) in chosen,
+        ))
+    if candidate_rows:
+        con.executemany(
+            "INSERT INTO candidates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            candidate_rows,
+        )
+    seen_systems: set[tuple[str, int]] = set()
+    for row in resolution.systems:
+        key = (row.system, row.parameters)
+        if key in seen_systems:
+            continue
+        seen_systems.add(key)
+        con.execute(
+            "INSERT INTO systems VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [paper_id, row.system, row.parameters, row.parameters_active, row.is_headline,
+             row.confidence, row.status, ids_by_mention[id(row.mention)], row.mention.page,
+             row.mention.evidence, row.mention.rule],
+        )
+    for flag in resolution.flags:
+        con.execute(
+            "INSERT INTO flags (paper_id, stage, system, reason, detail) VALUES (?, 'extract', ?, ?, ?)",
+            [paper_id, flag.system, flag.reason, flag.detail],
+        )
+
+
+def _paper_fields(
+    paper_id: str, arxiv_id: str | None, result: PaperResult
+) -> tuple[str | None, str | None, str | None, str | None, str | None]:
+    """(publication_date, date_source, domain, domains, date conflict) for a paper."""
+    dated = publication_date(result.arxiv, arxiv_id, result.stamp)
+    categories: list[str] = list(result.arxiv.categories) if result.arxiv else []
+    if not categories and result.stamp:
+        categories = [result.stamp.category]
+    opening = "\n".join(result.pages[:2])
+    domain = classify_domains(categories, result.title, opening)
+    return (dated.date, dated.source, domain.primary,
+            ",".join(domain.domains) or None, dated.conflict)
+
+
+def load_paper(
+    warehouse: Warehouse, result: PaperResult, *, source_file: str | None, source_path: str | None
+) -> str:
+    """Load one parsed and extracted PDF in a single transaction; returns its paper_id."""
+    paper_id, arxiv_id, version = paper_identity(result, source_file)
+    stamp = result.stamp
+    arxiv = result.arxiv
+    date, date_source, domain, domains, conflict = _paper_fields(paper_id, arxiv_id, result)
+    harvested = arxiv is not None
+    with warehouse.transaction() as con:
+        con.execute(
+            "INSERT OR IGNORE INTO documents (sha256, paper_id, source_file, source_path, arxiv_id, "
+            "arxiv_version, stamp_date, stamp_category, n_pages, n_chars, parse_seconds) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [result.sha256, paper_id, None if harvested else source_file, source_path, arxiv_id,
+             version, stamp.date if stamp else None, stamp.category if stamp else None,
+             len(result.pages), sum(len(p) for p in result.pages), result.parse_seconds],
+        )
+        exists = con.execute("SELECT count(*) FROM pages WHERE sha256 = ?", [result.sha256]).fetchone()
+        if not exists or exists[0] == 0:
+            con.executemany(
+                "INSERT INTO pages VALUES (?, ?, ?)",
+                [(result.sha256, number, text) for number, text in enumerate(result.pages, 1)],
+            )
+        con.execute(
+            "INSERT OR REPLACE INTO papers (paper_id, sha256, source_file, arxiv_id, arxiv_version, "
+            "title, abstract, authors, categories, published, publication_date, date_source, "
+            "domain, domains, extracted_at, ruleset) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp, ?)",
+            [paper_id, result.sha256, None if harvested else source_file, arxiv_id, version,
+             result.title or None, arxiv.abstract if arxiv else None,
+             ", ".join(arxiv.authors) if arxiv else None,
+             ",".join(arxiv.categories) if arxiv else (stamp.category if stamp else None),
+             arxiv.published[:10] if arxiv and arxiv.published else None,
+             date, date_source, domain, domains, result.ruleset],
+        )
+        _write_extraction(warehouse, paper_id, result)
+        if conflict:
+            con.execute(
+                "INSERT INTO flags (paper_id, stage, reason, detail) VALUES (?, 'extract', 'date_conflict', ?)",
+                [paper_id, conflict],
+            )
+        if source_path:
+            con.execute("DELETE FROM ingest_failures WHERE source_path = ?", [source_path])
+    return paper_id
+
+
+def load_extraction(warehouse: Warehouse, paper_id: str, result: PaperResult) -> None:
+    """Replace one paper's extraction after `paramminer extract` (one transaction)."""
+    with warehouse.transaction() as con:
+        _write_extraction(warehouse, paper_id, result)
+        con.execute(
+            "UPDATE papers SET extracted_at = current_timestamp, ruleset = ? WHERE paper_id = ?",
+            [result.ruleset, paper_id],
+        )
+
+
+def papers_for_extract(
+    warehouse: Warehouse, paper_ids: Sequence[str] = ()
+) -> list[tuple[str, str, str, ArxivMeta | None]]:
+    """(paper_id, sha256, title, arxiv metadata) of the papers to re-extract."""
+    query = ("SELECT paper_id, sha256, coalesce(title, ''), arxiv_id, arxiv_version, "
+             "coalesce(abstract, ''), coalesce(categories, ''), published FROM papers")
+    params: list[object] = []
+    if paper_ids:
+        query += " WHERE paper_id IN (SELECT unnest(?))"
+        params.append(list(paper_ids))
+    rows = warehouse.con.execute(query + " ORDER BY paper_id", params).fetchall()
+    out = []
+    for paper_id, sha, title, arxiv_id, version, abstract, categories, published in rows:
+        arxiv = None
+        if published is not None and arxiv_id:
+            arxiv = ArxivMeta(arxiv_id, version, title, abstract, (),
+                              tuple(c for c in categories.split(",") if c), str(published))
+        out.append((paper_id, sha, title, arxiv))
+    return out
+
+
+def stored_pages(warehouse: Warehouse, sha256: str) -> list[str]:
+    """Normalized page texts of a loaded document, in page order."""
+    rows = warehouse.con.execute(
+        "SELECT text FROM pages WHERE sha256 = ? ORDER BY page", [sha256]
+    ).fetchall()
+    return [row[0] for row in rows]

@@ -1,0 +1,214 @@
+"""Load the versioned spaCy pattern files in rules/ and build the pipeline that applies them.
+
+The pipeline is `spacy.blank("en")` plus two rule-driven steps:
+- `paramminer_counts` merges every count expression ("175B", "1.5 billion",
+  "6.7×10^9", "22,855,952") into one token, tags it (COUNT_SCALED, COUNT_PLAIN,
+  NAME_SIZE for "LLaMA-65B", MOE_SHAPE for "8x7B") and stores its value in `token._.count`;
+- a Matcher holding the token patterns of rules/*.jsonl, which refer to those tags.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import spacy
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Token
+from spacy.util import compile_suffix_regex
+
+from paramminer.config import project_root
+from paramminer.errors import RuleError
+from paramminer.numbers import SCALE_WORDS
+
+_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_SCALE_WORD = r"thousand|millions?|billions?|trillions?|bn|mn"
+_SCALE_LETTER = r"[KMBT]"
+COUNT_TEXT_RE = re.compile(
+    rf"(?<![\w.,/^])(?P<approx>[~≈∼]\s?)?(?P<num>{_NUM})"
+    r"(?:"
+    r"(?P<exp>\s?[×x*]\s?10\s?(?:\^\s?\{?(?P<pow>1[0-2]|[5-9])\}?|\s?(?P<pow2>1[0-2]|[5-9])(?!\d)))"
+    r"|(?P<e>[eE]\+?(?P<epow>1[0-2]|0?[5-9]))"
+    rf"|(?P<sw>\s?(?:{_SCALE_WORD})(?![A-Za-z]))"
+    rf"|(?P<sl>{_SCALE_LETTER})(?![A-Za-z0-9])"
+    r")?"
+    r"(?![\d])"
+)
+NAME_SIZE_RE = re.compile(
+    r"^(?P<name>[A-Za-z][\w.\-]*?[A-Za-z0-9])[-_‐]?(?P<num>\d+(?:\.\d+)?)(?P<sc>[MBTmbt])$"
+)
+MOE_SHAPE_RE = re.compile(r"^(?P<experts>\d+)[x×](?P<num>\d+(?:\.\d+)?)(?P<sc>[MBT])$")
+
+RULES_EXTENSION = ".jsonl"
+
+if not Token.has_extension("count"):
+    Token.set_extension("count", default=None)
+
+
+def rules_dir() -> Path:
+    """The folder holding the pattern files."""
+    return project_root() / "rules"
+
+
+def _value(num: str, multiplier: int) -> int:
+    return int(Decimal(num.replace(",", "")) * multiplier)
+
+
+def count_of_match(match: re.Match[str]) -> tuple[int, str] | None:
+    """(value, tag) for a COUNT_TEXT_RE match, or None when it is not a count."""
+    num = match["num"]
+    power = match["pow"] or match["pow2"] or match["epow"]
+    if power:
+        return _value(num, 10 ** int(power)), "COUNT_SCALED"
+    scale = (match["sw"] or match["sl"] or "").strip()
+    if scale:
+        return _value(num, SCALE_WORDS[scale.lower()]), "COUNT_SCALED"
+    if "," in num and len(num.replace(",", "").split(".")[0]) >= 4:
+        return _value(num, 1), "COUNT_PLAIN"
+    if "." in num:
+        return None  # a bare decimal is a count only inside a table with a unit header
+    if len(num) >= 6:
+        return int(num), "COUNT_PLAIN"
+    return None
+
+
+@Language.component("paramminer_counts")
+def merge_counts(doc: Doc) -> Doc:
+    """Merge count expressions into single tagged tokens with `token._.count` set."""
+    text = doc.text
+    spans = []
+    for match in COUNT_TEXT_RE.finditer(text):
+        found = count_of_match(match)
+        if found is None:
+            continue
+        start = match.start() if not match["approx"] else match.start("num")
+        span = doc.char_span(start, match.end(), alignment_mode="expand")
+        if span is None or span.text.strip() != text[start : match.end()].strip():
+            continue  # the number is glued to other text (a name-size token is tagged below)
+        spans.append((span, found))
+    with doc.retokenize() as retokenizer:
+        taken: set[int] = set()
+        for span, _ in spans:
+            if len(span) > 1 and not taken.intersection(range(span.start, span.end)):
+                retokenizer.merge(span)
+                taken.update(range(span.start, span.end))
+    for span, (value, tag) in spans:
+        token = doc[span.start] if len(doc) > span.start else None
+        if token is None or token.idx != span.start_char:
+            # after merging, token indexes shifted: find the token by character offset
+            found_span = doc.char_span(span.start_char, span.end_char)
+            if found_span is None or len(found_span) != 1:
+                continue
+            token = found_span[0]
+        token.tag_ = tag
+        token._.count = value
+    for token in doc:
+        if token.tag_:
+            continue
+        name_size = NAME_SIZE_RE.match(token.text)
+        if name_size and not name_size["name"].isdigit():
+            token.tag_ = "NAME_SIZE"
+            token._.count = _value(name_size["num"], SCALE_WORDS[name_size["sc"].lower()])
+            continue
+        moe = MOE_SHAPE_RE.match(token.text)
+        if moe:
+            token.tag_ = "MOE_SHAPE"
+            token._.count = _value(moe["num"], SCALE_WORDS[moe["sc"].lower()])
+    if len(doc) and not doc[0].tag_:
+        doc[0].tag_ = "O"  # marks the doc as tagged, so Matcher patterns may use TAG
+    return doc
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One token pattern from a rules file."""
+
+    rule_id: str
+    version: int
+    kind: str
+    pattern: list[dict[str, Any]]
+    description: str = ""
+    examples: tuple[dict[str, Any], ...] = ()
+    source: str = ""
+
+    @property
+    def key(self) -> str:
+        """rule_id@version, as recorded on every mention."""
+        return f"{self.rule_id}@{self.version}"
+
+
+@dataclass
+class RuleSet:
+    """The rules in force and the spaCy pipeline applying them."""
+
+    rules: dict[str, Rule]
+    nlp: Language
+    matcher: Matcher
+    fingerprint: str
+    files: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """Short id of this rule set, stored with each extraction."""
+        return f"rules:{self.fingerprint[:12]}"
+
+
+def parse_rule_file(path: Path) -> list[Rule]:
+    """Rules in one JSONL file; raises RuleError naming the file and line."""
+    rules = []
+    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("//"):
+            continue
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise RuleError(path.name, line_no, f"not JSON ({exc.msg})") from None
+        for key in ("id", "version", "pattern"):
+            if key not in raw:
+                raise RuleError(path.name, line_no, f"missing {key!r}")
+        if not isinstance(raw["pattern"], list) or not raw["pattern"]:
+            raise RuleError(path.name, line_no, "pattern must be a non-empty list of token dicts")
+        rules.append(
+            Rule(
+                rule_id=str(raw["id"]),
+                version=int(raw["version"]),
+                kind=str(raw.get("kind", "total")),
+                pattern=raw["pattern"],
+                description=str(raw.get("description", "")),
+                examples=tuple(raw.get("examples", ())),
+                source=path.name,
+            )
+        )
+    return rules
+
+
+def load_rules(directory: Path | None = None, files: Iterable[Path] | None = None) -> RuleSet:
+    """Build the pipeline and Matcher from every rules/*.jsonl file."""
+    folder = directory or rules_dir()
+    paths = sorted(files) if files is not None else sorted(folder.glob(f"*{RULES_EXTENSION}"))
+    nlp = spacy.blank("en")
+    # "3.7M." and "Chinchilla-70B." end a sentence: split the period off the count
+    suffixes = [*nlp.Defaults.suffixes, r"(?<=[0-9][KMBTkmbt])\."]
+    nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
+    nlp.add_pipe("paramminer_counts")
+    nlp.add_pipe("sentencizer")
+    matcher = Matcher(nlp.vocab, validate=True)
+    rules: dict[str, Rule] = {}
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        for rule in parse_rule_file(path):
+            if rule.key in rules:
+                raise RuleError(path.name, 0, f"rule {rule.key} defined twice")
+            try:
+                matcher.add(rule.key, [rule.pattern])
+            except (ValueError, KeyError) as exc:
+                raise RuleError(path.name, 0, f"rule {rule.key}: {exc}") from None
+            rules[rule.key] = rule
+    return RuleSet(rules, nlp, matcher, digest.hexdigest(), [p.name for p in paths])
