@@ -17,31 +17,17 @@ RULE_PRIORITY = [
     "name-size", "name-count", "count-list", "count-near-param", "moe-shape",
 ]
 NOT_PARAM_NOUNS = frozenset(
-    "tokens token words images examples samples steps flops gflops tflops pflops flop gpus gpu "
-    "hours sentences pairs documents bytes gb mb tb kb frames queries characters subwords pages "
-    "videos clips seconds iterations updates epochs dollars users items edges nodes triples "
-    "questions utterances games positions episodes transitions tokens/s instances records "
-    "chips tpus cores vectors entities passages articles sequences batches macs multiply "
-    "adds madds operations ops fps hz khz lines files repositories functions problems "
-    "prompts responses conversations dialogues labels classes categories people views "
-    "downloads stars citations patches pixels points voxels atoms molecules proteins "
-    "residues reads genes cells miles km meters".split()
+    ["tokens", "token", "words", "images", "examples", "samples", "steps", "flops", "gflops", "tflops", "pflops", "flop", "gpus", "gpu", "hours", "sentences", "pairs", "documents", "bytes", "gb", "mb", "tb", "kb", "frames", "queries", "characters", "subwords", "pages", "videos", "clips", "seconds", "iterations", "updates", "epochs", "dollars", "users", "items", "edges", "nodes", "triples", "questions", "utterances", "games", "positions", "episodes", "transitions", "tokens/s", "instances", "records", "chips", "tpus", "cores", "vectors", "entities", "passages", "articles", "sequences", "batches", "macs", "multiply", "adds", "madds", "operations", "ops", "fps", "hz", "khz", "lines", "files", "repositories", "functions", "problems", "prompts", "responses", "conversations", "dialogues", "labels", "classes", "categories", "people", "views", "downloads", "stars", "citations", "patches", "pixels", "points", "voxels", "atoms", "molecules", "proteins", "residues", "reads", "genes", "cells", "miles", "km", "meters", "dataset", "datasets", "data", "corpus", "corpora", "benchmark", "benchmarks", "hours", "days", "interactions", "impressions", "clicks", "sessions"]
 )
 LIST_SEPARATORS = frozenset({",", "and", "or", "to", "-", "–", "—", "from", "&", "/", "through", "up"})
 PARAM_WORDS = re.compile(r"(?i)(?:#\s?|num(?:ber)?\.? (?:of )?)?\b(?:params?\.?|parameters?|weights)\b")
-TABLE_HEADER = re.compile(
-    r"(?i)(#\s?params?\.?|\bparams?\.|\bparams\b|\bparameters\b|#\s?param\b|\bparam\b\.?|\bsize\b)"
-)
 UNIT_IN_HEADER = re.compile(
     r"(?i)(?:params?\.?|parameters)\s*(?:\(|\[)\s*(?P<unit>[KMB]|millions?|billions?|10\^?6|10\^?9)\s*(?:\)|\])"
     r"|(?:in|\()\s*(?P<unit2>millions|billions)"
 )
 NAME_TOKEN = re.compile(r"^(?=.*[A-Za-z])(?:[A-Z][\w.\-/]*[A-Z0-9][\w.\-/]*|[A-Z][a-z]+[A-Z][\w.\-]*|[A-Z][\w]*-[\w.\-]+)$")
 NAME_STOPWORDS = frozenset(
-    "We Our The This These Table Figure Fig Section In For With As On At It Its Both Each All An A "
-    "Appendix Eq Equation TPU GPU GPUs TPUs CPU NVIDIA A100 V100 H100 FLOPs FLOPS MMLU BLEU SQuAD "
-    "GLUE ImageNet CIFAR COCO C4 WMT LR SGD AdamW Adam ReLU GeLU GELU LSTM RNN CNN MLP FFN "
-    "KV QA NLP ML AI LM LMs LLM LLMs".split()
+    ["We", "Our", "The", "This", "These", "Table", "Figure", "Fig", "Section", "In", "For", "With", "As", "On", "At", "It", "Its", "Both", "Each", "All", "An", "A", "Appendix", "Eq", "Equation", "TPU", "GPU", "GPUs", "TPUs", "CPU", "NVIDIA", "A100", "V100", "H100", "FLOPs", "FLOPS", "MMLU", "BLEU", "SQuAD", "GLUE", "ImageNet", "CIFAR", "COCO", "C4", "WMT", "LR", "SGD", "AdamW", "Adam", "ReLU", "GeLU", "GELU", "LSTM", "RNN", "CNN", "MLP", "FFN", "KV", "QA", "NLP", "ML", "AI", "LM", "LMs", "LLM", "LLMs"]
 )
 
 
@@ -66,11 +52,19 @@ def _priority(rule_key: str) -> int:
     return RULE_PRIORITY.index(name) if name in RULE_PRIORITY else len(RULE_PRIORITY)
 
 
+MODIFIERS = frozenset(
+    ["training", "train", "pre-training", "pretraining", "fine-tuning", "labeled", "labelled", "unlabeled", "unlabelled", "additional", "more", "new", "synthetic", "public", "private", "unique", "text", "image", "web", "bpe", "total", "high-quality", "english", "multilingual", "annotated", "human", "distinct", "random", "parallel", "monolingual", "raw", "clean", "noisy", "-", "‐", "(", ")", "of"]
+)
+
+
 def _next_word(token: Token) -> str:
+    """The first word after `token` that is not a modifier ("1.4T training tokens" -> tokens)."""
     doc = token.doc
     index = token.i + 1
-    while index < len(doc) and doc[index].text in ("-", "‐", "(", ")"):
+    limit = min(len(doc), token.i + 4)
+    while index < limit and (doc[index].lower_ in MODIFIERS or doc[index].is_space):
         index += 1
+        limit = min(len(doc), limit + (1 if doc[index - 1].is_space else 0))
     return doc[index].lower_ if index < len(doc) else ""
 
 
@@ -80,7 +74,7 @@ def _kind_near(token: Token, default: str) -> str:
     words = [t.lower_ for t in window]
     text = " ".join(words)
     before = " ".join(t.lower_ for t in doc[max(0, token.i - 4) : token.i])
-    if words[:1] in (["active"], ["activated"]) or "active" in words[:3] and "total" not in words[:1]:
+    if words[:1] in (["active"], ["activated"]) or ("active" in words[:3] and "total" not in words[:1]):
         return "active"
     if "activated" in words[:3] or "activated" in before.split()[-2:] or "active" in before.split()[-2:]:
         return "active"
@@ -94,10 +88,26 @@ def _kind_near(token: Token, default: str) -> str:
 
 
 def nearest_name(token: Token, sentence: Span, window: int = 10) -> str:
-    """The model-like name closest before `token` in its sentence ('' if none)."""
-    start = max(sentence.start, token.i - window)
+    """The model-like name attached to `token`: just after it ('175B-parameter GPT-3') or the
+    closest before it in the same sentence ('' if none)."""
+    doc = token.doc
+    after = doc[token.i + 1 : min(len(doc), token.i + 5)]
+    for index, candidate in enumerate(after):
+        if candidate.text in (".", ";", ",") or candidate.tag_ in ("COUNT_SCALED", "COUNT_PLAIN"):
+            break
+        text = candidate.text.strip("(),;:")
+        if index >= 1 and after[index - 1].lower_ in ("parameter", "parameters", "param", "params",
+                                                      "version") and (
+            candidate.tag_ == "NAME_SIZE" or NAME_TOKEN.match(text)
+        ) and text not in NAME_STOPWORDS:
+            return text
+        if candidate.lower_ in ("of", "the") and index >= 1:
+            continue
+    start = max(0, token.i - window)
     for index in range(token.i - 1, start - 1, -1):
-        candidate = token.doc[index]
+        candidate = doc[index]
+        if candidate.text in (".", "!", "?", ";") or (candidate.is_sent_start and index < token.i - 1 and index < sentence.start):
+            break
         text = candidate.text.strip("(),;:")
         if text in NAME_STOPWORDS or candidate.tag_ in ("COUNT_SCALED", "COUNT_PLAIN"):
             continue
@@ -115,25 +125,79 @@ def _evidence(sentence: Span, token: Token, limit: int = 320) -> str:
     return " ".join(text.split())
 
 
-def _table_regions(page_text: str) -> list[tuple[int, int, int | None, str]]:
-    """(start, end, unit multiplier, header) of each region that follows a params header."""
-    regions = []
-    offset = 0
+@dataclass
+class _Table:
+    """A table region under a header naming parameters."""
+
+    start: int  # first character after the header line
+    end: int
+    header: str
+    columns: list[str]  # kinds of the count columns in header order: P(arams)/F(LOPs)/T(okens)/X
+    labels: list[str]  # header labels (for unit tables)
+    unit: int | None  # "Params (M)" -> 10**6
+    transposed: bool  # the header line itself carries the values ("# Params 7B 13B 70B")
+    header_start: int = 0
+
+
+_COLUMN_WORDS = re.compile(
+    r"(?i)(?P<P>#\s?params?\.?|\bparams?\b\.?|\bparameters?\b|\bsize\b)"
+    r"|(?P<F>\b(?:g|t|m)?flops?\b|\bmacs\b|\bmadds?\b|\bmult-adds\b|\bflops/\w+)"
+    r"|(?P<T>\btokens?\b|\bdata\b)"
+    r"|(?P<X>\bbatch\b|\bthroughput\b|\bim/s\b|\bspeed\b|\blatency\b|\bmemory\b)"
+)
+PROSE_WORDS = frozenset(
+    ["the", "a", "an", "is", "are", "was", "were", "we", "our", "and", "with", "to", "for", "that", "this", "which", "by", "as", "on", "it", "be", "from", "has", "have", "than", "can", "using", "use"]
+)
+_HEADER_PARAM = re.compile(
+    r"(?i)#\s?params?\b|\bparams?\b\.?|\bparameters\b|#\s?param\.|\bparameter count"
+)
+
+
+def _header_columns(header: str) -> list[str]:
+    kinds = []
+    for match in _COLUMN_WORDS.finditer(header):
+        kind = match.lastgroup or "X"
+        if kind == "P" and match.group(0).lower() == "size" and not re.search(
+            r"(?i)model\s+size", header[max(0, match.start() - 6) : match.end()]
+        ):
+            continue
+        if kind == "P" and kinds and kinds[-1] == "P" and match.start() > 0 and header[
+            max(0, match.start() - 12) : match.start()
+        ].strip().lower().endswith(("(#", "(")):
+            continue  # "Model Size (# parameters)" is one column
+        kinds.append(kind)
+    return kinds
+
+
+def _header_labels(header: str) -> list[str]:
+    labels: list[str] = []
+    for word in header.split():
+        if labels and (word.startswith(("(", "[")) or labels[-1].endswith(("(", "#"))):
+            labels[-1] += " " + word
+        else:
+            labels.append(word)
+    return labels
+
+
+def _tables(page_text: str) -> list[_Table]:
+    """Table regions under a header line naming a parameters column."""
+    tables = []
     lines = page_text.split("\n")
     positions = []
+    offset = 0
     for line in lines:
         positions.append(offset)
         offset += len(line) + 1
     for index, line in enumerate(lines):
         stripped = line.strip()
-        if len(stripped) > 160 or not TABLE_HEADER.search(stripped):
+        if len(stripped) > 160 or not _HEADER_PARAM.search(stripped):
             continue
         words = stripped.split()
-        lowercase_words = sum(1 for w in words if w.isalpha() and w.islower() and len(w) > 3)
-        if lowercase_words > max(2, len(words) // 2) or stripped.endswith("."):
+        function_words = sum(1 for w in words if w.lower() in PROSE_WORDS)
+        if function_words >= 2 or stripped.endswith(".") or len(words) < 2:
             continue  # prose that mentions parameters, not a column header
-        if not PARAM_WORDS.search(stripped) and "size" not in stripped.lower():
-            continue
+        param_match = _HEADER_PARAM.search(stripped)
+        transposed = bool(param_match) and len(COUNT_CELL.findall(stripped[param_match.end():])) >= 2
         unit = None
         unit_match = UNIT_IN_HEADER.search(stripped)
         if unit_match:
@@ -141,18 +205,25 @@ def _table_regions(page_text: str) -> list[tuple[int, int, int | None, str]]:
             unit = 10**9 if word.startswith(("b", "10^9", "109")) else (
                 10**3 if word == "k" else 10**6)
         end_index = index + 1
-        while end_index < len(lines) and end_index - index <= 30:
-            follow = lines[end_index].strip()
-            if re.match(r"^(Table|Figure|Fig\.)\s*\d", follow) or (
-                len(follow) > 140 and sum(1 for w in follow.split() if w.islower()) > 12
-            ):
-                break
-            end_index += 1
+        if not transposed:
+            while end_index < len(lines) and end_index - index <= 30:
+                follow = lines[end_index].strip()
+                if re.match(r"^(Table|Figure|Fig\.)\s*\d", follow) or (
+                    len(follow) > 140 and sum(1 for w in follow.split() if w.islower()) > 12
+                ):
+                    break
+                end_index += 1
         end = positions[end_index] if end_index < len(lines) else len(page_text)
-        regions.append((positions[index], end, unit, stripped))
-    return regions
+        tables.append(_Table(
+            start=positions[index] if transposed else positions[index] + len(line) + 1,
+            end=positions[index] + len(line) if transposed else end,
+            header=stripped, columns=_header_columns(stripped), labels=_header_labels(stripped),
+            unit=unit, transposed=transposed, header_start=positions[index],
+        ))
+    return tables
 
 
+COUNT_CELL = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*\s?[KMBT]\b|\d{1,3}(?:,\d{3}){2,}")
 _DECIMAL = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.%])")
 
 
@@ -162,8 +233,103 @@ def _line_of(text: str, offset: int) -> tuple[int, int]:
     return start, (len(text) if end < 0 else end)
 
 
-def find_page_mentions(doc: Doc, page: int, ruleset: RuleSet, sections: SectionMap) -> list[Mention]:
-    """Every parameter-count mention on one page (`doc` is the page run through the pipeline)."""
+def _column_names(text: str, header_start: int, count: int) -> list[str]:
+    """Model names heading the columns of a transposed table: the last `count` words of the
+    closest line above with at least `count` words."""
+    above = text[:header_start].rstrip("\n").split("\n")[-3:]
+    for line in reversed(above):
+        words = line.split()
+        if len(words) >= count:
+            return [w.rstrip("*†‡") for w in words[-count:]]
+    return [""] * count
+
+
+def _table_row_hits(doc: Doc, text: str, table: _Table, rule: str) -> list[_Hit]:
+    """The counts of a table that sit in a parameters column."""
+    hits: list[_Hit] = []
+    if table.transposed:
+        span = doc.char_span(table.header_start, table.end, alignment_mode="expand") or []
+        prefix = table.header.lower()
+        kind = "total"
+        if "activ" in prefix:
+            kind = "active"
+        elif "non-emb" in prefix or "non emb" in prefix or "embedding" in prefix:
+            kind = "non_embedding"
+        tokens = [t for t in span if t.tag_ in ("COUNT_SCALED", "COUNT_PLAIN")]
+        names = _column_names(text, table.header_start, len(tokens))
+        for token, name in zip(tokens, names, strict=False):
+            hits.append(_Hit(token, rule, kind, name))
+        return hits
+    span = doc.char_span(table.start, table.end, alignment_mode="expand") or []
+    rows: dict[int, list[Token]] = {}
+    for token in span:
+        if token.tag_ in ("COUNT_SCALED", "COUNT_PLAIN"):
+            rows.setdefault(_line_of(text, token.idx)[0], []).append(token)
+    param_positions = [i for i, kind in enumerate(table.columns) if kind == "P"]
+    for line_start, tokens in rows.items():
+        if not param_positions:
+            break
+        if len(table.columns) > 1 and len(tokens) >= 1:
+            chosen = [tokens[i] for i in param_positions if i < len(tokens)]
+            if len(tokens) < len(table.columns) and not chosen:
+                chosen = tokens[:1]
+        else:
+            chosen = tokens[:1]
+        label = text[line_start : tokens[0].idx].strip().split(" ")
+        for token in chosen:
+            if _next_word(token) in NOT_PARAM_NOUNS:
+                continue
+            hits.append(_Hit(token, rule, "total", label[0] if label and label[0] else ""))
+    if table.unit is not None:
+        hits.extend(_unit_table_cells(doc, text, table, rule, set(rows)))
+    return hits
+
+
+def _unit_table_cells(
+    doc: Doc, text: str, table: _Table, rule: str, rows_with_counts: set[int]
+) -> list[_Hit]:
+    """Unitless numbers in the parameters column of a table whose header gives the unit."""
+    hits: list[_Hit] = []
+    p_index = next((i for i, label in enumerate(table.labels) if _HEADER_PARAM.search(label)), None)
+    if p_index is None or p_index == 0 or table.unit is None:
+        return hits
+    for line_match in re.finditer(r"[^\n]+", text[table.start : table.end]):
+        line_start = table.start + line_match.start()
+        if line_start in rows_with_counts:
+            continue
+        line = line_match.group(0)
+        numbers = list(_DECIMAL.finditer(line))
+        if not numbers:
+            continue
+        if len(numbers) == len(table.labels) - 1:
+            number = numbers[p_index - 1]
+        elif p_index == 1:
+            number = numbers[0]
+        else:
+            continue
+        char = line_start + number.start()
+        span = doc.char_span(char, char + len(number.group(0)))
+        if span is None or len(span) != 1:
+            continue
+        token = span[0]
+        try:
+            token._.count = int(float(number.group(0)) * table.unit)
+        except ValueError:
+            continue
+        label = line[: numbers[0].start()].strip().split(" ")
+        hits.append(_Hit(token, rule, "total", label[0] if label and label[0] else ""))
+    return hits
+
+
+def find_page_mentions(
+    doc: Doc, page: int, ruleset: RuleSet, sections: SectionMap, page_text: str | None = None
+) -> list[Mention]:
+    """Every parameter-count mention on one page.
+
+    `doc` is the page run through the pipeline with newlines replaced by spaces (so patterns
+    match across line breaks); `page_text` is the page with its lines, for tables.
+    """
+    lines_text = page_text if page_text is not None else doc.text
     hits: dict[int, _Hit] = {}
 
     def offer(token: Token, rule_key: str, kind: str, system: str) -> None:
@@ -225,17 +391,11 @@ def find_page_mentions(doc: Doc, page: int, ruleset: RuleSet, sections: SectionM
     # tables with a parameters column
     table_rule = next((k for k in ruleset.rules if rule_name(k) == "table-row"), None)
     if table_rule is not None:
-        for region_start, region_end, unit, header in _table_regions(doc.text):
-            for token in doc.char_span(region_start, region_end, alignment_mode="expand") or []:
-                if token.tag_ not in ("COUNT_SCALED", "COUNT_PLAIN"):
-                    continue
-                if _next_word(token) in NOT_PARAM_NOUNS:
-                    continue
-                line_start, _ = _line_of(doc.text, token.idx)
-                label = doc.text[line_start : token.idx].strip().split(" ")
-                offer(token, table_rule, "total", label[0] if label and label[0] else "")
-            if unit is not None:
-                _unit_table_cells(doc, page, region_start, region_end, unit, header, table_rule, hits)
+        for table in _tables(lines_text):
+            for hit in _table_row_hits(doc, lines_text, table, table_rule):
+                current = hits.get(hit.token.i)
+                if current is None or _priority(table_rule) < _priority(current.rule):
+                    hits[hit.token.i] = hit
 
     mentions = []
     for hit in sorted(hits.values(), key=lambda h: h.token.i):
@@ -247,8 +407,8 @@ def find_page_mentions(doc: Doc, page: int, ruleset: RuleSet, sections: SectionM
         kind = _kind_near(token, hit.kind)
         system = hit.system or nearest_name(token, sentence)
         if rule_name(hit.rule) in ("table-row",):
-            line_start, line_end = _line_of(doc.text, token.idx)
-            evidence = " ".join(doc.text[line_start:line_end].split())
+            line_start, line_end = _line_of(lines_text, token.idx)
+            evidence = " ".join(lines_text[line_start:line_end].split())
         else:
             evidence = _evidence(sentence, token)
         mention_text = token.text
@@ -271,37 +431,11 @@ def find_page_mentions(doc: Doc, page: int, ruleset: RuleSet, sections: SectionM
     return mentions
 
 
-def _unit_table_cells(
-    doc: Doc, page: int, start: int, end: int, unit: int, header: str, rule: str,
-    hits: dict[int, _Hit],
-) -> None:
-    """Unitless numbers under a header like 'Params (M)': the first number of each row."""
-    text = doc.text
-    for line_match in re.finditer(r"[^\n]+", text[start:end]):
-        line = line_match.group(0)
-        if line.strip() == header:
-            continue
-        for number in _DECIMAL.finditer(line):
-            char = start + line_match.start() + number.start()
-            span = doc.char_span(char, char + len(number.group(0)))
-            if span is None or len(span) != 1:
-                break
-            token = span[0]
-            if token.i in hits:
-                break
-            try:
-                token._.count = int(float(number.group(0)) * unit)
-            except ValueError:
-                break
-            label = line[: number.start()].strip().split(" ")
-            hits[token.i] = _Hit(token, rule, "total", label[0] if label and label[0] else "")
-            break  # one cell per row: the first number after the row label
-
-
 def find_mentions(pages: list[str], ruleset: RuleSet) -> list[Mention]:
     """All mentions in a paper's normalized pages, each with page, span, sentence and rule."""
     sections = SectionMap(pages)
     mentions: list[Mention] = []
-    for page_no, doc in enumerate(ruleset.nlp.pipe(pages, batch_size=8), 1):
-        mentions.extend(find_page_mentions(doc, page_no, ruleset, sections))
+    flat = (page.replace("\n", " ") for page in pages)
+    for page_no, doc in enumerate(ruleset.nlp.pipe(flat, batch_size=8), 1):
+        mentions.extend(find_page_mentions(doc, page_no, ruleset, sections, pages[page_no - 1]))
     return mentions

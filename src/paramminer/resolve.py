@@ -19,19 +19,7 @@ MIN_PLAUSIBLE, MAX_PLAUSIBLE = 1_000, 50 * 10**12
 KNOWN_MODELS = frozenset(
     name.lower()
     for name in (
-        "GPT GPT-1 GPT-2 GPT-3 GPT-3.5 GPT-4 GPT-J GPT-NeoX GPT-Neo InstructGPT ChatGPT Codex "
-        "BERT BERT-Base BERT-Large BERTBASE BERTLARGE RoBERTa ALBERT XLNet ELECTRA DeBERTa T5 mT5 "
-        "BART PaLM PaLM-2 Flan-PaLM Flan-T5 FLAN LaMDA Chinchilla Gopher Jurassic Jurassic-1 "
-        "MT-NLG Megatron Megatron-LM Megatron-Turing Turing-NLG OPT BLOOM LLaMA Llama Llama-2 "
-        "Llama-3 Llama-3.1 Alpaca Vicuna Mistral Mixtral Falcon MPT Pythia Gemma Qwen Qwen2 "
-        "DeepSeek Yi Baichuan GLM ChatGLM Switch Switch-C GLaM GShard Galactica Minerva "
-        "Claude Gemini Grok Phi Phi-2 Phi-3 StarCoder CodeLlama Transformer-XL Reformer "
-        "Longformer ResNet ResNet-50 ResNet-101 ResNet-152 ResNeXt VGG VGG-16 VGG-19 Inception "
-        "GoogLeNet AlexNet DenseNet MobileNet MobileNetV2 MobileNetV3 EfficientNet ViT ViT-B "
-        "ViT-L ViT-H ViT-G DeiT Swin ConvNeXt CLIP ALIGN DALL-E Imagen Parti Flamingo CoCa "
-        "BEiT MAE SimCLR MoCo BYOL Whisper wav2vec HuBERT AlphaGo AlphaZero AlphaFold MuZero "
-        "Word2Vec GloVe ELMo NASNet AmoebaNet GPipe Primer RETRO Retro WebGPT Sparrow "
-        "Zero ZeRO".split()
+        ["GPT", "GPT-1", "GPT-2", "GPT-3", "GPT-3.5", "GPT-4", "GPT-J", "GPT-NeoX", "GPT-Neo", "InstructGPT", "ChatGPT", "Codex", "BERT", "BERT-Base", "BERT-Large", "BERTBASE", "BERTLARGE", "RoBERTa", "ALBERT", "XLNet", "ELECTRA", "DeBERTa", "T5", "mT5", "BART", "PaLM", "PaLM-2", "Flan-PaLM", "Flan-T5", "FLAN", "LaMDA", "Chinchilla", "Gopher", "Jurassic", "Jurassic-1", "MT-NLG", "Megatron", "Megatron-LM", "Megatron-Turing", "Turing-NLG", "OPT", "BLOOM", "LLaMA", "Llama", "Llama-2", "Llama-3", "Llama-3.1", "Alpaca", "Vicuna", "Mistral", "Mixtral", "Falcon", "MPT", "Pythia", "Gemma", "Qwen", "Qwen2", "DeepSeek", "Yi", "Baichuan", "GLM", "ChatGLM", "Switch", "Switch-C", "GLaM", "GShard", "Galactica", "Minerva", "Claude", "Gemini", "Grok", "Phi", "Phi-2", "Phi-3", "StarCoder", "CodeLlama", "Transformer-XL", "Reformer", "Longformer", "ResNet", "ResNet-50", "ResNet-101", "ResNet-152", "ResNeXt", "VGG", "VGG-16", "VGG-19", "Inception", "GoogLeNet", "AlexNet", "DenseNet", "MobileNet", "MobileNetV2", "MobileNetV3", "EfficientNet", "ViT", "ViT-B", "ViT-L", "ViT-H", "ViT-G", "DeiT", "Swin", "ConvNeXt", "CLIP", "ALIGN", "DALL-E", "Imagen", "Parti", "Flamingo", "CoCa", "BEiT", "MAE", "SimCLR", "MoCo", "BYOL", "Whisper", "wav2vec", "HuBERT", "AlphaGo", "AlphaZero", "AlphaFold", "MuZero", "Word2Vec", "GloVe", "ELMo", "NASNet", "AmoebaNet", "GPipe", "Primer", "RETRO", "Retro", "WebGPT", "Sparrow", "Zero", "ZeRO"]
     )
 )
 OWN_CUE = re.compile(
@@ -80,21 +68,88 @@ def _norm(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
+KNOWN_MODELS_NORM = frozenset(_norm(name) for name in KNOWN_MODELS)
+
+
+_TITLE_CONTINUES = re.compile(r"(?i)(?:\b(?:for|of|and|with|to|in|a|an|the|via|on|from|by|at)|[:\-,])$")
+
+
 def guess_title(first_page: str) -> str:
-    """The paper's title: the first substantial lines of page 1 (skipping stamps and venue lines)."""
+    """The paper's title from page 1: the first real line, plus the next when the first
+    obviously continues ("... for", "Title:"), skipping stamps and venue lines."""
     lines = []
     for line in first_page.split("\n"):
         text = _STAMP.sub("", line).strip()
-        if not text or re.match(r"(?i)^(published|under review|preprint|proceedings|accepted)", text):
-            if lines:
-                break
+        if not text or re.match(r"(?i)^(published|under review|preprint|proceedings|accepted|"
+                                r"journal of|arxiv|vol\.|technical report)", text):
             continue
-        if re.search(r"(?i)@|university|institute|\babstract\b|^\d", text):
+        if lines:
+            if _TITLE_CONTINUES.search(lines[-1]) or (text[:1].islower() and len(text) < 80):
+                lines.append(text)
+                continue
             break
+        if re.search(r"@|\b(?:university|institute)\b", text, re.IGNORECASE) or len(text) < 4:
+            continue
         lines.append(text)
-        if len(" ".join(lines)) > 120:
-            break
     return " ".join(lines)[:200]
+
+
+_MODEL_TOKEN = re.compile(
+    r"(?<![\w\-])(?:[A-Z][\w\-.]*[A-Z0-9][\w\-]*|[A-Z][a-z]+[A-Z][\w\-]*|[A-Z]{2,}[\w\-]*)(?![\w\-])"
+)
+_CITED_AFTER = re.compile(
+    r"^[\s\-]{0,2}(?:\[\d[\d,\s–\-]*\]|\(\s*[A-Z][A-Za-z\-]+(?: et al\.| and [A-Z][A-Za-z\-]+)?,?\s*(?:19|20)\d\d"
+    r"|\(\s*\d{1,3}\s*\))"
+)
+_SIZE_SUFFIX = re.compile(r"[-_ ]?\d+(?:\.\d+)?[MBTmbt]$")
+
+
+def _base_name(name: str) -> str:
+    return _norm(_SIZE_SUFFIX.sub("", name))
+
+
+@dataclass
+class PaperNames:
+    """What the paper calls its own models, and which model names it cites."""
+
+    introduced: list[str]
+    own: set[str]  # normalized: introduced names plus frequent never-cited names
+    cited: set[str]  # normalized names that appear next to a citation somewhere
+
+
+def analyse_names(title: str, pages: list[str]) -> PaperNames:
+    """Introduced names, frequent uncited (own) names and cited names of a paper."""
+    introduced = introduced_names(title, pages)
+    counts: Counter[str] = Counter()
+    cited: Counter[str] = Counter()
+    body = "\n".join(pages)
+    references_at = _references_offset(body)
+    for match in _MODEL_TOKEN.finditer(body, 0, references_at):
+        key = _base_name(match.group(0))
+        if len(key) < 2:
+            continue
+        counts[key] += 1
+        if _CITED_AFTER.match(body[match.end() : match.end() + 40]):
+            cited[key] += 1
+    own = {_norm(n) for n in introduced if _norm(n)}
+    for key, count in counts.items():
+        if count >= 8 and cited[key] == 0 and key not in KNOWN_MODELS_NORM and key not in _NOT_MODELS:
+            own.add(key)
+    return PaperNames(introduced, own, {k for k in cited if k not in own})
+
+
+def _references_offset(text: str) -> int:
+    match = None
+    for match in re.finditer(r"\n\s*(?:\d+\.?\s+)?(?:References|REFERENCES|Bibliography)\s*\n", text):
+        pass
+    return match.start() if match else len(text)
+
+
+_NOT_MODELS = frozenset(
+    _norm(w) for w in (
+        ["GPU", "GPUs", "TPU", "TPUs", "CPU", "NVIDIA", "FLOPs", "FLOPS", "MMLU", "BLEU", "ROUGE", "SQuAD", "GLUE", "SuperGLUE", "ImageNet", "CIFAR", "COCO", "MNIST", "WMT", "SGD", "AdamW", "LR", "ReLU", "GELU", "LSTM", "RNN", "CNN", "MLP", "FFN", "NLP", "KV", "QA", "AI", "ML", "LM", "LLM", "LLMs", "IEEE", "ACL", "EMNLP", "NAACL", "ICLR", "ICML", "NeurIPS", "NIPS", "CVPR", "ICCV", "ECCV", "AAAI", "URL", "API", "PDF", "HTML", "JSON", "SOTA", "BERTScore", "TABLE", "FIGURE", "BPE", "RL", "RLHF", "SFT", "DPO", "PPO", "OOD", "IID", "CV", "NLI", "MT", "ASR", "TTS", "GB", "MB", "TB", "FP16", "FP32", "BF16", "FP8", "INT8", "CUDA", "PyTorch", "TensorFlow", "JAX", "XLA"]
+    )
+)
 
 
 def introduced_names(title: str, pages: list[str]) -> list[str]:
@@ -103,14 +158,20 @@ def introduced_names(title: str, pages: list[str]) -> list[str]:
     match = TITLE_NAME.match(title)
     if match and len(match["name"].split()) <= 3:
         names.append(match["name"].strip())
-    for word in re.findall(r"[A-Za-z][\w\-.]+", title.split(":")[0]):
-        if NAMEISH.match(word) and word.lower() not in KNOWN_MODELS and len(word) > 2:
+    head = title.split(":")[0]
+    shouting = head.isupper()
+    for word in re.findall(r"[A-Za-z][\w\-.]+", head):
+        if shouting or word.lower() in KNOWN_MODELS or len(word) <= 2:
+            continue
+        if (NAMEISH.match(word) and not re.search(r"\d$", word)) or re.match(r"^[A-Z]{3,6}$", word):
             names.append(word)
     opening = "\n".join(pages[:3])
     for pattern in INTRO_PATTERNS:
         for found in pattern.finditer(opening):
             name = found["name"].rstrip(".,-")
-            if len(name) > 2 and name not in ("We", "In", "The", "This", "Our"):
+            if len(name) > 2 and name not in ("We", "In", "The", "This", "Our") and (
+                _norm(name) not in _NOT_MODELS
+            ):
                 names.append(name)
     seen: dict[str, str] = {}
     for name in names:
@@ -118,18 +179,39 @@ def introduced_names(title: str, pages: list[str]) -> list[str]:
     return [name for key, name in seen.items() if key]
 
 
-def _matches_name(system: str, names: list[str]) -> bool:
-    key = _norm(system)
-    return bool(key) and any(key.startswith(_norm(n)) or _norm(n).startswith(key) for n in names if len(_norm(n)) >= 3)
+def _name_matches(system: str, own: set[str]) -> bool:
+    key = _base_name(system) or _norm(system)
+    return bool(key) and any(
+        key == name or (len(name) >= 3 and (key.startswith(name) or (name.startswith(key) and len(key) >= 3)))
+        for name in own
+    )
 
 
-def _is_known(system: str) -> bool:
-    key = system.lower().strip("()[],.;:")
-    base = re.sub(r"[-\s]?\d+(?:\.\d+)?[mbt]$", "", key)
-    return key in KNOWN_MODELS or base in KNOWN_MODELS or base.split("-")[0] in KNOWN_MODELS
+def _is_cited_name(system: str, names: PaperNames) -> bool:
+    key = _base_name(system) or _norm(system)
+    if not key or len(key) < 2:
+        return False
+    if key in names.cited or key in KNOWN_MODELS_NORM:
+        return True
+    return any(key.startswith(known) for known in KNOWN_MODELS_NORM if len(known) >= 3)
 
 
-def score_mention(mention: Mention, names: list[str]) -> None:
+HYPOTHETICAL = re.compile(
+    r"(?i)\b(?:up to|as large as|as many as|scal(?:e|es|ed|ing) (?:up )?to|allows?|enables?|"
+    r"can (?:train|fit|scale|run|support)|could|would|more than|over|beyond|exceed\w*|"
+    r"at least|at most|hundreds of|thousands of|even|future|hypothetical|such as|e\.g\.|"
+    r"like|larger than|smaller than|fewer than)\W+(?:\w+\W+){0,3}$"
+)
+MAIN_CUE = re.compile(
+    r"(?i)\b(?:primary|main|default|flagship|final|full|largest|biggest|best)\s+"
+    r"(?:\w+\s+){0,2}(?:model|network|configuration|system|version|variant)"
+)
+APPROXIMATE = re.compile(r"(?i)(?:about|approximately|roughly|around|nearly|~|≈|∼)\s*$")
+STRONG_RULES = frozenset({"count-param-noun", "param-noun-count", "table-row", "count-active",
+                          "count-list"})
+
+
+def score_mention(mention: Mention, names: PaperNames) -> None:
     """Set scope, score and cues on a mention from section, cues and the attached name."""
     cues: list[str] = []
     score = 0.5
@@ -138,7 +220,7 @@ def score_mention(mention: Mention, names: list[str]) -> None:
         mention.scope, mention.score, mention.cues = "cited", 0.0, [f"section:{mention.section}"]
         return
     section_weight = {"related": -0.25, "front": 0.05, "abstract": 0.1, "introduction": 0.0,
-                      "method": 0.05, "experiments": 0.05, "conclusion": 0.05, "appendix": -0.05}
+                      "method": 0.05, "experiments": 0.05, "conclusion": 0.0, "appendix": -0.1}
     score += section_weight.get(mention.section, 0.0)
     cues.append(f"section:{mention.section}")
     rule_weight = {"count-param-noun": 0.1, "param-noun-count": 0.1, "count-active": 0.05,
@@ -147,27 +229,38 @@ def score_mention(mention: Mention, names: list[str]) -> None:
     score += rule_weight.get(rule, 0.0)
     evidence = mention.evidence
     position = evidence.find(mention.text)
-    near = evidence[max(0, position - 80) : position + len(mention.text) + 60] if position >= 0 else evidence
-    own_name = bool(mention.system) and _matches_name(mention.system, names)
-    known = bool(mention.system) and _is_known(mention.system) and not own_name
+    if position < 0:
+        position = 0
+    before = evidence[max(0, position - 45) : position]
+    after = evidence[position + len(mention.text) : position + len(mention.text) + 40]
+    near = before + mention.text + after
+    own_name = (bool(mention.system) and _name_matches(mention.system, names.own)) or any(
+        _norm(token) in names.own or _base_name(token) in names.own
+        for token in re.findall(r"[A-Za-z][\w\-.]*", before[-30:])
+    )
+    cited_name = (not own_name and bool(mention.system) and _is_cited_name(mention.system, names))
     if own_name:
         score += 0.3
-        cues.append(f"own-name:{mention.system}")
-    elif known:
+        cues.append("own-name")
+    elif cited_name:
         score -= 0.4
         cues.append(f"cited-name:{mention.system}")
-    if OWN_CUE.search(evidence) and not known:
+    if OWN_CUE.search(evidence) and not cited_name:
         score += 0.15 if OWN_CUE.search(near) else 0.08
         cues.append("own-cue")
     if CITATION.search(near):
         score -= 0.2
         cues.append("citation")
-    if COMPARISON.search(near) and not own_name:
-        score -= 0.1
+    if COMPARISON.search(before[-40:]) and not own_name:
+        score -= 0.2
         cues.append("comparison")
-    if names and any(_norm(n) in _norm(evidence) for n in names) and not known and not own_name:
-        score += 0.05
-        cues.append("names-own-model")
+    if HYPOTHETICAL.search(before):
+        score -= 0.25
+        cues.append("hypothetical")
+    if APPROXIMATE.search(before):
+        cues.append("approximate")
+    if MAIN_CUE.search(evidence) and (own_name or "own-cue" in cues):
+        cues.append("main")
     mention.score = round(max(0.0, min(1.0, score)), 3)
     mention.scope = "own" if mention.score >= OWN_THRESHOLD else (
         "cited" if mention.score <= CITED_THRESHOLD else "unknown")
@@ -188,40 +281,57 @@ def _group(mentions: list[Mention]) -> list[_Group]:
     return groups
 
 
-def _system_name(group: _Group, names: list[str]) -> str:
-    named = [m.system for m in group.mentions if m.system and _matches_name(m.system, names)]
+def _system_name(group: _Group, names: PaperNames) -> str:
+    named = [m.system for m in group.mentions if m.system and _name_matches(m.system, names.own)]
     if named:
         return Counter(named).most_common(1)[0][0]
-    if len(names) == 1:
-        return f"{names[0]} ({humanize(group.value)})"
-    others = [m.system for m in group.mentions if m.system and not _is_known(m.system)]
+    if len(names.introduced) == 1:
+        return f"{names.introduced[0]} ({humanize(group.value)})"
+    others = [m.system for m in group.mentions if m.system and not _is_cited_name(m.system, names)]
     return Counter(others).most_common(1)[0][0] if others else ""
+
+
+def _strong(group: _Group) -> bool:
+    """Whether some own mention of this value is explicit and unhedged."""
+    return any(
+        m.scope == "own" and m.rule.split("@")[0] in STRONG_RULES
+        and not {"hypothetical", "comparison", "citation"} & set(m.cues)
+        and ("own-name" in m.cues or "own-cue" in m.cues)
+        for m in group.mentions
+    )
 
 
 def resolve(mentions: list[Mention], pages: list[str], title: str = "") -> Resolution:
     """Score every mention, build the paper's systems, pick the headline, flag what is unsure."""
     title = title or guess_title(pages[0] if pages else "")
-    names = introduced_names(title, pages)
+    names = analyse_names(title, pages)
     for mention in mentions:
         score_mention(mention, names)
     plausible = [m for m in mentions if MIN_PLAUSIBLE <= m.value <= MAX_PLAUSIBLE]
     totals = [m for m in plausible if m.kind == "total"]
     actives = [m for m in plausible if m.kind == "active" and m.scope != "cited"]
-    own_groups = [g for g in _group([m for m in totals if m.scope == "own"])]
-    unknown_groups = [g for g in _group([m for m in totals if m.scope == "unknown"])]
+    own_groups = _group([m for m in totals if m.scope == "own"])
+    unknown_groups = _group([m for m in totals if m.scope == "unknown"])
     flags: list[Flag] = []
     systems: list[SystemRow] = []
     if not own_groups and not unknown_groups:
-        return Resolution(mentions, systems, flags, names, title)
+        return Resolution(mentions, systems, flags, names.introduced, title)
 
-    is_moe = bool(MOE_WORDS.search("\n".join(pages[:4]))) and bool(actives)
     if own_groups:
-        headline = max(own_groups, key=lambda g: g.value)
+        best_score = max(g.score for g in own_groups)
+        eligible = [g for g in own_groups if g.score >= best_score - 0.15]
+        main = [g for g in eligible if any("main" in m.cues for m in g.mentions)]
+        headline = max(main or eligible, key=lambda g: g.value)
         confidence = headline.score
     else:
         headline = max(unknown_groups, key=lambda g: (g.score, g.value))
         confidence = min(headline.score, 0.55)
         flags.append(Flag("low_confidence", "no mention is clearly the paper's own model"))
+    larger_own = [g for g in own_groups if g.value > headline.value * 1.05]
+    if larger_own:
+        flags.append(Flag("several_candidates", "larger own-looking sizes: " + ", ".join(
+            f"{humanize(g.value)} (p{g.best.page})" for g in larger_own[:5])))
+        confidence -= 0.1
     rivals = [g for g in unknown_groups if g.value > headline.value * 1.05 and g.score >= 0.5]
     if rivals and own_groups:
         rival = max(rivals, key=lambda g: g.score)
@@ -231,16 +341,16 @@ def resolve(mentions: list[Mention], pages: list[str], title: str = "") -> Resol
             f"\"{rival.best.evidence[:120]}\"",
         ))
         confidence -= 0.15
-    if len(own_groups) > 1 and not names:
-        flags.append(Flag("several_candidates",
-                          "several own sizes and no model name: " +
-                          ", ".join(humanize(g.value) for g in own_groups[:6])))
-        confidence -= 0.1
     best = headline.best
-    if best.rule.split("@")[0] in ("count-near-param", "name-count", "count-list"):
-        confidence -= 0.1
-    if not names and "own-cue" not in best.cues:
-        confidence -= 0.1
+    if not _strong(headline):
+        confidence = min(confidence, AUTO_THRESHOLD - 0.05)
+        flags.append(Flag("low_confidence", "no explicit, unhedged statement that this size is "
+                                            "the paper's own"))
+    if not names.introduced:
+        confidence = min(confidence, AUTO_THRESHOLD - 0.05)
+        if not any(f.reason == "low_confidence" for f in flags):
+            flags.append(Flag("low_confidence", "the paper names no model of its own"))
+    is_moe = bool(MOE_WORDS.search("\n".join(pages[:4]))) and bool(actives)
     active_value = None
     if is_moe:
         candidates = [m for m in actives if m.value < headline.value]
@@ -253,19 +363,19 @@ def resolve(mentions: list[Mention], pages: list[str], title: str = "") -> Resol
     if confidence < AUTO_THRESHOLD and not any(f.reason == "low_confidence" for f in flags):
         flags.append(Flag("low_confidence", f"confidence {confidence:.2f} below {AUTO_THRESHOLD}"))
     status = "auto" if confidence >= AUTO_THRESHOLD and not flags else "flagged"
+    del best
     for group in sorted(own_groups or [headline], key=lambda g: -g.value):
         is_headline = group is headline
+        group_status = status if is_headline else (
+            "auto" if group.score >= AUTO_THRESHOLD and _strong(group) and names.introduced
+            else "flagged")
         systems.append(SystemRow(
             system=_system_name(group, names),
             parameters=group.value,
             parameters_active=active_value if is_headline else None,
             is_headline=is_headline,
             confidence=confidence if is_headline else round(group.score, 3),
-            status=status if is_headline else ("auto" if group.score >= AUTO_THRESHOLD else "flagged"),
+            status=group_status,
             mention=group.best,
         ))
-    for mention in mentions:
-        mention_chosen = any(row.mention is mention for row in systems)
-        if mention_chosen:
-            mention.cues.append("chosen")
-    return Resolution(mentions, systems, flags, names, title)
+    return Resolution(mentions, systems, flags, names.introduced, title)

@@ -42,7 +42,7 @@ COUNT_TEXT_RE = re.compile(
     r"(?![\d])"
 )
 NAME_SIZE_RE = re.compile(
-    r"^(?P<name>[A-Za-z][\w.\-]*?[A-Za-z0-9])[-_‐]?(?P<num>\d+(?:\.\d+)?)(?P<sc>[MBTmbt])$"
+    r"^(?P<name>[A-Za-z][\w.\-]*?[A-Za-z0-9])[-_‐](?P<num>\d+(?:\.\d+)?)(?P<sc>[MBTmbt])$"
 )
 MOE_SHAPE_RE = re.compile(r"^(?P<experts>\d+)[x×](?P<num>\d+(?:\.\d+)?)(?P<sc>[MBT])$")
 
