@@ -1,4 +1,4 @@
-"""Settings in layers: defaults < paramminer.toml < PARAMMINER_* environment < command-line flags."""
+"""Settings in layers: defaults < paramminer.toml < PARAMMINER_* environment < command flags."""
 
 from __future__ import annotations
 
@@ -39,7 +39,17 @@ class Settings:
     api_delay: float = 3.0  # arXiv asks for at most one API request every 3 seconds
     contact: str = ""
     start_date: str = ""
-    max_results: int = 200
+    max_results: int = 200  # new papers per query per harvest run
+    # Harvest transport (paramminer.harvest); defaults are polite for the real arXiv.
+    pdf_url: str = ""  # base URL of /pdf/<id>vN; empty: arxiv_url (export.arxiv.org serves PDFs)
+    pdf_delay: float = 3.0  # seconds between PDF request starts (same courtesy as the API)
+    page_size: int = 100  # API results per request (arXiv allows up to 2,000)
+    lookback_days: float = 3.0  # re-ask this far behind the watermark (announcements lag)
+    http_timeout: float = 60.0  # seconds per HTTP request
+    retries: int = 4  # attempts per HTTP request (429, 5xx, dropped or truncated)
+    retry_backoff: float = 3.0  # first backoff in seconds, doubling, when no Retry-After is given
+    max_retry_after: float = 300.0  # a longer Retry-After is recorded as a failure, not waited out
+    max_paper_attempts: int = 5  # runs that may try one paper's PDF before it is given up
     queries: tuple[QuerySpec, ...] = field(default_factory=tuple)
 
     @property
@@ -72,7 +82,11 @@ def _coerce(name: str, raw: Any, origin: str) -> Any:
     try:
         if "Path" in kind:
             return Path(str(raw)).expanduser() if raw not in (None, "") else None
+        if isinstance(raw, bool) and kind in ("int", "float"):
+            raise TypeError  # TOML `workers = true` is a mistake, not 1
         if kind == "int":
+            if isinstance(raw, float) and not raw.is_integer():
+                raise ValueError  # int(2.5) would silently truncate
             return int(raw)
         if kind == "float":
             return float(raw)
@@ -110,7 +124,8 @@ def load_settings(
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     queries: tuple[QuerySpec, ...] = ()
-    explicit = config_path or (Path(env[f"{ENV_PREFIX}CONFIG"]) if env.get(f"{ENV_PREFIX}CONFIG") else None)
+    env_config = env.get(f"{ENV_PREFIX}CONFIG")
+    explicit = config_path or (Path(env_config) if env_config else None)
     path = explicit or Path(CONFIG_FILE_NAME)
     if explicit is not None and not path.is_file():
         raise ConfigError(f"config file not found: {path}")
@@ -144,8 +159,20 @@ def load_settings(
         else:
             raise ConfigError(f"unknown setting {name!r}")
     settings = replace(Settings(), **values, queries=queries)
-    if settings.api_delay < 0 or settings.pdf_timeout <= 0 or settings.workers < 0:
-        raise ConfigError("api_delay must be >= 0, pdf_timeout > 0 and workers >= 0")
+    for name, bad, rule in (("api_delay", settings.api_delay < 0, ">= 0"),
+                            ("pdf_timeout", settings.pdf_timeout <= 0, "> 0"),
+                            ("workers", settings.workers < 0, ">= 0"),
+                            # harvest settings
+                            ("pdf_delay", settings.pdf_delay < 0, ">= 0"),
+                            ("lookback_days", settings.lookback_days < 0, ">= 0"),
+                            ("http_timeout", settings.http_timeout <= 0, "> 0"),
+                            ("retries", settings.retries < 1, ">= 1"),
+                            ("retry_backoff", settings.retry_backoff < 0, ">= 0"),
+                            ("max_results", settings.max_results < 0, ">= 0"),
+                            ("max_paper_attempts", settings.max_paper_attempts < 1, ">= 1"),
+                            ("page_size", not 1 <= settings.page_size <= 2000, "1..2000")):
+        if bad:
+            raise ConfigError(f"{name} must be {rule}, got {getattr(settings, name)!r}")
     return settings
 
 

@@ -1,57 +1,149 @@
-"""Domains (Language, Vision, ...) from arXiv categories and words in the title and abstract."""
+"""Domains (Language, Vision, ...) from arXiv categories and words in the paper.
+
+The rules live in rules/domains.csv (kind, pattern, domain, weight), editable without
+code. A domain's score adds up:
+
+- its arXiv categories: the primary (first) one in full, cross-lists at half weight;
+  cs.LG / stat.ML / cs.AI say nothing and have no rule;
+- keyword hits: in the title (TITLE_FACTOR x weight, once per rule), in the abstract or
+  the opening of page 1 (up to OPENING_CAP hits per rule), and in the body before the
+  references (all hits, log-damped so long papers do not swamp the rest).
+
+The primary domain is the best score; every domain within SECONDARY_RATIO of it applies too.
+"""
 
 from __future__ import annotations
 
+import csv
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
-CATEGORY_DOMAINS: dict[str, str] = {
-    "cs.CL": "Language",
-    "cs.CV": "Vision",
-    "eess.IV": "Vision",
-    "cs.SD": "Speech",
-    "eess.AS": "Speech",
-    "cs.IR": "Recommendation",
-    "cs.RO": "Robotics",
-    "q-bio": "Biology",
-    "cs.GT": "Games",
-}
-KEYWORD_DOMAINS: list[tuple[str, re.Pattern[str]]] = [
-    ("Multimodal", re.compile(r"(?i)\b(vision[- ]language|multi-?modal|image[- ]text|text-to-image)\b")),
-    ("Speech", re.compile(r"(?i)\b(speech|asr|spoken|audio|acoustic)\b")),
-    ("Games", re.compile(r"(?i)\b(atari|go\b|chess|game|reinforcement learning agent|starcraft)")),
-    ("Recommendation", re.compile(r"(?i)\b(recommend\w*|click[- ]through|ctr prediction|ad click)")),
-    ("Biology", re.compile(r"(?i)\b(protein|genom\w*|molecul\w*|dna|rna|somatic|biolog\w*)\b")),
-    ("Robotics", re.compile(r"(?i)\b(robot\w*|manipulation|locomotion)\b")),
-    ("Vision", re.compile(r"(?i)\b(image|imagenet|visual|vision|convolutional|detection|segmentation|video)\b")),
-    ("Language", re.compile(r"(?i)\b(language|translation|text|nlp|word|sentence|token|llm|bert|gpt)\b")),
-]
+from paramminer.config import project_root
+from paramminer.errors import ConfigError
+
+DEFAULT_RULES = "domains.csv"
+TITLE_FACTOR = 3.0
+OPENING_CAP = 3
+OPENING_CHARS = 3000  # page 1 opening used when no abstract is known
+BODY_FACTOR = 2.0
+SECONDARY_RATIO = 0.5
+MIN_SCORE = 3.0  # below this a domain is not claimed at all
+
+_REFERENCES_HEADING = re.compile(r"(?im)^\s*(?:\d+\.?\s*)?(?:references|bibliography)\s*$")
+
+
+@dataclass(frozen=True)
+class DomainRule:
+    """One row of rules/domains.csv."""
+
+    kind: str  # category / keyword
+    pattern: str
+    domain: str
+    weight: float
+    regex: re.Pattern[str] | None = None  # compiled keyword pattern
 
 
 @dataclass(frozen=True)
 class DomainResult:
-    """The primary domain and every domain that applies."""
+    """The primary domain, every domain that applies (primary first) and the scores."""
 
     primary: str | None
     domains: tuple[str, ...]
+    scores: tuple[tuple[str, float], ...] = ()
 
 
-def classify_domains(categories: Sequence[str], title: str, text: str) -> DomainResult:
-    """Domains from arXiv categories first, then keywords in title and opening text."""
-    found: list[str] = []
-    for category in categories:
-        domain = CATEGORY_DOMAINS.get(category) or CATEGORY_DOMAINS.get(category.split(".")[0])
-        if domain and domain not in found:
-            found.append(domain)
-    scores: dict[str, int] = {}
-    for domain, pattern in KEYWORD_DOMAINS:
-        hits = len(pattern.findall(title)) * 5 + len(pattern.findall(text[:6000]))
+def load_domain_rules(path: Path | None = None) -> tuple[DomainRule, ...]:
+    """Rules from `path` or rules/domains.csv; lines starting with '#' are comments."""
+    table = path or project_root() / "rules" / DEFAULT_RULES
+    try:
+        mtime = table.stat().st_mtime_ns
+    except OSError:
+        mtime = -1
+    return _load_rules(table, mtime)
+
+
+@lru_cache(maxsize=8)
+def _load_rules(path: Path, mtime: int) -> tuple[DomainRule, ...]:
+    """Parsed rules, cached per file version (an edited file is read again)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(f"cannot read domain rules {path}: {exc}") from None
+    rules = []
+    rows = csv.DictReader(line for line in lines if line.strip() and not line.startswith("#"))
+    for number, row in enumerate(rows, 2):
+        try:
+            kind, pattern = row["kind"].strip(), row["pattern"].strip()
+            domain, weight = row["domain"].strip(), float(row["weight"])
+            if kind == "keyword":
+                rules.append(DomainRule(kind, pattern, domain, weight,
+                                        re.compile(pattern, re.IGNORECASE)))
+            elif kind == "category":
+                rules.append(DomainRule(kind, pattern, domain, weight))
+            else:
+                raise ValueError(f"unknown kind {kind!r}")
+        except (KeyError, AttributeError, ValueError, re.error) as exc:
+            raise ConfigError(f"{path}: bad domain rule on row {number}: {exc}") from None
+    return tuple(rules)
+
+
+def _category_matches(pattern: str, category: str) -> bool:
+    if pattern.endswith(".*"):
+        return category == pattern[:-2] or category.startswith(pattern[:-1])
+    return category == pattern
+
+
+def body_text(pages: Sequence[str]) -> str:
+    """The pages joined, cut at the last References heading after page 1 (cited titles are
+    not the paper's topic)."""
+    text = "\n".join(pages)
+    headings = list(_REFERENCES_HEADING.finditer(text))
+    heading = headings[-1] if headings else None
+    if heading is not None and heading.start() > len(pages[0]):  # not a title-page heading
+        return text[:heading.start()]
+    return text
+
+
+def classify_domains(
+    categories: Sequence[str],
+    title: str,
+    abstract: str = "",
+    pages: Sequence[str] = (),
+    rules: Sequence[DomainRule] | None = None,
+) -> DomainResult:
+    """Primary domain and all that apply, from categories, title, abstract and page texts."""
+    table = load_domain_rules() if rules is None else rules
+    scores: dict[str, float] = {}
+
+    def add(domain: str, value: float) -> None:
+        if value:
+            scores[domain] = scores.get(domain, 0.0) + value
+
+    for position, category in enumerate(c.strip() for c in categories if c.strip()):
+        for rule in table:
+            if rule.kind == "category" and _category_matches(rule.pattern, category):
+                add(rule.domain, rule.weight * (1.0 if position == 0 else 0.5))
+    opening = abstract or (pages[0][:OPENING_CHARS] if pages else "")
+    body = body_text(pages)
+    body_hits: dict[str, float] = {}
+    for rule in table:
+        if rule.regex is None:
+            continue
+        in_title = 1 if rule.regex.search(title) else 0
+        in_opening = min(len(rule.regex.findall(opening)), OPENING_CAP)
+        add(rule.domain, rule.weight * (TITLE_FACTOR * in_title + in_opening))
+        hits = len(rule.regex.findall(body))
         if hits:
-            scores[domain] = hits
-    for domain, _ in sorted(scores.items(), key=lambda kv: -kv[1]):
-        if domain not in found and scores[domain] >= 3:
-            found.append(domain)
-    if not found and scores:
-        found.append(max(scores, key=lambda d: scores[d]))
-    return DomainResult(found[0] if found else None, tuple(found))
+            body_hits[rule.domain] = body_hits.get(rule.domain, 0.0) + rule.weight * hits
+    for domain, weighted in body_hits.items():
+        add(domain, BODY_FACTOR * math.log2(1.0 + weighted))
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+    if not ranked or ranked[0][1] < MIN_SCORE:
+        return DomainResult(None, (), tuple((d, round(s, 2)) for d, s in ranked))
+    top = ranked[0][1]
+    domains = tuple(d for d, s in ranked if s >= SECONDARY_RATIO * top and s >= MIN_SCORE)
+    return DomainResult(domains[0], domains, tuple((d, round(s, 2)) for d, s in ranked))

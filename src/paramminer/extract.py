@@ -22,8 +22,10 @@ NOT_PARAM_NOUNS = frozenset(
 LIST_SEPARATORS = frozenset({",", "and", "or", "to", "-", "–", "—", "from", "&", "/", "through", "up"})
 PARAM_WORDS = re.compile(r"(?i)(?:#\s?|num(?:ber)?\.? (?:of )?)?\b(?:params?\.?|parameters?|weights)\b")
 UNIT_IN_HEADER = re.compile(
-    r"(?i)(?:params?\.?|parameters)\s*(?:\(|\[)\s*(?P<unit>[KMB]|millions?|billions?|10\^?6|10\^?9)\s*(?:\)|\])"
+    r"(?i)(?:params?\.?|parameters)\s*(?:\(|\[)\s*(?:#\s*)?(?P<unit>[KMB]|millions?|billions?|mio\.?|"
+    r"10\^?6|10\^?9)\s*(?:\)|\])"
     r"|(?:in|\()\s*(?P<unit2>millions|billions)"
+    r"|(?P<unit3>millions?|billions?|mio\.?)\s+(?:of\s+)?(?:params?|parameters)"
 )
 NAME_TOKEN = re.compile(r"^(?=.*[A-Za-z])(?:[A-Z][\w.\-/]*[A-Z0-9][\w.\-/]*|[A-Z][a-z]+[A-Z][\w.\-]*|[A-Z][\w]*-[\w.\-]+)$")
 NAME_STOPWORDS = frozenset(
@@ -40,6 +42,7 @@ class _Hit:
     rule: str
     kind: str
     system: str
+    context: str = ""  # table caption and header, shown before the row in the evidence
 
 
 def rule_name(key: str) -> str:
@@ -137,6 +140,7 @@ class _Table:
     unit: int | None  # "Params (M)" -> 10**6
     transposed: bool  # the header line itself carries the values ("# Params 7B 13B 70B")
     header_start: int = 0
+    caption: str = ""  # the "Table N: ..." line next to the table, if found
 
 
 _COLUMN_WORDS = re.compile(
@@ -200,8 +204,13 @@ def _tables(page_text: str) -> list[_Table]:
         transposed = bool(param_match) and len(COUNT_CELL.findall(stripped[param_match.end():])) >= 2
         unit = None
         unit_match = UNIT_IN_HEADER.search(stripped)
+        above = lines[index - 1] if index else ""
+        if unit_match is None and re.search(r"(?i)\bmillions?\b", above) and re.search(
+            r"(?i)\bparam", stripped
+        ):
+            unit_match = re.match(r"(?P<unit>M)(?P<unit2>)(?P<unit3>)", "M")  # two-line header
         if unit_match:
-            word = (unit_match["unit"] or unit_match["unit2"] or "").lower()
+            word = (unit_match["unit"] or unit_match["unit2"] or unit_match["unit3"] or "").lower()
             unit = 10**9 if word.startswith(("b", "10^9", "109")) else (
                 10**3 if word == "k" else 10**6)
         end_index = index + 1
@@ -214,23 +223,44 @@ def _tables(page_text: str) -> list[_Table]:
                     break
                 end_index += 1
         end = positions[end_index] if end_index < len(lines) else len(page_text)
+        caption = _caption(lines, index)
         tables.append(_Table(
             start=positions[index] if transposed else positions[index] + len(line) + 1,
             end=positions[index] + len(line) if transposed else end,
             header=stripped, columns=_header_columns(stripped), labels=_header_labels(stripped),
-            unit=unit, transposed=transposed, header_start=positions[index],
+            unit=unit, transposed=transposed, header_start=positions[index], caption=caption,
         ))
     return tables
 
 
+_CAPTION = re.compile(r"^\s*(?:Table|TABLE|Tab\.)\s*[A-Z]?\d+[.:|]?")
+
+
+def _caption(lines: list[str], header_index: int) -> str:
+    """The caption of the table whose header is at `header_index` (above or below it)."""
+    order = [*range(header_index - 1, max(-1, header_index - 8), -1),
+             *range(header_index + 1, min(len(lines), header_index + 40))]
+    for index in order:
+        if _CAPTION.match(lines[index]):
+            return " ".join(lines[index].split())[:160]
+    return ""
+
+
 COUNT_CELL = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*\s?[KMBT]\b|\d{1,3}(?:,\d{3}){2,}")
-_DECIMAL = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.%])")
+_CELL = re.compile(r"(?<![\w.])\d+(?:\.\d+)?[%×x†*]?(?![\w.])")
 
 
 def _line_of(text: str, offset: int) -> tuple[int, int]:
     start = text.rfind("\n", 0, offset) + 1
     end = text.find("\n", offset)
     return start, (len(text) if end < 0 else end)
+
+
+def _table_context(table: _Table) -> str:
+    parts = [table.caption] if table.caption else []
+    if not table.transposed:
+        parts.append(table.header[:120])
+    return " | ".join(parts)
 
 
 def _column_names(text: str, header_start: int, count: int) -> list[str]:
@@ -257,8 +287,9 @@ def _table_row_hits(doc: Doc, text: str, table: _Table, rule: str) -> list[_Hit]
             kind = "non_embedding"
         tokens = [t for t in span if t.tag_ in ("COUNT_SCALED", "COUNT_PLAIN")]
         names = _column_names(text, table.header_start, len(tokens))
+        context = _table_context(table)
         for token, name in zip(tokens, names, strict=False):
-            hits.append(_Hit(token, rule, kind, name))
+            hits.append(_Hit(token, rule, kind, name, context))
         return hits
     span = doc.char_span(table.start, table.end, alignment_mode="expand") or []
     rows: dict[int, list[Token]] = {}
@@ -279,7 +310,8 @@ def _table_row_hits(doc: Doc, text: str, table: _Table, rule: str) -> list[_Hit]
         for token in chosen:
             if _next_word(token) in NOT_PARAM_NOUNS:
                 continue
-            hits.append(_Hit(token, rule, "total", label[0] if label and label[0] else ""))
+            hits.append(_Hit(token, rule, "total", label[0] if label and label[0] else "",
+                             _table_context(table)))
     if table.unit is not None:
         hits.extend(_unit_table_cells(doc, text, table, rule, set(rows)))
     return hits
@@ -288,25 +320,26 @@ def _table_row_hits(doc: Doc, text: str, table: _Table, rule: str) -> list[_Hit]
 def _unit_table_cells(
     doc: Doc, text: str, table: _Table, rule: str, rows_with_counts: set[int]
 ) -> list[_Hit]:
-    """Unitless numbers in the parameters column of a table whose header gives the unit."""
+    """Unitless numbers in the parameters column of a table whose header gives the unit.
+
+    Cells are aligned from the right (row labels on the left may hold several words).
+    """
     hits: list[_Hit] = []
     p_index = next((i for i, label in enumerate(table.labels) if _HEADER_PARAM.search(label)), None)
     if p_index is None or p_index == 0 or table.unit is None:
         return hits
+    from_right = len(table.labels) - p_index
     for line_match in re.finditer(r"[^\n]+", text[table.start : table.end]):
         line_start = table.start + line_match.start()
         if line_start in rows_with_counts:
             continue
         line = line_match.group(0)
-        numbers = list(_DECIMAL.finditer(line))
-        if not numbers:
+        numbers = list(_CELL.finditer(line))
+        if len(numbers) < from_right:
             continue
-        if len(numbers) == len(table.labels) - 1:
-            number = numbers[p_index - 1]
-        elif p_index == 1:
-            number = numbers[0]
-        else:
-            continue
+        number = numbers[len(numbers) - from_right]
+        if not number.group(0)[-1].isdigit():
+            continue  # a percentage or a "2×" in the parameters column: not a count
         char = line_start + number.start()
         span = doc.char_span(char, char + len(number.group(0)))
         if span is None or len(span) != 1:
@@ -316,8 +349,11 @@ def _unit_table_cells(
             token._.count = int(float(number.group(0)) * table.unit)
         except ValueError:
             continue
-        label = line[: numbers[0].start()].strip().split(" ")
-        hits.append(_Hit(token, rule, "total", label[0] if label and label[0] else ""))
+        label = line[: numbers[0].start()].strip()
+        if not re.search(r"[A-Za-z]", label) and len(numbers) < 3:
+            continue  # bare numbers: the tick labels of a chart's axis, not a table row
+        hits.append(_Hit(token, rule, "total", label.split(" ")[0] if label else "",
+                         _table_context(table)))
     return hits
 
 
@@ -409,6 +445,8 @@ def find_page_mentions(
         if rule_name(hit.rule) in ("table-row",):
             line_start, line_end = _line_of(lines_text, token.idx)
             evidence = " ".join(lines_text[line_start:line_end].split())
+            if hit.context:
+                evidence = f"{hit.context} | {evidence}"
         else:
             evidence = _evidence(sentence, token)
         mention_text = token.text
@@ -426,6 +464,7 @@ def find_page_mentions(
                 rule=hit.rule,
                 system=system,
                 section=sections.section_at(page, token.idx),
+                preceding=doc.text[max(0, sentence.start_char - 200) : sentence.start_char],
             )
         )
     return mentions

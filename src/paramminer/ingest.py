@@ -22,7 +22,6 @@ from paramminer.pdftext import (
     file_sha256,
     find_arxiv_stamp,
     load_pdf_text,
-    normalize_text,
 )
 from paramminer.resolve import guess_title, resolve
 from paramminer.rules import RuleSet, load_rules
@@ -255,7 +254,8 @@ def ingest(
             load.record_failure(warehouse, key, None, f"cannot read: {exc.strerror or exc}")
             continue
         item.sha256 = sha
-        if sha in known and not force and not load.needs_metadata_update(warehouse, sha, item.arxiv):
+        if (sha in known and not force
+                and not load.needs_metadata_update(warehouse, sha, item.arxiv)):
             report.unchanged.append(key)
             if progress:
                 progress(key, True)

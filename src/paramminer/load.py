@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from paramminer.dates import publication_date
 from paramminer.domains import classify_domains
 from paramminer.models import ArxivMeta
+from paramminer.review import reconcile
 from paramminer.warehouse import Warehouse
 
 if TYPE_CHECKING:
@@ -18,7 +19,9 @@ if TYPE_CHECKING:
 _ARXIV_STEM = re.compile(r"^(?P<id>\d{4}\.\d{4,5})(?:v(?P<v>\d+))?$")
 
 
-def paper_identity(result: PaperResult, source_file: str | None) -> tuple[str, str | None, int | None]:
+def paper_identity(
+    result: PaperResult, source_file: str | None
+) -> tuple[str, str | None, int | None]:
     """(paper_id, arxiv_id, version): API metadata, else margin stamp, else an id-like file name."""
     if result.arxiv is not None:
         return result.arxiv.arxiv_id, result.arxiv.arxiv_id, result.arxiv.version
@@ -101,18 +104,19 @@ def _write_extraction(warehouse: Warehouse, paper_id: str, result: PaperResult) 
             "INSERT INTO flags (paper_id, stage, system, reason, detail) VALUES (?, 'extract', ?, ?, ?)",
             [paper_id, flag.system, flag.reason, flag.detail],
         )
+    reconcile(con, paper_id)  # decisions survive re-extraction; flag the ones it contradicts
 
 
 def _paper_fields(
     paper_id: str, arxiv_id: str | None, result: PaperResult
 ) -> tuple[str | None, str | None, str | None, str | None, str | None]:
     """(publication_date, date_source, domain, domains, date conflict) for a paper."""
-    dated = publication_date(result.arxiv, arxiv_id, result.stamp)
+    dated = publication_date(result.arxiv, arxiv_id, result.stamp, result.pages)
     categories: list[str] = list(result.arxiv.categories) if result.arxiv else []
     if not categories and result.stamp:
         categories = [result.stamp.category]
-    opening = "\n".join(result.pages[:2])
-    domain = classify_domains(categories, result.title, opening)
+    abstract = result.arxiv.abstract if result.arxiv else ""
+    domain = classify_domains(categories, result.title, abstract, result.pages)
     return (dated.date, dated.source, domain.primary,
             ",".join(domain.domains) or None, dated.conflict)
 
@@ -128,21 +132,24 @@ def load_paper(
     harvested = arxiv is not None
     with warehouse.transaction() as con:
         con.execute(
-            "INSERT OR IGNORE INTO documents (sha256, paper_id, source_file, source_path, arxiv_id, "
+            "INSERT OR IGNORE INTO documents (sha256, paper_id, source_file, source_path, "
+            "arxiv_id, "
             "arxiv_version, stamp_date, stamp_category, n_pages, n_chars, parse_seconds) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [result.sha256, paper_id, None if harvested else source_file, source_path, arxiv_id,
              version, stamp.date if stamp else None, stamp.category if stamp else None,
              len(result.pages), sum(len(p) for p in result.pages), result.parse_seconds],
         )
-        exists = con.execute("SELECT count(*) FROM pages WHERE sha256 = ?", [result.sha256]).fetchone()
+        exists = con.execute("SELECT count(*) FROM pages WHERE sha256 = ?",
+                             [result.sha256]).fetchone()
         if not exists or exists[0] == 0:
             con.executemany(
                 "INSERT INTO pages VALUES (?, ?, ?)",
                 [(result.sha256, number, text) for number, text in enumerate(result.pages, 1)],
             )
         con.execute(
-            "INSERT OR REPLACE INTO papers (paper_id, sha256, source_file, arxiv_id, arxiv_version, "
+            "INSERT OR REPLACE INTO papers (paper_id, sha256, source_file, arxiv_id, "
+            "arxiv_version, "
             "title, abstract, authors, categories, published, publication_date, date_source, "
             "domain, domains, extracted_at, ruleset) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp, ?)",
@@ -156,7 +163,8 @@ def load_paper(
         _write_extraction(warehouse, paper_id, result)
         if conflict:
             con.execute(
-                "INSERT INTO flags (paper_id, stage, reason, detail) VALUES (?, 'extract', 'date_conflict', ?)",
+                "INSERT INTO flags (paper_id, stage, reason, detail) "
+                "VALUES (?, 'extract', 'date_conflict', ?)",
                 [paper_id, conflict],
             )
         if source_path:

@@ -37,6 +37,7 @@ class Mention:
     scope: str = "unknown"  # own / cited / unknown
     score: float = 0.0
     cues: list[str] = field(default_factory=list)
+    preceding: str = ""  # text just before the sentence (for "It has 236B parameters")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""

@@ -68,8 +68,14 @@ def scale_of(word: str) -> int | None:
 
 def humanize(value: int) -> str:
     """Short human form: 175000000000 -> '175B', 1700000 -> '1.7M'."""
-    for suffix, size in (("T", 10**12), ("B", 10**9), ("M", 10**6), ("K", 10**3)):
+    units = (("T", 10**12), ("B", 10**9), ("M", 10**6), ("K", 10**3))
+    for index, (suffix, size) in enumerate(units):
         if value >= size:
             text = f"{value / size:.3g}"
+            if "e" in text:  # rounds up to 1000: 999.6M is '1B', not '1e+03M'
+                if index == 0:
+                    return f"{value / size:.0f}{suffix}"
+                suffix, size = units[index - 1]
+                text = f"{value / size:.3g}"
             return f"{text}{suffix}"
     return str(value)

@@ -14,9 +14,11 @@ import os
 import re
 import signal
 import tempfile
+import threading
 import time
 import unicodedata
 import warnings
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,12 +37,16 @@ MIN_TEXT_CHARS = 200  # fewer characters over the whole PDF: treated as having n
 _ODD_SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t\f\v]+")
 _ZERO_WIDTH = re.compile(r"[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _MULTI_SPACE = re.compile(r" {2,}")
+_SMALL_CAPS = re.compile(r"/([a-z])\.sc(?:\s(?=/[a-z]\.sc))?")
+_GLUED_PARAMS = re.compile(r"(?<=\d[KMBT])(?=(?:parameters|params)\b)")
+_KEY_VALUE_COMMA = re.compile(r"(?<==\d),(?=\d)|(?<==\d\d),(?=\d)|(?<==\d\d\d),(?=\d)")
 _HYPHEN_BREAK = re.compile(r"(?<=[a-z])-[ ]*\n[ ]*(?=[a-z])")
 _ARXIV_STAMP = re.compile(
     r"arXiv:\s*(?P<id>\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v(?P<version>\d+))?"
     r"\s*\[(?P<category>[\w.\-]+)\]\s*(?P<day>\d{1,2})\s+(?P<month>[A-Z][a-z]{2})[a-z]*\s+(?P<year>\d{4})"
 )
-_MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
+_MONTHS = {m: i for i, m in enumerate(
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1)}
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +85,9 @@ def normalize_text(text: str) -> str:
     text = _ODD_SPACES.sub(" ", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _HYPHEN_BREAK.sub("", text)
+    text = _SMALL_CAPS.sub(r"\1", text)  # pypdf's small-caps glyphs: "R/e.sc /t.sc" -> "Ret"
+    text = _GLUED_PARAMS.sub(" ", text)  # "355Mparameters" (lost space) -> "355M parameters"
+    text = _KEY_VALUE_COMMA.sub(", ", text)  # "A=16,355M" (lost space) -> "A=16, 355M"
     text = _MULTI_SPACE.sub(" ", text)
     return text
 
@@ -128,8 +137,10 @@ class TextCache:
                 payload = json.load(handle)
         except FileNotFoundError:
             return None
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, EOFError, zlib.error) as exc:  # truncated or corrupt gzip
             log.warning("ignoring unreadable text cache %s: %s", path, exc)
+            return None
+        if not isinstance(payload, dict):
             return None
         if payload.get("format") != CACHE_FORMAT or payload.get("sha256") != sha256:
             return None
@@ -155,14 +166,19 @@ class TextCache:
             raise
 
 
-class _ParseTimeout(Exception):
-    pass
+class _ParseTimeout(BaseException):
+    """BaseException, because pypdf's text extractor swallows `except Exception` mid-parse."""
 
 
 @contextmanager
 def time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise _ParseTimeout in this (main) thread after `seconds`; no-op when None or 0."""
-    if not seconds or not hasattr(signal, "SIGALRM"):
+    """Raise _ParseTimeout in this (main) thread after `seconds`; no-op when None or 0.
+
+    Also a no-op outside the main thread, where signals cannot be used (parsing without a
+    limit beats failing every PDF as "damaged").
+    """
+    if (not seconds or not hasattr(signal, "SIGALRM")
+            or threading.current_thread() is not threading.main_thread()):
         yield
         return
 
@@ -193,6 +209,8 @@ def parse_pdf(path: Path, timeout: float | None = None) -> tuple[list[str], dict
         raise InputError(name, "is a directory") from None
     except OSError as exc:
         raise InputError(name, f"cannot read: {exc.strerror or exc}") from None
+    if not head:
+        raise PdfError(name, "empty file (0 bytes)")
     if b"%PDF-" not in head:
         raise PdfError(name, "not a PDF (no %PDF- header)")
     try:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from paramminer.models import Flag, Mention, Resolution, SystemRow
 from paramminer.numbers import humanize
 
+BASE_SCORE = 0.4  # a mention with no evidence either way; own needs evidence (OWN_THRESHOLD)
+MIN_HEADLINE = 10_000  # smaller values stay candidates but never become a headline
 AUTO_THRESHOLD = 0.75  # confidence at or above which a headline is accepted without review
 OWN_THRESHOLD = 0.6
 CITED_THRESHOLD = 0.35
@@ -36,7 +38,8 @@ INTRO_PATTERNS = [
         r"\b[Ww]e (?:introduce|present|propose|release|develop|build|train|call|name|dub)\s+"
         r"(?:a |an |the )?(?:new |novel |family of |series of |suite of )?"
         r"(?:[a-z\-]+ ){0,4}?(?:called |named |dubbed |termed )?"
-        r"(?P<name>[A-Z][\w\-.]*[A-Z0-9][\w\-.]*|[A-Z][a-z]+[A-Z][\w\-.]*|[A-Z]{2,}[\w\-.]*)"
+        r"(?P<name>[A-Z][\w\-.]*[A-Z0-9][\w\-.]*|[A-Z][a-z]+[A-Z][\w\-.]*|[A-Z]{2,}[\w\-.]*"
+        r"|[A-Z][a-z]{2,}(?=\s*[,(:]))"
     ),
     re.compile(
         r"\b(?:called|named|dubbed|termed|which we (?:call|name|refer to as)|referred to as)\s+"
@@ -132,10 +135,22 @@ def analyse_names(title: str, pages: list[str]) -> PaperNames:
         if _CITED_AFTER.match(body[match.end() : match.end() + 40]):
             cited[key] += 1
     own = {_norm(n) for n in introduced if _norm(n)}
-    for key, count in counts.items():
-        if count >= 8 and cited[key] == 0 and key not in KNOWN_MODELS_NORM and key not in _NOT_MODELS:
-            own.add(key)
+    frequent = [key for key, count in counts.items()
+                if count >= 8 and cited[key] == 0 and key not in KNOWN_MODELS_NORM
+                and key not in _NOT_MODELS and key not in own]
+    if frequent:
+        claimed = {_base_name(m["name"] or m["name2"] or m["name3"])
+                   for m in _CLAIMED.finditer(body, 0, references_at)}
+        own.update(key for key in frequent if key in claimed)
     return PaperNames(introduced, own, {k for k in cited if k not in own})
+
+
+# "our CapsNet", "CycleMLP-B (ours)", "we call this network ResNet"
+_CLAIMED = re.compile(
+    r"\b[Oo]ur\s+(?:[a-z\-]+\s+){0,2}(?P<name>[A-Z][\w\-.]+)"
+    r"|(?P<name2>[A-Z][\w\-.]+)\s*\((?:ours|Ours|our)\)"
+    r"|\bwe (?:call|name|dub|term|refer to)\b[^.]{0,40}?(?P<name3>[A-Z][\w\-.]+)"
+)
 
 
 def _references_offset(text: str) -> int:
@@ -182,7 +197,7 @@ def introduced_names(title: str, pages: list[str]) -> list[str]:
 def _name_matches(system: str, own: set[str]) -> bool:
     key = _base_name(system) or _norm(system)
     return bool(key) and any(
-        key == name or (len(name) >= 3 and (key.startswith(name) or (name.startswith(key) and len(key) >= 3)))
+        key == name or (len(name) >= 3 and key.startswith(name))
         for name in own
     )
 
@@ -207,6 +222,15 @@ MAIN_CUE = re.compile(
     r"(?:\w+\s+){0,2}(?:model|network|configuration|system|version|variant)"
 )
 APPROXIMATE = re.compile(r"(?i)(?:about|approximately|roughly|around|nearly|~|≈|∼)\s*$")
+# a name right before the number: "FLAN 137B", "Gemma 2 27B", "our Longformer (102M"
+_ADJACENT_NAME = re.compile(r"(?P<name>[A-Za-z][\w\-.]*)(?:\s+\d{1,2}(?:\.\d)?)?[\s\-(]{0,3}$")
+GENERIC_LABEL = re.compile(
+    r"(?i)^(?:tiny|small|base|medium|large|xl|xxl|huge|giant|mini|nano|micro|[smlbhg]|"
+    r"\d+(?:\.\d+)?[kmbt]?)$"
+)
+PRONOUN_SUBJECT = re.compile(r"^(?:It|This model|The model|The resulting model|This network|"
+                             r"The network|Our model|Our network|This system)\b")
+INTRODUCING = re.compile(r"(?i)\bwe (?:present|introduce|propose|release|develop)\b")
 STRONG_RULES = frozenset({"count-param-noun", "param-noun-count", "table-row", "count-active",
                           "count-list"})
 
@@ -214,7 +238,7 @@ STRONG_RULES = frozenset({"count-param-noun", "param-noun-count", "table-row", "
 def score_mention(mention: Mention, names: PaperNames) -> None:
     """Set scope, score and cues on a mention from section, cues and the attached name."""
     cues: list[str] = []
-    score = 0.5
+    score = BASE_SCORE
     rule = mention.rule.split("@")[0]
     if mention.section in ("references", "acknowledgments"):
         mention.scope, mention.score, mention.cues = "cited", 0.0, [f"section:{mention.section}"]
@@ -232,11 +256,12 @@ def score_mention(mention: Mention, names: PaperNames) -> None:
     if position < 0:
         position = 0
     before = evidence[max(0, position - 45) : position]
+    wide_before = evidence[max(0, position - 70) : position]
     after = evidence[position + len(mention.text) : position + len(mention.text) + 40]
     near = before + mention.text + after
-    own_name = (bool(mention.system) and _name_matches(mention.system, names.own)) or any(
-        _norm(token) in names.own or _base_name(token) in names.own
-        for token in re.findall(r"[A-Za-z][\w\-.]*", before[-30:])
+    adjacent = _ADJACENT_NAME.search(before)
+    own_name = (bool(mention.system) and _name_matches(mention.system, names.own)) or bool(
+        adjacent and _name_matches(adjacent["name"], names.own)
     )
     cited_name = (not own_name and bool(mention.system) and _is_cited_name(mention.system, names))
     if own_name:
@@ -245,10 +270,29 @@ def score_mention(mention: Mention, names: PaperNames) -> None:
     elif cited_name:
         score -= 0.4
         cues.append(f"cited-name:{mention.system}")
-    if OWN_CUE.search(evidence) and not cited_name:
-        score += 0.15 if OWN_CUE.search(near) else 0.08
+    if rule == "table-row" and " | " in evidence and not cited_name and (
+        not mention.system or GENERIC_LABEL.match(mention.system) or own_name
+    ):
+        context = evidence.rsplit(" | ", 1)[0]
+        words = re.findall(r"[A-Za-z][\w\-.]*", context)
+        mentions_own = OWN_CUE.search(context) or any(
+            _norm(w) in names.own or _base_name(w) in names.own for w in words)
+        mentions_cited = CITATION.search(context) or any(
+            _is_cited_name(w, names) for w in words if NAMEISH.match(w) or w.isupper())
+        if mentions_own and not mentions_cited:
+            score += 0.15
+            cues.append("own-table")
+    if not own_name and PRONOUN_SUBJECT.match(evidence) and (
+        INTRODUCING.search(mention.preceding)
+        or any(_norm(w) in names.own for w in re.findall(r"[A-Za-z][\w\-.]*", mention.preceding[-120:]))
+    ):
+        own_name = True
+        score += 0.25
+        cues.append("own-pronoun")
+    if OWN_CUE.search(evidence.rsplit(" | ", 1)[-1]) and not cited_name:
+        score += 0.25 if OWN_CUE.search(near) else 0.2
         cues.append("own-cue")
-    if CITATION.search(near):
+    if CITATION.search(wide_before + mention.text + after):
         score -= 0.2
         cues.append("citation")
     if COMPARISON.search(before[-40:]) and not own_name:
@@ -291,12 +335,14 @@ def _system_name(group: _Group, names: PaperNames) -> str:
     return Counter(others).most_common(1)[0][0] if others else ""
 
 
-def _strong(group: _Group) -> bool:
-    """Whether some own mention of this value is explicit and unhedged."""
+def _strong(group: _Group, prose: bool = False) -> bool:
+    """Whether some own mention of this value is explicit and unhedged (in running text,
+    not a table cell, when `prose`)."""
     return any(
         m.scope == "own" and m.rule.split("@")[0] in STRONG_RULES
-        and not {"hypothetical", "comparison", "citation"} & set(m.cues)
-        and ("own-name" in m.cues or "own-cue" in m.cues)
+        and not (prose and m.rule.startswith("table-row"))
+        and not {"hypothetical", "comparison", "citation", "approximate"} & set(m.cues)
+        and ({"own-name", "own-cue", "own-table", "own-pronoun"} & set(m.cues))
         for m in group.mentions
     )
 
@@ -307,7 +353,7 @@ def resolve(mentions: list[Mention], pages: list[str], title: str = "") -> Resol
     names = analyse_names(title, pages)
     for mention in mentions:
         score_mention(mention, names)
-    plausible = [m for m in mentions if MIN_PLAUSIBLE <= m.value <= MAX_PLAUSIBLE]
+    plausible = [m for m in mentions if MIN_HEADLINE <= m.value <= MAX_PLAUSIBLE]
     totals = [m for m in plausible if m.kind == "total"]
     actives = [m for m in plausible if m.kind == "active" and m.scope != "cited"]
     own_groups = _group([m for m in totals if m.scope == "own"])
@@ -318,8 +364,9 @@ def resolve(mentions: list[Mention], pages: list[str], title: str = "") -> Resol
         return Resolution(mentions, systems, flags, names.introduced, title)
 
     if own_groups:
-        best_score = max(g.score for g in own_groups)
-        eligible = [g for g in own_groups if g.score >= best_score - 0.15]
+        pool = [g for g in own_groups if _strong(g)] or own_groups
+        best_score = max(g.score for g in pool)
+        eligible = [g for g in pool if g.score >= best_score - 0.2]
         main = [g for g in eligible if any("main" in m.cues for m in g.mentions)]
         headline = max(main or eligible, key=lambda g: g.value)
         confidence = headline.score
@@ -327,7 +374,8 @@ def resolve(mentions: list[Mention], pages: list[str], title: str = "") -> Resol
         headline = max(unknown_groups, key=lambda g: (g.score, g.value))
         confidence = min(headline.score, 0.55)
         flags.append(Flag("low_confidence", "no mention is clearly the paper's own model"))
-    larger_own = [g for g in own_groups if g.value > headline.value * 1.05]
+    larger_own = [g for g in own_groups if g.value > headline.value * 1.05
+                  and (_strong(g) or g.score >= headline.score - 0.1)]
     if larger_own:
         flags.append(Flag("several_candidates", "larger own-looking sizes: " + ", ".join(
             f"{humanize(g.value)} (p{g.best.page})" for g in larger_own[:5])))
@@ -342,7 +390,7 @@ def resolve(mentions: list[Mention], pages: list[str], title: str = "") -> Resol
         ))
         confidence -= 0.15
     best = headline.best
-    if not _strong(headline):
+    if not _strong(headline, prose=True):
         confidence = min(confidence, AUTO_THRESHOLD - 0.05)
         flags.append(Flag("low_confidence", "no explicit, unhedged statement that this size is "
                                             "the paper's own"))
@@ -367,7 +415,8 @@ def resolve(mentions: list[Mention], pages: list[str], title: str = "") -> Resol
     for group in sorted(own_groups or [headline], key=lambda g: -g.value):
         is_headline = group is headline
         group_status = status if is_headline else (
-            "auto" if group.score >= AUTO_THRESHOLD and _strong(group) and names.introduced
+            "auto" if group.score >= AUTO_THRESHOLD and _strong(group, prose=True)
+            and names.introduced
             else "flagged")
         systems.append(SystemRow(
             system=_system_name(group, names),

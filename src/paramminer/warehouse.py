@@ -90,7 +90,11 @@ class Warehouse:
                 raise WarehouseError(f"cannot open warehouse {path}: {exc}") from None
         warehouse = cls(con, path, read_only)
         if not read_only:
-            warehouse.migrate()
+            try:
+                warehouse.migrate()
+            except BaseException:
+                con.close()  # else this process keeps the file locked
+                raise
         return warehouse
 
     def __enter__(self) -> Warehouse:
@@ -138,7 +142,10 @@ class Warehouse:
             if version in applied:
                 continue
             with self.transaction() as con:
-                con.execute(path.read_text(encoding="utf-8"))
+                try:
+                    con.execute(path.read_text(encoding="utf-8"))
+                except duckdb.Error as exc:
+                    raise WarehouseError(f"migration {path.name} failed: {exc}") from None
                 con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
                             [version, name])
             newly.append(version)

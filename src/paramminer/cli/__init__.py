@@ -24,9 +24,15 @@ def cli(ctx: click.Context, config: Path | None, verbose: bool) -> None:
     ctx.obj = {"config": config}
 
 
-from paramminer.cli import analyst, maintainer  # noqa: E402  (commands register on import)
+from paramminer.cli import (  # noqa: E402  (commands register on import)
+    analysis,
+    analyst,
+    harvest,
+    maintainer,
+    reviewer,
+)
 
-for module in (maintainer, analyst):
+for module in (maintainer, harvest, analyst, analysis, reviewer):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -78,7 +78,8 @@ def _write_text(text: str, output: Path | None) -> None:
 @click.command("eval")
 @click.option("--gold", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
               help="Gold CSV (EVALUATION.md format: key, parameters, domain, publication_date...)")
-@click.option("--pdfs", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
+@click.option("--pdfs", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              required=True,
               help="Folder of PDFs named <key>.pdf")
 @click.option("--manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Manifest with stated_in_text [default: manifest.csv beside gold]")

@@ -22,7 +22,10 @@ err_console = Console(stderr=True)
 
 
 def warehouse_option(function: F) -> F:
-    """--warehouse PATH (else $PARAMMINER_WAREHOUSE, else paramminer.toml, else data/paramminer.duckdb)."""
+    """--warehouse PATH, else $PARAMMINER_WAREHOUSE, else paramminer.toml, else the default.
+
+    The default is data/paramminer.duckdb (under the data dir).
+    """
     return click.option(
         "--warehouse", "-w", type=click.Path(dir_okay=False, path_type=Path), default=None,
         help="DuckDB file [env PARAMMINER_WAREHOUSE; default data/paramminer.duckdb]",

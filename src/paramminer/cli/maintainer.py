@@ -54,7 +54,8 @@ def print_systems(warehouse: Warehouse, paper_ids: list[str] | None = None) -> N
         params.append(paper_ids)
     rows = warehouse.con.execute(query + " ORDER BY paper_id", params).fetchall()
     no_headline = warehouse.con.execute(
-        "SELECT count(*) FROM papers WHERE paper_id NOT IN (SELECT paper_id FROM systems WHERE is_headline)"
+        "SELECT count(*) FROM papers "
+        "WHERE paper_id NOT IN (SELECT paper_id FROM systems WHERE is_headline)"
         + (" AND paper_id IN (SELECT unnest(?))" if paper_ids is not None else ""),
         params,
     ).fetchone()
@@ -121,7 +122,7 @@ def extract_command(ctx: click.Context, warehouse: Path | None, paper_ids: tuple
     """
     settings = settings_from(ctx, warehouse=warehouse, workers=workers)
     with open_warehouse(settings) as wh:
-        count = len(paper_ids) or int(wh.con.execute("SELECT count(*) FROM papers").fetchone()[0])
+        count = len(paper_ids) or int(wh.con.execute("SELECT count(*) FROM papers").fetchall()[0][0])
         with progress_bar(count, "extract", is_terminal() and not as_json) as advance:
             report = reextract(wh, settings, paper_ids=paper_ids, progress=advance)
     print_report(report, as_json)
@@ -133,20 +134,42 @@ def extract_command(ctx: click.Context, warehouse: Path | None, paper_ids: tuple
 @click.pass_context
 @handle_errors
 def demo_command(ctx: click.Context, warehouse: Path | None) -> None:
-    """Ingest the bundled sample papers (fixtures/sample) and print what was found.
+    """Harvest the bundled sample from a local arXiv, ingest it, print the systems found.
+
+    Starts the local arXiv server over fixtures/sample on a free port, harvests it the
+    way `paramminer harvest` harvests arxiv.org (0.2 s between API requests), ingests
+    the one sample PDF that is not on arXiv (tern-recommendation-at-scale.pdf) as a
+    local file, and prints each paper's headline system with its evidence. A second
+    run finds nothing new (one API request) and prints the same table.
 
     Example: paramminer demo
     """
+    from paramminer import fakearxiv
+    from paramminer.cli.harvest import combine_exit_codes, print_harvest
+    from paramminer.harvest import demo_settings, run_harvest
+
     settings = settings_from(ctx, warehouse=warehouse)
     sample = project_root() / "fixtures" / "sample"
-    items, failures = discover([sample])
+    with fakearxiv.serve_in_thread(sample) as server:
+        click.echo(f"local arXiv: {len(server.catalogue)} papers of {sample} at {server.base_url}")
+        harvest = run_harvest(
+            demo_settings(settings, server.base_url), echo=click.echo,
+            progress=lambda total, label: progress_bar(total, label, is_terminal()),
+        )
+        paper_ids = sorted(server.catalogue.papers)
+    print_harvest(harvest)
+    items, failures = discover([sample / "tern-recommendation-at-scale.pdf"])
     with open_warehouse(settings) as wh:
-        with progress_bar(len(items), "ingest", is_terminal()) as advance:
-            report = ingest(items, wh, settings, progress=advance, prior_failures=failures)
-        print_systems(wh)
-    print_report(report, False)
+        report = ingest(items, wh, settings, prior_failures=failures)
+        for item in items:
+            row = wh.con.execute("SELECT paper_id FROM documents WHERE sha256 = ?",
+                                 [item.sha256]).fetchone()
+            if row:
+                paper_ids.append(str(row[0]))
+        print_systems(wh, paper_ids)
+    click.echo(f"local file: {report.summary()}")
     click.echo(f"warehouse: {settings.warehouse_path}  (try: paramminer export systems)")
-    sys.exit(report.exit_code)
+    sys.exit(combine_exit_codes(harvest.exit_code, report.exit_code))
 
 
 @click.command("status")
@@ -162,7 +185,7 @@ def status_command(ctx: click.Context, warehouse: Path | None) -> None:
     with open_warehouse(settings, read_only=True) as wh:
         con = wh.con
         counts = {
-            name: int(con.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
+            name: int(con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
             for name in ("papers", "documents", "candidates", "systems", "flags", "ingest_failures")
         }
         by_status = con.execute(

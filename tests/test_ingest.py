@@ -1,0 +1,357 @@
+"""Ingest end to end through the real CLI: partial failures, idempotence, the text cache,
+re-extraction without PDFs, and a kill -9 in the middle of a run."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from click.testing import CliRunner, Result
+
+from conftest import SAMPLE_DIR, LoadedSample, build_bad_inputs, isolated_env, sample_pdfs
+from paramminer.cli import cli
+from paramminer.config import Settings
+from paramminer.ingest import discover, ingest
+from paramminer.warehouse import Warehouse
+
+EXPECTED = {
+    entry["file"]: entry for entry in json.loads((SAMPLE_DIR / "expected.json").read_text())
+}
+TABLES = ("documents", "pages", "papers", "candidates", "systems", "flags")
+VOLATILE = {"ingested_at", "extracted_at", "parse_seconds", "raised_at", "failed_at"}
+BAD_REASONS = {
+    "not_a_pdf.pdf": "not a PDF",
+    "empty.pdf": "empty file",
+    "truncated.pdf": "damaged",
+    "garbage_after_header.pdf": "damaged",
+    "encrypted.pdf": "encrypted",
+    "image_only.pdf": "no text layer",
+}
+
+
+def snapshot(
+    path: Path, *, drop: Collection[str] = (), tables: tuple[str, ...] = TABLES
+) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of `tables` (sorted), leaving out the columns in `drop`."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        out = {}
+        for table in tables:
+            columns = [
+                row[0] for row in con.execute(f"DESCRIBE {table}").fetchall() if row[0] not in drop
+            ]
+            rows = con.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
+            out[table] = sorted(rows, key=repr)
+        return out
+    finally:
+        con.close()
+
+
+def query(path: Path, sql: str) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def invoke(args: list[str], data_dir: Path) -> Result:
+    """The real CLI in this process, with a private data dir and one worker."""
+    return CliRunner().invoke(cli, args, env=isolated_env(data_dir), catch_exceptions=False)
+
+
+@pytest.fixture
+def sample_copy(tmp_path: Path) -> Path:
+    """A private copy of the sample PDFs (tests may delete them)."""
+    folder = tmp_path / "sample"
+    folder.mkdir()
+    for pdf in sample_pdfs():
+        shutil.copy(pdf, folder / pdf.name)
+    return folder
+
+
+def test_batch_with_bad_inputs_is_partial_and_idempotent(
+    tmp_path: Path, sample_copy: Path, loaded_sample: LoadedSample
+) -> None:
+    data = loaded_sample.data_dir  # warm text cache: this test is about the batch, not parsing
+    bad = build_bad_inputs(tmp_path / "bad")
+    missing = tmp_path / "absent.pdf"
+    wh = tmp_path / "w.duckdb"
+    args = [
+        "ingest",
+        str(sample_copy),
+        str(tmp_path / "bad"),
+        str(missing),
+        "-w",
+        str(wh),
+        "--no-show",
+    ]
+    first = invoke(args, data)
+    assert first.exit_code == 3, first.output
+    assert f"{len(bad) + 1} input(s) failed:" in first.stderr
+    for name, reason in BAD_REASONS.items():
+        line = next(
+            line
+            for line in first.stderr.splitlines()
+            if line.startswith(f"  FAILED {tmp_path / 'bad' / name}: ")
+        )
+        assert reason in line
+    assert f"  FAILED {missing}: no such file or folder" in first.stderr
+    assert first.stdout.startswith(f"{len(EXPECTED)} loaded, 0 unchanged, {len(bad) + 1} failed;")
+
+    documents = query(
+        wh, "SELECT source_file, paper_id, n_pages, stamp_date FROM documents ORDER BY source_file"
+    )
+    assert [row[0] for row in documents] == sorted(EXPECTED)
+    for source_file, paper_id, n_pages, stamp_date in documents:
+        expected = EXPECTED[source_file]
+        assert (paper_id, n_pages) == (expected["paper_id"], expected["pages"])
+        stamp = expected["arxiv_stamp"]
+        assert (str(stamp_date) if stamp_date else None) == (stamp["date"] if stamp else None)
+    assert query(wh, "SELECT count(*) FROM pages")[0][0] == sum(
+        e["pages"] for e in EXPECTED.values()
+    )
+    assert {row[0] for row in query(wh, "SELECT paper_id FROM papers")} == {
+        e["paper_id"] for e in EXPECTED.values()
+    }
+    failures = dict(query(wh, "SELECT source_path, reason FROM ingest_failures"))
+    assert set(failures) == {str(p) for p in bad.values()} | {str(missing)}
+    for name, reason in BAD_REASONS.items():
+        assert reason in failures[str(tmp_path / "bad" / name)]
+
+    before = snapshot(wh)
+    again = invoke([*args, "--json"], data)
+    assert again.exit_code == 3
+    report = json.loads(again.stdout)
+    assert (report["loaded"], report["unchanged"], report["parsed_pages"]) == (0, len(EXPECTED), 0)
+    assert {f["path"] for f in report["failures"]} == set(failures)
+    assert snapshot(wh) == before  # timestamps included: nothing was rewritten
+    assert dict(query(wh, "SELECT source_path, reason FROM ingest_failures")) == failures
+
+    status = invoke(["status", "-w", str(wh)], data)
+    assert status.exit_code == 0
+    for path, reason in failures.items():
+        assert f"  FAILED {path}: {reason}" in status.stdout
+
+
+def test_exit_codes_all_good_and_all_bad(tmp_path: Path, loaded_sample: LoadedSample) -> None:
+    build_bad_inputs(tmp_path / "bad")
+    good = invoke(
+        ["ingest", str(SAMPLE_DIR), "-w", str(tmp_path / "good.duckdb"), "--json"],
+        loaded_sample.data_dir,
+    )
+    assert good.exit_code == 0
+    assert json.loads(good.stdout)["failures"] == []
+    bad = invoke(
+        ["ingest", str(tmp_path / "bad"), "-w", str(tmp_path / "bad.duckdb"), "--json"],
+        tmp_path / "data",
+    )
+    assert bad.exit_code == 4
+    report = json.loads(bad.stdout)
+    assert report["loaded"] == report["unchanged"] == 0
+    assert {Path(f["path"]).name for f in report["failures"]} == set(BAD_REASONS)
+    assert query(tmp_path / "bad.duckdb", "SELECT count(*) FROM documents") == [(0,)]
+
+
+def test_failure_is_cleared_when_the_input_later_succeeds(tmp_path: Path) -> None:
+    pdf = tmp_path / "in" / "paper.pdf"
+    pdf.parent.mkdir()
+    pdf.write_bytes(b"%PDF-1.7\nnot yet")
+    wh = tmp_path / "w.duckdb"
+    assert invoke(["ingest", str(pdf), "-w", str(wh)], tmp_path / "data").exit_code == 4
+    assert len(query(wh, "SELECT * FROM ingest_failures")) == 1
+    shutil.copy(SAMPLE_DIR / "2203.90002v1.pdf", pdf)
+    assert invoke(["ingest", str(pdf), "-w", str(wh)], tmp_path / "data").exit_code == 0
+    assert query(wh, "SELECT * FROM ingest_failures") == []
+    assert query(wh, "SELECT paper_id, source_file FROM papers") == [("2203.90002", "paper.pdf")]
+
+
+def test_text_cache_means_a_fresh_warehouse_parses_nothing(
+    tmp_path: Path, loaded_sample: LoadedSample
+) -> None:
+    total_pages = sum(e["pages"] for e in EXPECTED.values())
+    first = loaded_sample.report  # the session's ingest, which started with an empty cache
+    assert (first.pages, first.parsed_pages) == (total_pages, total_pages)
+    cache = loaded_sample.data_dir / "cache" / "text"
+    assert len(list(cache.rglob("*.json.gz"))) == len(EXPECTED)
+    fresh = tmp_path / "fresh.duckdb"
+    second = invoke(["ingest", str(SAMPLE_DIR), "-w", str(fresh), "--json"], loaded_sample.data_dir)
+    report = json.loads(second.stdout)
+    assert (report["loaded"], report["pages"], report["parsed_pages"]) == (
+        len(EXPECTED),
+        total_pages,
+        0,
+    )
+    drop = {*VOLATILE, "source_path"}
+    assert snapshot(fresh, drop=drop) == snapshot(loaded_sample.warehouse, drop=drop)
+    assert query(fresh, "SELECT max(parse_seconds) FROM documents") == [(0.0,)]
+
+
+def test_extract_reruns_without_the_pdfs(
+    tmp_path: Path, sample_copy: Path, loaded_sample: LoadedSample
+) -> None:
+    wh = tmp_path / "w.duckdb"
+    assert (
+        invoke(["ingest", str(sample_copy), "-w", str(wh)], loaded_sample.data_dir).exit_code == 0
+    )
+    before = snapshot(wh, drop=VOLATILE)
+    shutil.rmtree(sample_copy)  # neither the PDFs nor their cached text are needed:
+    data = tmp_path / "empty-data"  # a data dir with no text cache
+    result = invoke(["extract", "-w", str(wh), "--json"], data)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["loaded"], report["failures"], report["parsed_pages"]) == (len(EXPECTED), [], 0)
+    assert snapshot(wh, drop=VOLATILE) == before
+    one = invoke(["extract", "-w", str(wh), "--paper", "2401.90001", "--json"], data)
+    assert json.loads(one.stdout)["loaded"] == 1
+    assert snapshot(wh, drop=VOLATILE) == before
+
+
+def test_force_reloads_without_duplicates(tmp_path: Path, loaded_sample: LoadedSample) -> None:
+    path = tmp_path / "w.duckdb"
+    shutil.copy(loaded_sample.warehouse, path)
+    settings = Settings(data_dir=loaded_sample.data_dir, warehouse=path, workers=1)
+    before = snapshot(path, drop=VOLATILE)
+    items, _ = discover([SAMPLE_DIR])
+    with Warehouse.open(path) as wh:
+        report = ingest(items, wh, settings, force=True)
+    assert len(report.loaded) == len(EXPECTED) and report.parsed_pages == 0
+    assert snapshot(path, drop=VOLATILE) == before
+    assert report.exit_code == 0
+
+
+# ---------------------------------------------------------------- kill -9 midway
+
+COPIES = 20
+
+
+def _padded_copies(folder: Path) -> list[Path]:
+    """COPIES sample PDFs, each with distinct bytes (a comment after %%EOF)."""
+    folder.mkdir()
+    sources = sample_pdfs()
+    out = []
+    for index in range(COPIES):
+        source = sources[index % len(sources)]
+        target = folder / f"{index:02d}-{source.name}"
+        target.write_bytes(source.read_bytes() + f"\n%pad {index}\n".encode())
+        out.append(target)
+    return out
+
+
+def _ingest_process(folder: Path, wh: Path, data: Path, cache: Path) -> subprocess.Popen[bytes]:
+    env = isolated_env(data, PARAMMINER_CACHE_DIR=str(cache))
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from paramminer.cli import main; main()",
+            "ingest",
+            str(folder),
+            "-w",
+            str(wh),
+            "--json",
+            "--no-show",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _cached(cache: Path) -> int:
+    return len(list(cache.rglob("*.json.gz")))
+
+
+def _kill_after(process: subprocess.Popen[bytes], cache: Path, parsed: int) -> bool:
+    """kill -9 once `parsed` more PDFs reached the text cache; False if it finished first.
+
+    The cache file is written right before the paper's load transaction starts, so the
+    kill lands just before, during or just after a load.
+    """
+    start = _cached(cache)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            process.communicate()
+            return False
+        if _cached(cache) >= start + parsed:
+            os.kill(process.pid, signal.SIGKILL)
+            process.communicate()
+            return True
+        time.sleep(0.002)
+    process.kill()
+    process.communicate()
+    pytest.fail("ingest made no progress in 60 s")
+
+
+def _check_consistent(wh: Path) -> None:
+    """No half-loaded paper: every paper has its document, all pages, and its rows only."""
+    orphans = {
+        "paper without document": "SELECT paper_id FROM papers WHERE sha256 NOT IN "
+        "(SELECT sha256 FROM documents)",
+        "document with missing pages": "SELECT d.sha256 FROM documents d LEFT JOIN pages p USING "
+        "(sha256) GROUP BY d.sha256, d.n_pages "
+        "HAVING count(p.page) != d.n_pages OR max(p.page) != d.n_pages",
+        "document without paper": "SELECT sha256 FROM documents WHERE paper_id NOT IN "
+        "(SELECT paper_id FROM papers)",
+        "pages without document": "SELECT DISTINCT sha256 FROM pages WHERE sha256 NOT IN "
+        "(SELECT sha256 FROM documents)",
+        "systems of unloaded paper": "SELECT paper_id FROM systems WHERE paper_id NOT IN "
+        "(SELECT paper_id FROM papers)",
+        "candidates of another document": "SELECT c.paper_id FROM candidates c JOIN papers p "
+        "USING (paper_id) WHERE c.sha256 != p.sha256",
+        "candidates of unloaded paper": "SELECT paper_id FROM candidates WHERE paper_id NOT IN "
+        "(SELECT paper_id FROM papers)",
+        "system without its candidate": "SELECT s.paper_id FROM systems s WHERE s.candidate_id "
+        "NOT IN (SELECT candidate_id FROM candidates)",
+    }
+    for problem, sql in orphans.items():
+        assert query(wh, sql) == [], problem
+
+
+@pytest.mark.slow
+def test_kill_minus_nine_midway_then_resume(tmp_path: Path) -> None:
+    folder = tmp_path / "pdfs"
+    copies = _padded_copies(folder)
+    data = tmp_path / "data"
+    wh = tmp_path / "w.duckdb"
+    cache = tmp_path / "cache"  # PARAMMINER_CACHE_DIR: the text lands in cache/text
+    loaded_after_kill = []
+    for parsed in (2, 3, 1):  # the first kill comes once the first paper has landed
+        process = _ingest_process(folder, wh, data, cache)
+        killed = _kill_after(process, cache, parsed)
+        if wh.exists():
+            _check_consistent(wh)
+            loaded_after_kill.append(query(wh, "SELECT count(*) FROM documents")[0][0])
+        if not killed:
+            break
+    assert loaded_after_kill and loaded_after_kill[0] >= 1  # the first paper had landed
+    assert loaded_after_kill[-1] < COPIES  # and the kills came before the end
+    final = _ingest_process(folder, wh, data, cache)
+    stdout, stderr = final.communicate(timeout=120)
+    assert final.returncode == 0, stderr.decode()
+    report = json.loads(stdout)
+    assert report["failures"] == []
+    assert report["loaded"] + report["unchanged"] == COPIES
+    assert report["unchanged"] == loaded_after_kill[-1]
+    _check_consistent(wh)
+
+    clean = tmp_path / "clean.duckdb"
+    settings = Settings(data_dir=data, cache_dir=cache, workers=1)
+    items, _ = discover([folder])
+    with Warehouse.open(clean) as warehouse:
+        report_clean = ingest(items, warehouse, settings)
+    assert len(report_clean.loaded) == COPIES and report_clean.parsed_pages == 0
+    assert snapshot(wh, drop=VOLATILE) == snapshot(clean, drop=VOLATILE)
+    assert query(wh, "SELECT count(*) FROM documents") == [(len(copies),)]
+    assert query(wh, "SELECT count(*) FROM ingest_failures") == [(0,)]
