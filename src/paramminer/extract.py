@@ -33,6 +33,7 @@ NAME_STOPWORDS = frozenset(
 )
 
 
+LIST_ANCHOR_RULES = frozenset({"count-param-noun", "count-model", "count-active", "count-near-param"})
 MIN_COUNT, MAX_COUNT = 1_000, 10**15  # outside: not a parameter count (or an id, a hash...)
 
 
@@ -43,6 +44,7 @@ class _Hit:
     kind: str
     system: str
     context: str = ""  # table caption and header, shown before the row in the evidence
+    unambiguous: bool = False  # a table cell that cannot be in the wrong column
 
 
 def rule_name(key: str) -> str:
@@ -99,8 +101,10 @@ def nearest_name(token: Token, sentence: Span, window: int = 10) -> str:
         if candidate.text in (".", ";", ",") or candidate.tag_ in ("COUNT_SCALED", "COUNT_PLAIN"):
             break
         text = candidate.text.strip("(),;:")
-        if index >= 1 and after[index - 1].lower_ in ("parameter", "parameters", "param", "params",
-                                                      "version") and (
+        previous = [t.lower_ for t in after[max(0, index - 3) : index]]
+        if index >= 1 and {"parameter", "parameters", "param", "params", "version", "variant"} & set(
+            previous
+        ) and (
             candidate.tag_ == "NAME_SIZE" or NAME_TOKEN.match(text)
         ) and text not in NAME_STOPWORDS:
             return text
@@ -307,11 +311,13 @@ def _table_row_hits(doc: Doc, text: str, table: _Table, rule: str) -> list[_Hit]
         else:
             chosen = tokens[:1]
         label = text[line_start : tokens[0].idx].strip().split(" ")
+        unambiguous = len(tokens) == 1 and table.columns == ["P"] + table.columns[1:] and (
+            table.columns.count("P") == 1 and not {"F", "T"} & set(table.columns))
         for token in chosen:
             if _next_word(token) in NOT_PARAM_NOUNS:
                 continue
             hits.append(_Hit(token, rule, "total", label[0] if label and label[0] else "",
-                             _table_context(table)))
+                             _table_context(table), unambiguous))
     if table.unit is not None:
         hits.extend(_unit_table_cells(doc, text, table, rule, set(rows)))
     return hits
@@ -417,11 +423,15 @@ def find_page_mentions(
             anchors = [hits[i] for i in group if i in hits]
             if not anchors:
                 continue
-            anchor = min(anchors, key=lambda h: _priority(h.rule))
-            if rule_name(anchor.rule) == "count-near-param":
+            anchors = [h for h in anchors if rule_name(h.rule) in LIST_ANCHOR_RULES]
+            if not anchors:
                 continue
+            anchor = max(anchors, key=lambda h: h.token.i)  # the count next to the noun
             for index in group:
-                if index not in hits:
+                # members come before the anchor: "7B, 13B and 65B parameters"
+                if index not in hits and index < anchor.token.i and (
+                    _next_word(doc[index]) not in NOT_PARAM_NOUNS
+                ):
                     offer(doc[index], list_rule, anchor.kind, "")
 
     # tables with a parameters column
@@ -465,6 +475,7 @@ def find_page_mentions(
                 system=system,
                 section=sections.section_at(page, token.idx),
                 preceding=doc.text[max(0, sentence.start_char - 200) : sentence.start_char],
+                unambiguous_cell=hit.unambiguous,
             )
         )
     return mentions

@@ -38,6 +38,7 @@ class Mention:
     score: float = 0.0
     cues: list[str] = field(default_factory=list)
     preceding: str = ""  # text just before the sentence (for "It has 236B parameters")
+    unambiguous_cell: bool = False  # the only count of its row, under the only parameters column
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""

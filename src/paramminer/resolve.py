@@ -11,7 +11,7 @@ from paramminer.numbers import humanize
 
 BASE_SCORE = 0.4  # a mention with no evidence either way; own needs evidence (OWN_THRESHOLD)
 MIN_HEADLINE = 10_000  # smaller values stay candidates but never become a headline
-AUTO_THRESHOLD = 0.75  # confidence at or above which a headline is accepted without review
+AUTO_THRESHOLD = 0.7  # confidence at or above which a headline is accepted without review
 OWN_THRESHOLD = 0.6
 CITED_THRESHOLD = 0.35
 MIN_PLAUSIBLE, MAX_PLAUSIBLE = 1_000, 50 * 10**12
@@ -30,7 +30,8 @@ OWN_CUE = re.compile(
 CITATION = re.compile(r"\[\d+(?:[,–\-]\s*\d+)*\]|\bet al\.|\(\s*[A-Z][A-Za-z\-]+(?: and [A-Z]\w+)?,? (?:19|20)\d\d")
 COMPARISON = re.compile(
     r"\b(?:than|compared (?:to|with)|comparison|outperform\w*|versus|vs\.?|surpass\w*|"
-    r"rival\w*|competitive with|match(?:es|ing)?|beat\w*|prior|previous|existing|baselines?)\b",
+    r"rival\w*|competitive with|match(?:es|ing)?|beat\w*|prior|previous|existing|baselines?|"
+    r"underperform\w*|relative to|unlike|instead of|similar to)\b",
     re.IGNORECASE,
 )
 INTRO_PATTERNS = [
@@ -46,6 +47,15 @@ INTRO_PATTERNS = [
         r"(?P<name>[A-Z][\w\-.]*[A-Z0-9][\w\-.]*|[A-Z][a-z]+[A-Z][\w\-.]*|[A-Z]{2,}[\w\-.]*|[A-Z][a-z]{3,})"
     ),
 ]
+INTRO_PATTERNS.extend([
+    # "Our largest model, GPT-2, is ..."
+    re.compile(r"\b[Oo]ur\s+(?:\w+\s+){0,2}models?,?\s+(?:called\s+)?(?P<name>[A-Z][\w\-.]*[A-Z0-9][\w\-.]*),"),
+    # "our Data-efficient image Transformers (DeiT)"
+    re.compile(r"\b[Oo]ur\s+(?:[\w\-]+\s+){0,5}\((?P<name>[A-Z][\w\-]*[A-Z][\w\-]*)\)"),
+    # "We introduce a simpler ... method, Attention with Linear Biases (ALiBi)"
+    re.compile(r"\b[Ww]e\s+(?:\w+\s+)?(?:introduce|present|propose)\b[^.]{0,120}?"
+               r"\((?P<name>[A-Z][\w\-]*[A-Z][\w\-]*)\)"),
+])
 TITLE_NAME = re.compile(r"^\s*(?P<name>[A-Z][\w\-.+ ]{1,30}?)\s*:")
 NAMEISH = re.compile(r"^(?:[A-Z][\w\-.]*[A-Z0-9][\w\-.]*|[A-Z][a-z]+[A-Z][\w\-.]*)$")
 MOE_WORDS = re.compile(r"(?i)mixture[- ]of[- ]experts|\bMoE\b|\bexperts\b")
@@ -181,6 +191,12 @@ def introduced_names(title: str, pages: list[str]) -> list[str]:
         if (NAMEISH.match(word) and not re.search(r"\d$", word)) or re.match(r"^[A-Z]{3,6}$", word):
             names.append(word)
     opening = "\n".join(pages[:3])
+    for name in list(names):
+        if " " in name:  # "Retentive Network" -> its acronym "(RetNet)"
+            acronym = re.search(re.escape(name) + r"\s*\((?P<acr>[A-Z][\w\-]+)\)", opening,
+                                re.IGNORECASE)
+            if acronym:
+                names.append(acronym["acr"])
     for pattern in INTRO_PATTERNS:
         for found in pattern.finditer(opening):
             name = found["name"].rstrip(".,-")
@@ -190,6 +206,9 @@ def introduced_names(title: str, pages: list[str]) -> list[str]:
                 names.append(name)
     seen: dict[str, str] = {}
     for name in names:
+        footnote = re.match(r"^(?P<base>[A-Za-z][\w\-]*[A-Za-z])\d$", name)
+        if footnote and len(re.findall(rf"\b{re.escape(footnote['base'])}\b", opening)) >= 2:
+            name = footnote["base"]  # "Whisper2": a footnote mark glued to the name
         seen.setdefault(_norm(name), name)
     return [name for key, name in seen.items() if key]
 
@@ -282,10 +301,7 @@ def score_mention(mention: Mention, names: PaperNames) -> None:
         if mentions_own and not mentions_cited:
             score += 0.15
             cues.append("own-table")
-    if not own_name and PRONOUN_SUBJECT.match(evidence) and (
-        INTRODUCING.search(mention.preceding)
-        or any(_norm(w) in names.own for w in re.findall(r"[A-Za-z][\w\-.]*", mention.preceding[-120:]))
-    ):
+    if not own_name and PRONOUN_SUBJECT.match(evidence) and INTRODUCING.search(mention.preceding):
         own_name = True
         score += 0.25
         cues.append("own-pronoun")
@@ -335,6 +351,27 @@ def _system_name(group: _Group, names: PaperNames) -> str:
     return Counter(others).most_common(1)[0][0] if others else ""
 
 
+OWN_SIGNALS = frozenset({"own-cue", "own-table", "own-pronoun", "own-name", "names-own-model"})
+HEDGES = frozenset({"hypothetical", "approximate", "comparison", "citation"})
+
+
+FAMILY_LIMIT = 5  # more own sizes than this: the headline is a reviewer's call
+
+
+def _distinct_sizes(values: list[int]) -> int:
+    """How many sizes differ from each other by more than 5%."""
+    distinct: list[int] = []
+    for value in sorted(values):
+        if not distinct or value > distinct[-1] * 1.05:
+            distinct.append(value)
+    return len(distinct)
+
+
+def _hedged(group: _Group) -> bool:
+    """Every mention of this value is hedged ("about", "up to", "than X", a citation)."""
+    return all(HEDGES & set(m.cues) for m in group.mentions)
+
+
 def _strong(group: _Group, prose: bool = False) -> bool:
     """Whether some own mention of this value is explicit and unhedged (in running text,
     not a table cell, when `prose`)."""
@@ -375,12 +412,18 @@ def resolve(mentions: list[Mention], pages: list[str], title: str = "") -> Resol
         confidence = min(headline.score, 0.55)
         flags.append(Flag("low_confidence", "no mention is clearly the paper's own model"))
     larger_own = [g for g in own_groups if g.value > headline.value * 1.05
-                  and (_strong(g) or g.score >= headline.score - 0.1)]
-    if larger_own:
+                  and (_strong(g) or g.score >= headline.score - 0.1) and not _hedged(g)]
+    if larger_own and not any("main" in m.cues for m in headline.mentions):
         flags.append(Flag("several_candidates", "larger own-looking sizes: " + ", ".join(
             f"{humanize(g.value)} (p{g.best.page})" for g in larger_own[:5])))
         confidence -= 0.1
-    rivals = [g for g in unknown_groups if g.value > headline.value * 1.05 and g.score >= 0.5]
+    family = _distinct_sizes([g.value for g in own_groups])
+    if family > FAMILY_LIMIT and not any("main" in m.cues for m in headline.mentions):
+        flags.append(Flag("several_candidates", f"a family of {family} own sizes: which one is "
+                                                "the system of record is a judgment call"))
+        confidence -= 0.1
+    rivals = [g for g in unknown_groups if g.value > headline.value * 1.05 and not _hedged(g)
+              and any(OWN_SIGNALS & set(m.cues) for m in g.mentions)]
     if rivals and own_groups:
         rival = max(rivals, key=lambda g: g.score)
         flags.append(Flag(
