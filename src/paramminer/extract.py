@@ -115,12 +115,41 @@ def nearest_name(token: Token, sentence: Span, window: int = 10) -> str:
         candidate = doc[index]
         if candidate.text in (".", "!", "?", ";") or (candidate.is_sent_start and index < token.i - 1 and index < sentence.start):
             break
-        text = candidate.text.strip("(),;:")
+        text = _word_at(candidate)
         if text in NAME_STOPWORDS or candidate.tag_ in ("COUNT_SCALED", "COUNT_PLAIN"):
             continue
         if candidate.tag_ == "NAME_SIZE" or NAME_TOKEN.match(text):
             return text
     return ""
+
+
+def _assign_respectively(doc: Doc, indexes: list[int], hits: dict[int, _Hit]) -> None:
+    """'A-T, A-S and A-L, with 22M, 48M and 86M parameters respectively': name each count."""
+    if len(indexes) < 2:
+        return
+    sentence = doc[indexes[0]].sent
+    if "respectively" not in sentence.text.lower():
+        return
+    names: list[str] = []
+    for token in doc[sentence.start : indexes[0]]:
+        word = _word_at(token)
+        if (token.tag_ == "NAME_SIZE" or NAME_TOKEN.match(word)) and word not in NAME_STOPWORDS and (
+            not names or names[-1] != word
+        ):
+            names.append(word)
+    if len(names) == len(indexes):
+        for index, name in zip(indexes, names, strict=True):
+            hits[index].system = name
+
+
+def _word_at(token: Token) -> str:
+    """The whitespace-delimited word holding `token` ("Kestrel-MoE" for the token "MoE"),
+    without surrounding punctuation."""
+    text = token.doc.text
+    start = text.rfind(" ", 0, token.idx) + 1
+    end = text.find(" ", token.idx + len(token.text))
+    word = text[start : len(text) if end < 0 else end]
+    return word.strip("(),;:.\"'“”[]")
 
 
 def _evidence(sentence: Span, token: Token, limit: int = 320) -> str:
@@ -169,10 +198,15 @@ def _header_columns(header: str) -> list[str]:
             r"(?i)model\s+size", header[max(0, match.start() - 6) : match.end()]
         ):
             continue
-        if kind == "P" and kinds and kinds[-1] == "P" and match.start() > 0 and header[
-            max(0, match.start() - 12) : match.start()
-        ].strip().lower().endswith(("(#", "(")):
+        before = header[max(0, match.start() - 14) : match.start()].strip().lower()
+        if kind.startswith("P") and kinds and kinds[-1].startswith("P") and before.endswith(
+            ("(#", "(")
+        ):
             continue  # "Model Size (# parameters)" is one column
+        if kind == "P" and re.search(r"activ\w*\s*#?$", before):
+            kind = "PA"  # "Active params"
+        elif kind == "P" and re.search(r"(?:non-?\s?emb\w*\.?|embedding)\s*#?$", before):
+            kind = "PN"
         kinds.append(kind)
     return kinds
 
@@ -300,7 +334,8 @@ def _table_row_hits(doc: Doc, text: str, table: _Table, rule: str) -> list[_Hit]
     for token in span:
         if token.tag_ in ("COUNT_SCALED", "COUNT_PLAIN"):
             rows.setdefault(_line_of(text, token.idx)[0], []).append(token)
-    param_positions = [i for i, kind in enumerate(table.columns) if kind == "P"]
+    param_positions = [i for i, kind in enumerate(table.columns) if kind.startswith("P")]
+    column_kind = {"P": "total", "PA": "active", "PN": "non_embedding"}
     for line_start, tokens in rows.items():
         if not param_positions:
             break
@@ -311,12 +346,15 @@ def _table_row_hits(doc: Doc, text: str, table: _Table, rule: str) -> list[_Hit]
         else:
             chosen = tokens[:1]
         label = text[line_start : tokens[0].idx].strip().split(" ")
-        unambiguous = len(tokens) == 1 and table.columns == ["P"] + table.columns[1:] and (
-            table.columns.count("P") == 1 and not {"F", "T"} & set(table.columns))
+        unambiguous = len(tokens) == 1 and table.columns.count("P") == 1 and not (
+            {"F", "T", "PA", "PN"} & set(table.columns))
         for token in chosen:
             if _next_word(token) in NOT_PARAM_NOUNS:
                 continue
-            hits.append(_Hit(token, rule, "total", label[0] if label and label[0] else "",
+            position = tokens.index(token)
+            kind = column_kind.get(table.columns[position], "total") if (
+                len(tokens) == len(table.columns) or position < len(table.columns)) else "total"
+            hits.append(_Hit(token, rule, kind, label[0] if label and label[0] else "",
                              _table_context(table), unambiguous))
     if table.unit is not None:
         hits.extend(_unit_table_cells(doc, text, table, rule, set(rows)))
@@ -433,6 +471,7 @@ def find_page_mentions(
                     _next_word(doc[index]) not in NOT_PARAM_NOUNS
                 ):
                     offer(doc[index], list_rule, anchor.kind, "")
+            _assign_respectively(doc, sorted(i for i in group if i in hits), hits)
 
     # tables with a parameters column
     table_rule = next((k for k in ruleset.rules if rule_name(k) == "table-row"), None)

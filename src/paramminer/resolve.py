@@ -69,7 +69,11 @@ class _Group:
 
     @property
     def best(self) -> Mention:
-        return max(self.mentions, key=lambda m: (m.score, -m.page))
+        """The mention to show as evidence: an explicit own statement in prose if any."""
+        return max(self.mentions, key=lambda m: (
+            m.scope == "own" and m.rule.split("@")[0] in STRONG_RULES
+            and not m.rule.startswith("table-row") and bool(OWN_SIGNALS & set(m.cues)),
+            m.score, -m.page))
 
     @property
     def score(self) -> float:
@@ -446,7 +450,11 @@ def resolve(mentions: list[Mention], pages: list[str], title: str = "") -> Resol
     if is_moe:
         candidates = [m for m in actives if m.value < headline.value]
         if candidates:
-            active_value = max(candidates, key=lambda m: m.score).value
+            anchor = headline.best
+            support = Counter(m.value for m in candidates)
+            active_value = max(candidates, key=lambda m: (
+                m.page == anchor.page and m.evidence == anchor.evidence,  # "47B total, 13B active"
+                support[m.value], m.score)).value
         else:
             flags.append(Flag("moe_ambiguity", "mixture of experts without a clear active count"))
             confidence -= 0.2
