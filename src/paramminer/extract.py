@@ -14,7 +14,7 @@ from paramminer.sections import SectionMap
 # Rule specificity: when several rules match the same number, the first listed wins.
 RULE_PRIORITY = [
     "count-active", "count-param-noun", "param-noun-count", "table-row", "count-model",
-    "name-size", "name-count", "count-list", "count-near-param", "moe-shape",
+    "name-size", "name-count", "name-variant-count", "count-list", "count-near-param", "moe-shape",
 ]
 NOT_PARAM_NOUNS = frozenset(
     ["tokens", "token", "words", "images", "examples", "samples", "steps", "flops", "gflops", "tflops", "pflops", "flop", "gpus", "gpu", "hours", "sentences", "pairs", "documents", "bytes", "gb", "mb", "tb", "kb", "frames", "queries", "characters", "subwords", "pages", "videos", "clips", "seconds", "iterations", "updates", "epochs", "dollars", "users", "items", "edges", "nodes", "triples", "questions", "utterances", "games", "positions", "episodes", "transitions", "tokens/s", "instances", "records", "chips", "tpus", "cores", "vectors", "entities", "passages", "articles", "sequences", "batches", "macs", "multiply", "adds", "madds", "operations", "ops", "fps", "hz", "khz", "lines", "files", "repositories", "functions", "problems", "prompts", "responses", "conversations", "dialogues", "labels", "classes", "categories", "people", "views", "downloads", "stars", "citations", "patches", "pixels", "points", "voxels", "atoms", "molecules", "proteins", "residues", "reads", "genes", "cells", "miles", "km", "meters", "dataset", "datasets", "data", "corpus", "corpora", "benchmark", "benchmarks", "hours", "days", "interactions", "impressions", "clicks", "sessions"]
@@ -96,7 +96,7 @@ def nearest_name(token: Token, sentence: Span, window: int = 10) -> str:
     """The model-like name attached to `token`: just after it ('175B-parameter GPT-3') or the
     closest before it in the same sentence ('' if none)."""
     doc = token.doc
-    after = doc[token.i + 1 : min(len(doc), token.i + 5)]
+    after = doc[token.i + 1 : min(len(doc), token.i + 7)]
     for index, candidate in enumerate(after):
         if candidate.text in (".", ";", ",") or candidate.tag_ in ("COUNT_SCALED", "COUNT_PLAIN"):
             break
@@ -212,12 +212,15 @@ def _header_columns(header: str) -> list[str]:
 
 
 def _header_labels(header: str) -> list[str]:
+    """Column labels of a header line; "(in millions)" and "# Params" stay one label."""
     labels: list[str] = []
+    depth = 0
     for word in header.split():
-        if labels and (word.startswith(("(", "[")) or labels[-1].endswith(("(", "#"))):
+        if labels and (depth > 0 or word.startswith(("(", "[")) or labels[-1] in ("#",)):
             labels[-1] += " " + word
         else:
             labels.append(word)
+        depth = max(0, depth + word.count("(") + word.count("[") - word.count(")") - word.count("]"))
     return labels
 
 
@@ -438,15 +441,16 @@ def find_page_mentions(
         elif name in ("count-param-noun", "count-active", "count-model"):
             counts = counts[:1]
         for token in counts:
-            if name in ("name-size", "name-count", "count-model", "count-near-param", "moe-shape") and (
+            if name in ("name-size", "name-count", "name-variant-count", "count-model",
+                        "count-near-param", "moe-shape") and (
                 _next_word(token) in NOT_PARAM_NOUNS
             ):
                 continue
             system = ""
             if token.tag_ in ("NAME_SIZE", "MOE_SHAPE"):
                 system = token.text
-            elif name == "name-count":
-                system = span[0].text
+            elif name in ("name-count", "name-variant-count"):
+                system = span[0].text if name == "name-count" else f"{span[0].text} {span[1].text}"
             offer(token, rule_key, rule.kind, system)
 
     # list and range expansion: "7B, 13B, 33B and 65B parameters", "from 125M to 175B"

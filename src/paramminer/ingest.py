@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import multiprocessing
 import os
 import time
@@ -127,6 +128,8 @@ def _ruleset() -> RuleSet:
 def _init_worker(home: str | None) -> None:
     if home:
         os.environ["PARAMMINER_HOME"] = home
+    # spawned workers do not inherit the CLI's logging setup: keep pypdf's repair notes quiet
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     _ruleset()
 
 

@@ -56,6 +56,7 @@ INTRO_PATTERNS.extend([
     re.compile(r"\b[Ww]e\s+(?:\w+\s+)?(?:introduce|present|propose)\b[^.]{0,120}?"
                r"\((?P<name>[A-Z][\w\-]*[A-Z][\w\-]*)\)"),
 ])
+TITLE_COMPOUND = re.compile(r"^[A-Z][a-z]+(?:-[A-Za-z][a-z]+)+$")
 TITLE_NAME = re.compile(r"^\s*(?P<name>[A-Z][\w\-.+ ]{1,30}?)\s*:")
 NAMEISH = re.compile(r"^(?:[A-Z][\w\-.]*[A-Z0-9][\w\-.]*|[A-Z][a-z]+[A-Z][\w\-.]*)$")
 MOE_WORDS = re.compile(r"(?i)mixture[- ]of[- ]experts|\bMoE\b|\bexperts\b")
@@ -192,6 +193,8 @@ def introduced_names(title: str, pages: list[str]) -> list[str]:
     for word in re.findall(r"[A-Za-z][\w\-.]+", head):
         if shouting or word.lower() in KNOWN_MODELS or len(word) <= 2:
             continue
+        if TITLE_COMPOUND.match(word):
+            continue  # "Fine-Tuning", "Large-Scale", "Squeeze-and-Excitation": words, not names
         if (NAMEISH.match(word) and not re.search(r"\d$", word)) or re.match(r"^[A-Z]{3,6}$", word):
             names.append(word)
     opening = "\n".join(pages[:3])
@@ -272,7 +275,8 @@ def score_mention(mention: Mention, names: PaperNames) -> None:
     cues.append(f"section:{mention.section}")
     rule_weight = {"count-param-noun": 0.1, "param-noun-count": 0.1, "count-active": 0.05,
                    "table-row": 0.0, "count-model": 0.0, "name-size": 0.0, "count-list": 0.0,
-                   "name-count": -0.05, "count-near-param": -0.1, "moe-shape": -0.3}
+                   "name-count": -0.05, "name-variant-count": -0.05, "count-near-param": -0.1,
+                   "moe-shape": -0.3}
     score += rule_weight.get(rule, 0.0)
     evidence = mention.evidence
     position = evidence.find(mention.text)

@@ -22,7 +22,7 @@ import spacy
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Token
-from spacy.util import compile_suffix_regex
+from spacy.util import compile_prefix_regex, compile_suffix_regex
 
 from paramminer.config import project_root
 from paramminer.errors import RuleError
@@ -196,6 +196,8 @@ def load_rules(directory: Path | None = None, files: Iterable[Path] | None = Non
     # "3.7M." and "Chinchilla-70B." end a sentence: split the period off the count
     suffixes = [*nlp.Defaults.suffixes, r"(?<=[0-9][KMBTkmbt])\."]
     nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
+    prefixes = [*nlp.Defaults.prefixes, r"[~≈∼](?=\d)"]  # "~13B" -> "~" "13B"
+    nlp.tokenizer.prefix_search = compile_prefix_regex(prefixes).search
     nlp.add_pipe("paramminer_counts")
     nlp.add_pipe("sentencizer")
     matcher = Matcher(nlp.vocab, validate=True)
@@ -211,4 +213,6 @@ def load_rules(directory: Path | None = None, files: Iterable[Path] | None = Non
             except (ValueError, KeyError) as exc:
                 raise RuleError(path.name, 0, f"rule {rule.key}: {exc}") from None
             rules[rule.key] = rule
+    for table in sorted(folder.glob("*.csv")):  # domain and venue tables change results too
+        digest.update(table.name.encode() + b"\0" + table.read_bytes())
     return RuleSet(rules, nlp, matcher, digest.hexdigest(), [p.name for p in paths])

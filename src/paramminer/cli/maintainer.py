@@ -122,7 +122,8 @@ def extract_command(ctx: click.Context, warehouse: Path | None, paper_ids: tuple
     """
     settings = settings_from(ctx, warehouse=warehouse, workers=workers)
     with open_warehouse(settings) as wh:
-        count = len(paper_ids) or int(wh.con.execute("SELECT count(*) FROM papers").fetchall()[0][0])
+        (papers,) = wh.con.execute("SELECT count(*) FROM papers").fetchall()[0]
+        count = len(paper_ids) or int(papers)
         with progress_bar(count, "extract", is_terminal() and not as_json) as advance:
             report = reextract(wh, settings, paper_ids=paper_ids, progress=advance)
     print_report(report, as_json)

@@ -1,0 +1,66 @@
+"""Rule files: they load, every rule has examples, and every example extracts what it says."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from paramminer.errors import RuleError
+from paramminer.extract import find_mentions
+from paramminer.rules import RuleSet, load_rules, parse_rule_file, rules_dir
+
+RULE_FILES = sorted(rules_dir().glob("*.jsonl"))
+EXAMPLES = [
+    (rule.key, example)
+    for path in RULE_FILES
+    for rule in parse_rule_file(path)
+    for example in rule.examples
+]
+
+
+def test_every_rule_is_versioned_and_has_examples() -> None:
+    rules = [rule for path in RULE_FILES for rule in parse_rule_file(path)]
+    assert len(rules) >= 10
+    for rule in rules:
+        assert rule.version >= 1 and rule.description and rule.examples, rule.key
+    assert len({rule.key for rule in rules}) == len(rules)
+
+
+@pytest.fixture(scope="module")
+def ruleset() -> RuleSet:
+    return load_rules()
+
+
+@pytest.mark.parametrize(
+    ("key", "example"), EXAMPLES, ids=[f"{k}:{str(e['text'])[:30]}" for k, e in EXAMPLES]
+)
+def test_rule_examples(key: str, example: dict[str, object], ruleset: RuleSet) -> None:
+    mentions = find_mentions([str(example["text"])], ruleset)
+    assert sorted(m.value for m in mentions) == sorted(example["values"])  # type: ignore[arg-type]
+    if "kinds" in example:
+        assert sorted(m.kind for m in mentions) == sorted(example["kinds"])  # type: ignore[arg-type]
+    assert all(m.rule in ruleset.rules for m in mentions)
+
+
+def test_malformed_rule_file_names_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.jsonl"
+    good = json.dumps({"id": "x", "version": 1, "pattern": [{"LOWER": "params"}]})
+    bad.write_text(good + "\n{not json\n")
+    with pytest.raises(RuleError, match=r"broken\.jsonl:2: not JSON"):
+        load_rules(tmp_path)
+    bad.write_text(json.dumps({"id": "x", "version": 1}) + "\n")
+    with pytest.raises(RuleError, match=r"broken\.jsonl:1: missing 'pattern'"):
+        load_rules(tmp_path)
+
+
+def test_fingerprint_follows_rule_files(tmp_path: Path) -> None:
+    for path in RULE_FILES:
+        shutil.copy(path, tmp_path / path.name)
+    first = load_rules(tmp_path).fingerprint
+    assert load_rules(tmp_path).fingerprint == first
+    target = tmp_path / RULE_FILES[0].name
+    target.write_text(target.read_text().replace('"version": 1', '"version": 2', 1))
+    assert load_rules(tmp_path).fingerprint != first
