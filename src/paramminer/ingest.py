@@ -12,10 +12,10 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from paramminer.config import Settings
 from paramminer.errors import InputError, ParamminerError
-from paramminer.extract import find_mentions
 from paramminer.models import ArxivMeta, Resolution
 from paramminer.pdftext import (
     ArxivStamp,
@@ -24,9 +24,10 @@ from paramminer.pdftext import (
     find_arxiv_stamp,
     load_pdf_text,
 )
-from paramminer.resolve import guess_title, resolve
-from paramminer.rules import RuleSet, load_rules
 from paramminer.warehouse import Warehouse
+
+if TYPE_CHECKING:  # spaCy is imported only where rules run, so the CLI starts fast
+    from paramminer.rules import RuleSet
 
 
 @dataclass
@@ -121,6 +122,8 @@ _RULESET: RuleSet | None = None
 def _ruleset() -> RuleSet:
     global _RULESET
     if _RULESET is None:
+        from paramminer.rules import load_rules
+
         _RULESET = load_rules()
     return _RULESET
 
@@ -137,6 +140,9 @@ def extract_paper(
     pages: list[str], title: str = "", ruleset: RuleSet | None = None
 ) -> Resolution:
     """Run the rules over normalized pages and resolve them (pure: no I/O)."""
+    from paramminer.extract import find_mentions
+    from paramminer.resolve import resolve
+
     rules = ruleset or _ruleset()
     mentions = find_mentions(pages, rules)
     return resolve(mentions, pages, title)
@@ -150,6 +156,8 @@ def process_pdf(
     cache = TextCache(Path(cache_root)) if cache_root else None
     text = load_pdf_text(Path(path), cache, timeout=timeout, sha256=sha256)
     pages = text.pages
+    from paramminer.resolve import guess_title
+
     title = (arxiv.title if arxiv and arxiv.title else "") or text.title or guess_title(pages[0])
     resolution = extract_paper(pages, title)
     return PaperResult(

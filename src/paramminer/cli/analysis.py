@@ -15,11 +15,8 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from paramminer.analysis import DEFAULT_RESAMPLES, DEFAULT_SEED
 from paramminer.cli.common import handle_errors, open_warehouse, settings_from, warehouse_option
 from paramminer.errors import WarehouseError
-from paramminer.reference import import_reference, list_references
-from paramminer.report import build_report, print_report
 
 console = Console()
 
@@ -30,9 +27,9 @@ console = Console()
               help="Only this source: 'extracted' or a reference name [default: every source]")
 @click.option("--output", "-o", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Folder for the charts [default: DATA_DIR/report]")
-@click.option("--resamples", type=click.IntRange(min=10), default=DEFAULT_RESAMPLES,
+@click.option("--resamples", type=click.IntRange(min=10), default=1000,  # = analysis.DEFAULT_RESAMPLES
               show_default=True, help="Bootstrap resamples per fit.")
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True,
+@click.option("--seed", type=int, default=2207_02852,  # = analysis.DEFAULT_SEED (not imported: it pulls in pandas) show_default=True,
               help="Bootstrap random seed (same seed, same intervals).")
 @click.option("--no-charts", is_flag=True, help="Only print the tables.")
 @click.pass_context
@@ -46,6 +43,8 @@ def report_command(ctx: click.Context, warehouse: Path | None, source: str | Non
     settings = settings_from(ctx, warehouse=warehouse)
     target = None if no_charts else (out_dir or settings.data_dir / "report")
     with open_warehouse(settings) as wh:
+        from paramminer.report import build_report, print_report  # matplotlib: load on use
+
         report = build_report(wh, target, source=source, resamples=resamples, seed=seed)
     print_report(report, console)
 
@@ -120,6 +119,8 @@ def reference_import_command(ctx: click.Context, file: Path, name: str,
     """
     settings = settings_from(ctx, warehouse=warehouse)
     with open_warehouse(settings) as wh:
+        from paramminer.reference import import_reference
+
         result = import_reference(wh, file, name)
     click.echo(f"reference {result.name}: {result.rows} systems loaded from {file}; skipped "
                f"{result.skipped_no_parameters} without parameters, "
@@ -137,6 +138,8 @@ def reference_list_command(ctx: click.Context, warehouse: Path | None) -> None:
     """
     settings = settings_from(ctx, warehouse=warehouse)
     with open_warehouse(settings, read_only=True) as wh:
+        from paramminer.reference import list_references
+
         rows = list_references(wh)
     if not rows:
         click.echo("no references imported (paramminer reference import FILE.csv --name NAME)")

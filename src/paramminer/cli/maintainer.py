@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
 from paramminer.cli.common import (
     handle_errors,
@@ -45,28 +45,39 @@ def print_report(report: IngestReport, as_json: bool) -> None:
 
 
 def print_systems(warehouse: Warehouse, paper_ids: list[str] | None = None) -> None:
-    """A table of the headline systems (and their evidence) of the given papers."""
-    query = ("SELECT paper_id, system, parameters, parameters_active, status, confidence, page, "
-             "evidence FROM systems_final WHERE is_headline")
+    """Each paper's headline system: value, status, page, and the evidence with the number
+    highlighted; flagged ones with their reasons."""
+    query = (
+        "SELECT s.paper_id, s.system, s.parameters, s.parameters_active, s.status, s.confidence, "
+        "s.page, s.evidence, coalesce(c.mention, ''), "
+        "(SELECT string_agg(DISTINCT f.reason, ', ') FROM flags f WHERE f.paper_id = s.paper_id) "
+        "FROM systems_final s LEFT JOIN candidates c USING (candidate_id) WHERE s.is_headline"
+    )
     params: list[object] = []
     if paper_ids is not None:
-        query += " AND paper_id IN (SELECT unnest(?))"
+        query += " AND s.paper_id IN (SELECT unnest(?))"
         params.append(paper_ids)
-    rows = warehouse.con.execute(query + " ORDER BY paper_id", params).fetchall()
+    rows = warehouse.con.execute(query + " ORDER BY s.paper_id", params).fetchall()
     no_headline = warehouse.con.execute(
         "SELECT count(*) FROM papers "
         "WHERE paper_id NOT IN (SELECT paper_id FROM systems WHERE is_headline)"
         + (" AND paper_id IN (SELECT unnest(?))" if paper_ids is not None else ""),
         params,
     ).fetchone()
-    table = Table(title="Systems found (headline per paper)", show_lines=True)
-    for column in ("paper", "system", "params", "status", "conf", "page", "evidence"):
-        table.add_column(column, overflow="fold")
-    for paper_id, system, value, active, status, confidence, page, evidence in rows:
+    console.print(f"[bold]Systems found[/bold] ({len(rows)} paper(s), headline per paper)")
+    for paper_id, system, value, active, status, confidence, page, evidence, mention, reasons in rows:
         size = humanize(value) + (f" ({humanize(active)} active)" if active else "")
-        table.add_row(paper_id, system or "-", size, status, f"{confidence:.2f}", str(page),
-                      evidence[:200])
-    console.print(table)
+        colour = {"auto": "green", "reviewed": "cyan"}.get(status, "yellow")
+        console.print(
+            f"[bold]{escape(paper_id)}[/bold]  {escape(system or '-')}  [bold]{size}[/bold]  "
+            f"[{colour}]{status}[/{colour}] {confidence:.2f}  p{page}"
+            + (f"  [dim]({escape(reasons)})[/dim]" if status == "flagged" and reasons else ""),
+            highlight=False,
+        )
+        text = escape(evidence[:240])
+        if mention:
+            text = text.replace(escape(mention), f"[bold underline]{escape(mention)}[/]", 1)
+        console.print(f"    \u201c{text}\u201d", highlight=False)
     if no_headline and no_headline[0]:
         console.print(f"{no_headline[0]} paper(s) state no size of a model of their own.")
 
