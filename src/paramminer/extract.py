@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span, Token
@@ -123,11 +124,22 @@ def nearest_name(token: Token, sentence: Span, window: int = 10) -> str:
     return ""
 
 
+def sentence_of(token: Token) -> Span:
+    """The sentence holding `token` (token.sent walks the whole doc on every call)."""
+    doc = token.doc
+    starts = doc.user_data.get("sentence_starts")
+    if starts is None:
+        starts = [sent.start for sent in doc.sents] + [len(doc)]
+        doc.user_data["sentence_starts"] = starts
+    index = bisect_right(starts, token.i) - 1
+    return doc[starts[index] : starts[index + 1]]
+
+
 def _assign_respectively(doc: Doc, indexes: list[int], hits: dict[int, _Hit]) -> None:
     """'A-T, A-S and A-L, with 22M, 48M and 86M parameters respectively': name each count."""
     if len(indexes) < 2:
         return
-    sentence = doc[indexes[0]].sent
+    sentence = sentence_of(doc[indexes[0]])
     if "respectively" not in sentence.text.lower():
         return
     names: list[str] = []
@@ -145,7 +157,7 @@ def _assign_respectively(doc: Doc, indexes: list[int], hits: dict[int, _Hit]) ->
 def _word_at(token: Token) -> str:
     """The whitespace-delimited word holding `token` ("Kestrel-MoE" for the token "MoE"),
     without surrounding punctuation."""
-    text = token.doc.text
+    text = token.doc.user_data.get("text") or token.doc.text
     start = text.rfind(" ", 0, token.idx) + 1
     end = text.find(" ", token.idx + len(token.text))
     word = text[start : len(text) if end < 0 else end]
@@ -412,7 +424,9 @@ def find_page_mentions(
     `doc` is the page run through the pipeline with newlines replaced by spaces (so patterns
     match across line breaks); `page_text` is the page with its lines, for tables.
     """
-    lines_text = page_text if page_text is not None else doc.text
+    flat_text = doc.text
+    doc.user_data["text"] = flat_text  # doc.text rebuilds the string on every access
+    lines_text = page_text if page_text is not None else flat_text
     hits: dict[int, _Hit] = {}
 
     def offer(token: Token, rule_key: str, kind: str, system: str) -> None:
@@ -489,7 +503,7 @@ def find_page_mentions(
     mentions = []
     for hit in sorted(hits.values(), key=lambda h: h.token.i):
         token = hit.token
-        sentence = token.sent
+        sentence = sentence_of(token)
         value = int(token._.count)
         if not MIN_COUNT <= value <= MAX_COUNT:
             continue
@@ -517,7 +531,7 @@ def find_page_mentions(
                 rule=hit.rule,
                 system=system,
                 section=sections.section_at(page, token.idx),
-                preceding=doc.text[max(0, sentence.start_char - 200) : sentence.start_char],
+                preceding=flat_text[max(0, sentence.start_char - 200) : sentence.start_char],
                 unambiguous_cell=hit.unambiguous,
             )
         )

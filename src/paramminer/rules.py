@@ -79,49 +79,53 @@ def count_of_match(match: re.Match[str]) -> tuple[int, str] | None:
     return None
 
 
+_NAME_SIZE_WORD = re.compile(r"[A-Za-z][\w.\-]*?[A-Za-z0-9][-_‐]\d+(?:\.\d+)?[MBTmbt](?![\w.\-]*\w)")
+_MOE_SHAPE_WORD = re.compile(r"(?<![\w.])\d+[x×]\d+(?:\.\d+)?[MBT](?!\w)")
+
+
 @Language.component("paramminer_counts")
 def merge_counts(doc: Doc) -> Doc:
-    """Merge count expressions into single tagged tokens with `token._.count` set."""
+    """Merge count expressions into single tagged tokens with `token._.count` set.
+
+    Works from regular-expression matches on the text (walking every token of a page is
+    the slow part of spaCy from Python), then touches only the tokens found.
+    """
     text = doc.text
+    found: list[tuple[int, int, int, str]] = []  # start_char, end_char, value, tag
     spans = []
     for match in COUNT_TEXT_RE.finditer(text):
-        found = count_of_match(match)
-        if found is None:
+        counted = count_of_match(match)
+        if counted is None:
             continue
         start = match.start() if not match["approx"] else match.start("num")
         span = doc.char_span(start, match.end(), alignment_mode="expand")
         if span is None or span.text.strip() != text[start : match.end()].strip():
             continue  # the number is glued to other text (a name-size token is tagged below)
-        spans.append((span, found))
+        spans.append(span)
+        found.append((span.start_char, span.end_char, *counted))
     with doc.retokenize() as retokenizer:
         taken: set[int] = set()
-        for span, _ in spans:
+        for span in spans:
             if len(span) > 1 and not taken.intersection(range(span.start, span.end)):
                 retokenizer.merge(span)
                 taken.update(range(span.start, span.end))
-    for span, (value, tag) in spans:
-        token = doc[span.start] if len(doc) > span.start else None
-        if token is None or token.idx != span.start_char:
-            # after merging, token indexes shifted: find the token by character offset
-            found_span = doc.char_span(span.start_char, span.end_char)
-            if found_span is None or len(found_span) != 1:
+    for pattern, tag in ((_NAME_SIZE_WORD, "NAME_SIZE"), (_MOE_SHAPE_WORD, "MOE_SHAPE")):
+        for match in pattern.finditer(text):
+            parsed = (NAME_SIZE_RE if tag == "NAME_SIZE" else MOE_SHAPE_RE).match(match.group(0))
+            if parsed is None or (tag == "NAME_SIZE" and parsed["name"].isdigit()):
                 continue
-            token = found_span[0]
+            value = _value(parsed["num"], SCALE_WORDS[parsed["sc"].lower()])
+            found.append((match.start(), match.end(), value, tag))
+    tagged = False
+    for start_char, end_char, value, tag in found:
+        span = doc.char_span(start_char, end_char)
+        if span is None or len(span) != 1 or span[0].tag_:
+            continue
+        token = span[0]
         token.tag_ = tag
         token._.count = value
-    for token in doc:
-        if token.tag_:
-            continue
-        name_size = NAME_SIZE_RE.match(token.text)
-        if name_size and not name_size["name"].isdigit():
-            token.tag_ = "NAME_SIZE"
-            token._.count = _value(name_size["num"], SCALE_WORDS[name_size["sc"].lower()])
-            continue
-        moe = MOE_SHAPE_RE.match(token.text)
-        if moe:
-            token.tag_ = "MOE_SHAPE"
-            token._.count = _value(moe["num"], SCALE_WORDS[moe["sc"].lower()])
-    if len(doc) and not doc[0].tag_:
+        tagged = True
+    if len(doc) and not tagged:
         doc[0].tag_ = "O"  # marks the doc as tagged, so Matcher patterns may use TAG
     return doc
 
