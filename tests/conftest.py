@@ -5,6 +5,7 @@ Every fixture that writes uses tmp_path; nothing here touches data/ or the netwo
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import sys
@@ -50,6 +51,25 @@ def build_bad_inputs(out_dir: Path) -> dict[str, Path]:
     """Write the builder's bad PDFs (not_a_pdf, empty, truncated, encrypted, ...) into out_dir."""
     paths: dict[str, Path] = load_builder().build_bad_inputs(out_dir)
     return paths
+
+
+def source_fingerprint() -> str:
+    """Hash of the code, rules and SQL an ingest runs (it changes when someone edits them)."""
+    digest = hashlib.sha256()
+    roots = (REPO / "src" / "paramminer", REPO / "rules", REPO / "warehouse")
+    for path in sorted(p for root in roots for p in root.rglob("*") if p.is_file()):
+        if "__pycache__" not in path.parts:
+            digest.update(str(path).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def skip_if_source_changed(since: str) -> None:
+    """Skip a comparison of two runs when the code changed between them (live edits)."""
+    if source_fingerprint() != since:
+        pytest.skip(
+            "paramminer's code, rules or SQL changed while this test ran; "
+            "runs made by different code cannot be compared"
+        )
 
 
 def sample_pdfs() -> list[Path]:

@@ -20,8 +20,12 @@ from paramminer.evaluate import EvalResult, GoldPaper, evaluate, read_gold
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 # Floors from the accuracy issue (stated_in_text subset, and all labeled papers)
-STATED_FLOORS = {"auto_precision": 0.95, "headline_any": 0.75, "candidate_recall": 0.95,
-                 "error_capture": 0.80}
+STATED_FLOORS = {
+    "auto_precision": 0.95,
+    "headline_any": 0.75,
+    "candidate_recall": 0.95,
+    "error_capture": 0.80,
+}
 ALL_FLOORS = {"auto_precision": 0.85, "candidate_recall": 0.60}
 DATE_FLOOR = 0.90  # papers with an arXiv id: month of v1
 DOMAIN_FLOOR = 0.85  # labeled papers: primary domain among gold's domains
@@ -29,7 +33,9 @@ NAMED_HEADLINES_FLOOR = 0.80  # headline rows that name their system
 
 
 @pytest.fixture(scope="module")
-def corpus_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[EvalResult, Path, dict[str, GoldPaper]]:
+def corpus_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[EvalResult, Path, dict[str, GoldPaper]]:
     gold_csv, pdfs = CORPUS / "gold.csv", CORPUS / "pdfs"
     if not gold_csv.is_file() or not pdfs.is_dir():
         pytest.skip(f"shared corpus not found at {CORPUS} (needs gold.csv and pdfs/)")
@@ -45,8 +51,11 @@ def corpus_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[EvalResult, Pa
 @pytest.mark.slow
 def test_parameter_floors(corpus_run: tuple[EvalResult, Path, dict[str, GoldPaper]]) -> None:
     result, _, _ = corpus_run
-    errors = [f"{o.key}: {o.predicted} ({o.status}) gold {o.gold}" for o in result.outcomes
-              if not o.headline_ok]
+    errors = [
+        f"{o.key}: {o.predicted} ({o.status}) gold {o.gold}"
+        for o in result.outcomes
+        if not o.headline_ok
+    ]
     for subset, floors in (("stated_in_text", STATED_FLOORS), ("all", ALL_FLOORS)):
         for metric, floor in floors.items():
             value = result.metrics[subset][metric]

@@ -37,20 +37,36 @@ def values(text: str, rules: RuleSet) -> list[tuple[int, str]]:
         ("A network with 1.3e9 parameters.", [(1_300_000_000, "total")]),
         ("A model with ~13B parameters.", [(13_000_000_000, "total")]),
         ("It has 22,855,952 parameters.", [(22_855_952, "total")]),
-        ("Models range from 125M to 175B parameters.",
-         [(125_000_000, "total"), (175_000_000_000, "total")]),
-        ("We train 7B, 13B, 33B and 65B parameter models.",
-         [(7_000_000_000, "total"), (13_000_000_000, "total"), (33_000_000_000, "total"),
-          (65_000_000_000, "total")]),
+        (
+            "Models range from 125M to 175B parameters.",
+            [(125_000_000, "total"), (175_000_000_000, "total")],
+        ),
+        (
+            "We train 7B, 13B, 33B and 65B parameter models.",
+            [
+                (7_000_000_000, "total"),
+                (13_000_000_000, "total"),
+                (33_000_000_000, "total"),
+                (65_000_000_000, "total"),
+            ],
+        ),
         ("It has 2.6B non-embedding parameters.", [(2_600_000_000, "non_embedding")]),
-        ("Kestrel has 47B total / 13B active parameters.",
-         [(13_000_000_000, "active"), (47_000_000_000, "total")]),
-        ("The total number of weights was increased to approximately 3.7M.",
-         [(3_700_000, "total")]),
-        ("GPT-3 Small 125M, GPT-3 XL 1.3B and GPT-3 175B were trained.",
-         [(125_000_000, "total"), (1_300_000_000, "total"), (175_000_000_000, "total")]),
-        ("LLaMA-65B is competitive with Chinchilla-70B.",
-         [(65_000_000_000, "total"), (70_000_000_000, "total")]),
+        (
+            "Kestrel has 47B total / 13B active parameters.",
+            [(13_000_000_000, "active"), (47_000_000_000, "total")],
+        ),
+        (
+            "The total number of weights was increased to approximately 3.7M.",
+            [(3_700_000, "total")],
+        ),
+        (
+            "GPT-3 Small 125M, GPT-3 XL 1.3B and GPT-3 175B were trained.",
+            [(125_000_000, "total"), (1_300_000_000, "total"), (175_000_000_000, "total")],
+        ),
+        (
+            "LLaMA-65B is competitive with Chinchilla-70B.",
+            [(65_000_000_000, "total"), (70_000_000_000, "total")],
+        ),
     ],
 )
 def test_phrasings(text: str, expected: list[tuple[int, str]], rules: RuleSet) -> None:
@@ -76,15 +92,22 @@ def test_numbers_that_are_not_parameter_counts(text: str, rules: RuleSet) -> Non
     ("table", "expected"),
     [
         ("Model #Params Top-1\nNetA-S 12.5M 76.1\nNetA-L 48.2M 80.3", [12_500_000, 48_200_000]),
-        ("Model Params (M) FLOPs (G) Top-1 (%)\nNetB-S 22.1 4.5 78.0\nNetB-L 86.4 15.2 81.2",
-         [22_100_000, 86_400_000]),
-        ("Model Top-1 #Params #FLOPs\nNetC-B0 77.3% 5.3M 0.39B\nNetC-B1 79.1% 7.8M 0.70B",
-         [5_300_000, 7_800_000]),
-        ("Model Accuracy Parameters (in millions)\nNetD-S 71.2 3.4\nNetD-L 74.0 6.9",
-         [3_400_000, 6_900_000]),
-        ("# Parameters 2.7B 2.5B 4.2B\n# Training Tokens 1.4T 3T 94B", [2_500_000_000,
-                                                                       2_700_000_000,
-                                                                       4_200_000_000]),
+        (
+            "Model Params (M) FLOPs (G) Top-1 (%)\nNetB-S 22.1 4.5 78.0\nNetB-L 86.4 15.2 81.2",
+            [22_100_000, 86_400_000],
+        ),
+        (
+            "Model Top-1 #Params #FLOPs\nNetC-B0 77.3% 5.3M 0.39B\nNetC-B1 79.1% 7.8M 0.70B",
+            [5_300_000, 7_800_000],
+        ),
+        (
+            "Model Accuracy Parameters (in millions)\nNetD-S 71.2 3.4\nNetD-L 74.0 6.9",
+            [3_400_000, 6_900_000],
+        ),
+        (
+            "# Parameters 2.7B 2.5B 4.2B\n# Training Tokens 1.4T 3T 94B",
+            [2_500_000_000, 2_700_000_000, 4_200_000_000],
+        ),
     ],
 )
 def test_tables_with_a_parameters_column(table: str, expected: list[int], rules: RuleSet) -> None:
@@ -116,8 +139,12 @@ def test_cited_sizes_never_beat_the_papers_own(rules: RuleSet) -> None:
 
 
 def test_references_section_never_gives_an_own_value(rules: RuleSet) -> None:
-    pages = paper("Abstract", "We study optimizers.", "References",
-                  "[3] We train a 13B parameter model. 2023.")
+    pages = paper(
+        "Abstract",
+        "We study optimizers.",
+        "References",
+        "[3] We train a 13B parameter model. 2023.",
+    )
     result = extract_paper(pages, "A study of optimizers", rules)
     assert [m.scope for m in result.mentions] == ["cited"]
     assert result.systems == []
@@ -134,16 +161,19 @@ def test_a_paper_without_a_model_of_its_own_gets_no_automatic_headline(rules: Ru
 
 
 def test_hedged_sizes_are_flagged(rules: RuleSet) -> None:
-    pages = paper("Abstract", "We introduce Orca-X. Our system allows scaling models up to "
-                              "1T parameters.")
+    pages = paper(
+        "Abstract", "We introduce Orca-X. Our system allows scaling models up to 1T parameters."
+    )
     result = extract_paper(pages, "Orca-X: Scalable Training", rules)
     assert all(s.status == "flagged" for s in result.systems)
     assert {f.reason for f in result.flags} & {"low_confidence"}
 
 
 def test_introduced_names_from_title_and_text() -> None:
-    pages = ["We introduce a simpler position method, Attention with Linear Biases (ALiBi).",
-             "Our largest model, GPT-2, is a 1.5B parameter Transformer."]
+    pages = [
+        "We introduce a simpler position method, Attention with Linear Biases (ALiBi).",
+        "Our largest model, GPT-2, is a 1.5B parameter Transformer.",
+    ]
     names = introduced_names("LLaMA: Open and Efficient Foundation Language Models", pages)
     assert names[0] == "LLaMA"
     assert "ALiBi" in names and "GPT-2" in names
@@ -154,11 +184,13 @@ def test_resolution_is_deterministic(rules: RuleSet) -> None:
     first = resolve(find_mentions(pages, rules), pages, "Tern")
     second = resolve(find_mentions(pages, rules), pages, "Tern")
     assert [(s.parameters, s.status, s.confidence) for s in first.systems] == [
-        (s.parameters, s.status, s.confidence) for s in second.systems]
+        (s.parameters, s.status, s.confidence) for s in second.systems
+    ]
 
 
 EXPECTED: list[dict[str, object]] = (
-    json.loads((SAMPLE / "expected.json").read_text()) if (SAMPLE / "expected.json").is_file()
+    json.loads((SAMPLE / "expected.json").read_text())
+    if (SAMPLE / "expected.json").is_file()
     else []
 )
 
@@ -176,7 +208,10 @@ def test_bundled_sample_matches_expected(expected: dict[str, object], rules: Rul
     want = next(s for s in systems if s["is_headline"])
     assert headline is not None
     assert (headline.system, headline.parameters, headline.parameters_active) == (
-        want["system"], want["parameters"], want["parameters_active"])
+        want["system"],
+        want["parameters"],
+        want["parameters_active"],
+    )
     assert headline.status == "auto"
     assert sorted(s.parameters for s in result.systems) == sorted(s["parameters"] for s in systems)
     cited = expected.get("cited") or []

@@ -16,8 +16,17 @@ from paramminer.ingest import IngestReport, discover, ingest
 from paramminer.warehouse import Warehouse
 
 TOLERANCE = 0.05
-METRICS = ("auto_precision", "auto_recall", "headline_any", "headline_max", "candidate_recall",
-           "error_capture", "flag_rate", "date_month", "domain")
+METRICS = (
+    "auto_precision",
+    "auto_recall",
+    "headline_any",
+    "headline_max",
+    "candidate_recall",
+    "error_capture",
+    "flag_rate",
+    "date_month",
+    "domain",
+)
 
 
 def matches(value: float, gold: float) -> bool:
@@ -70,13 +79,18 @@ class EvalResult:
         return {
             "metrics": self.metrics,
             "errors": [vars(o) for o in self.outcomes if not o.headline_ok],
-            "unlabeled_auto": [{"key": k, "predicted": v, "evidence": e}
-                               for k, v, e in self.unlabeled_auto],
-            "ingest": {"papers": len(self.report.loaded) + len(self.report.unchanged),
-                       "failures": [vars(f) for f in self.report.failures],
-                       "pages": self.report.pages, "seconds": round(self.report.seconds, 2),
-                       "pages_per_second": round(self.report.pages / self.report.seconds, 2)
-                       if self.report.seconds else None},
+            "unlabeled_auto": [
+                {"key": k, "predicted": v, "evidence": e} for k, v, e in self.unlabeled_auto
+            ],
+            "ingest": {
+                "papers": len(self.report.loaded) + len(self.report.unchanged),
+                "failures": [vars(f) for f in self.report.failures],
+                "pages": self.report.pages,
+                "seconds": round(self.report.seconds, 2),
+                "pages_per_second": round(self.report.pages / self.report.seconds, 2)
+                if self.report.seconds
+                else None,
+            },
         }
 
 
@@ -93,7 +107,9 @@ def read_gold(gold_csv: Path, manifest_csv: Path | None) -> dict[str, GoldPaper]
                 continue
             paper = papers.setdefault(row["key"], GoldPaper(row["key"]))
             paper.values.append(value)
-            paper.domains.update(d.strip() for d in (row.get("domain") or "").split(",") if d.strip())
+            paper.domains.update(
+                d.strip() for d in (row.get("domain") or "").split(",") if d.strip()
+            )
             paper.date = paper.date or (row.get("publication_date") or "")
             paper.arxiv_id = paper.arxiv_id or (row.get("arxiv_id") or "")
     if manifest_csv and manifest_csv.is_file():
@@ -101,7 +117,9 @@ def read_gold(gold_csv: Path, manifest_csv: Path | None) -> dict[str, GoldPaper]
             for row in csv.DictReader(handle):
                 if row.get("key") in papers:
                     papers[row["key"]].stated = row.get("stated_in_text") == "yes"
-                    papers[row["key"]].arxiv_id = papers[row["key"]].arxiv_id or row.get("arxiv_id", "")
+                    papers[row["key"]].arxiv_id = papers[row["key"]].arxiv_id or row.get(
+                        "arxiv_id", ""
+                    )
     return papers
 
 
@@ -114,9 +132,7 @@ def _date_ok(predicted: str | None, gold: GoldPaper) -> bool:
     return bool(gold.date) and predicted[:4] == gold.date[:4]
 
 
-def score(
-    warehouse: Warehouse, gold: dict[str, GoldPaper], report: IngestReport
-) -> EvalResult:
+def score(warehouse: Warehouse, gold: dict[str, GoldPaper], report: IngestReport) -> EvalResult:
     """Compute every metric from the warehouse's export views."""
     con = warehouse.con
     headlines: dict[str, tuple[int, str, str, int, str | None, str | None]] = {}
@@ -128,7 +144,8 @@ def score(
         headlines.setdefault(key, (value, status, evidence, page, date, domain))
     candidates: dict[str, list[int]] = defaultdict(list)
     for key, value in con.execute(
-        "SELECT regexp_replace(source_file, '\\.[Pp][Dd][Ff]$', ''), parameters FROM export_candidates"
+        "SELECT regexp_replace(source_file, '\\.[Pp][Dd][Ff]$', ''), parameters "
+        "FROM export_candidates"
     ).fetchall():
         candidates[key].append(value)
     outcomes = []
@@ -136,19 +153,36 @@ def score(
         head = headlines.get(key)
         predicted = head[0] if head else None
         ok = predicted is not None and any(matches(predicted, g) for g in paper.values)
-        outcomes.append(PaperOutcome(
-            key=key, predicted=predicted, status=head[1] if head else None, gold=paper.values,
-            evidence=head[2] if head else "", page=head[3] if head else None, headline_ok=ok,
-            candidate_ok=any(matches(v, g) for v in candidates.get(key, []) for g in paper.values),
-            date=head[4] if head else None, date_ok=bool(head) and _date_ok(head[4] if head else None, paper),
-            domain=head[5] if head else None,
-            domain_ok=bool(head) and (head[5] or "") in paper.domains,
-            stated=paper.stated,
-        ))
-    metrics = {"all": _metrics(outcomes, gold), "stated_in_text": _metrics(
-        [o for o in outcomes if o.stated], {k: g for k, g in gold.items() if g.stated})}
-    unlabeled_auto = [(key, head[0], head[2]) for key, head in sorted(headlines.items())
-                      if key not in gold and head[1] == "auto"]
+        outcomes.append(
+            PaperOutcome(
+                key=key,
+                predicted=predicted,
+                status=head[1] if head else None,
+                gold=paper.values,
+                evidence=head[2] if head else "",
+                page=head[3] if head else None,
+                headline_ok=ok,
+                candidate_ok=any(
+                    matches(v, g) for v in candidates.get(key, []) for g in paper.values
+                ),
+                date=head[4] if head else None,
+                date_ok=head is not None and _date_ok(head[4], paper),
+                domain=head[5] if head else None,
+                domain_ok=head is not None and (head[5] or "") in paper.domains,
+                stated=paper.stated,
+            )
+        )
+    metrics = {
+        "all": _metrics(outcomes, gold),
+        "stated_in_text": _metrics(
+            [o for o in outcomes if o.stated], {k: g for k, g in gold.items() if g.stated}
+        ),
+    }
+    unlabeled_auto = [
+        (key, head[0], head[2])
+        for key, head in sorted(headlines.items())
+        if key not in gold and head[1] == "auto"
+    ]
     return EvalResult(metrics, outcomes, unlabeled_auto, report)
 
 
@@ -167,9 +201,13 @@ def _metrics(outcomes: list[PaperOutcome], gold: dict[str, GoldPaper]) -> dict[s
         "auto_precision": ratio(sum(o.headline_ok for o in auto), len(auto)),
         "auto_recall": ratio(sum(o.headline_ok for o in auto), n),
         "headline_any": ratio(sum(o.headline_ok for o in outcomes), n),
-        "headline_max": ratio(sum(
-            o.predicted is not None and matches(o.predicted, max(gold[o.key].values))
-            for o in outcomes), n),
+        "headline_max": ratio(
+            sum(
+                o.predicted is not None and matches(o.predicted, max(gold[o.key].values))
+                for o in outcomes
+            ),
+            n,
+        ),
         "candidate_recall": ratio(sum(o.candidate_ok for o in outcomes), n),
         "error_capture": ratio(sum(o.status == "flagged" for o in wrong), len(wrong)),
         "flag_rate": ratio(len(flagged), len(with_head)),
@@ -181,7 +219,11 @@ def _metrics(outcomes: list[PaperOutcome], gold: dict[str, GoldPaper]) -> dict[s
 
 
 def evaluate(
-    gold_csv: Path, pdfs: Path, settings: Settings, *, manifest_csv: Path | None = None,
+    gold_csv: Path,
+    pdfs: Path,
+    settings: Settings,
+    *,
+    manifest_csv: Path | None = None,
     warehouse_path: Path | None = None,
 ) -> EvalResult:
     """Ingest `pdfs` into a fresh temporary warehouse (text cache reused) and score it."""

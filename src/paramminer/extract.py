@@ -14,27 +14,223 @@ from paramminer.sections import SectionMap
 
 # Rule specificity: when several rules match the same number, the first listed wins.
 RULE_PRIORITY = [
-    "count-active", "count-param-noun", "param-noun-count", "table-row", "count-model",
-    "name-size", "name-count", "name-variant-count", "count-list", "count-near-param", "moe-shape",
+    "count-active",
+    "count-param-noun",
+    "param-noun-count",
+    "table-row",
+    "count-model",
+    "name-size",
+    "name-count",
+    "name-variant-count",
+    "count-list",
+    "count-near-param",
+    "moe-shape",
 ]
 NOT_PARAM_NOUNS = frozenset(
-    ["tokens", "token", "words", "images", "examples", "samples", "steps", "flops", "gflops", "tflops", "pflops", "flop", "gpus", "gpu", "hours", "sentences", "pairs", "documents", "bytes", "gb", "mb", "tb", "kb", "frames", "queries", "characters", "subwords", "pages", "videos", "clips", "seconds", "iterations", "updates", "epochs", "dollars", "users", "items", "edges", "nodes", "triples", "questions", "utterances", "games", "positions", "episodes", "transitions", "tokens/s", "instances", "records", "chips", "tpus", "cores", "vectors", "entities", "passages", "articles", "sequences", "batches", "macs", "multiply", "adds", "madds", "operations", "ops", "fps", "hz", "khz", "lines", "files", "repositories", "functions", "problems", "prompts", "responses", "conversations", "dialogues", "labels", "classes", "categories", "people", "views", "downloads", "stars", "citations", "patches", "pixels", "points", "voxels", "atoms", "molecules", "proteins", "residues", "reads", "genes", "cells", "miles", "km", "meters", "dataset", "datasets", "data", "corpus", "corpora", "benchmark", "benchmarks", "hours", "days", "interactions", "impressions", "clicks", "sessions"]
+    [
+        "tokens",
+        "token",
+        "words",
+        "images",
+        "examples",
+        "samples",
+        "steps",
+        "flops",
+        "gflops",
+        "tflops",
+        "pflops",
+        "flop",
+        "gpus",
+        "gpu",
+        "hours",
+        "sentences",
+        "pairs",
+        "documents",
+        "bytes",
+        "gb",
+        "mb",
+        "tb",
+        "kb",
+        "frames",
+        "queries",
+        "characters",
+        "subwords",
+        "pages",
+        "videos",
+        "clips",
+        "seconds",
+        "iterations",
+        "updates",
+        "epochs",
+        "dollars",
+        "users",
+        "items",
+        "edges",
+        "nodes",
+        "triples",
+        "questions",
+        "utterances",
+        "games",
+        "positions",
+        "episodes",
+        "transitions",
+        "tokens/s",
+        "instances",
+        "records",
+        "chips",
+        "tpus",
+        "cores",
+        "vectors",
+        "entities",
+        "passages",
+        "articles",
+        "sequences",
+        "batches",
+        "macs",
+        "multiply",
+        "adds",
+        "madds",
+        "operations",
+        "ops",
+        "fps",
+        "hz",
+        "khz",
+        "lines",
+        "files",
+        "repositories",
+        "functions",
+        "problems",
+        "prompts",
+        "responses",
+        "conversations",
+        "dialogues",
+        "labels",
+        "classes",
+        "categories",
+        "people",
+        "views",
+        "downloads",
+        "stars",
+        "citations",
+        "patches",
+        "pixels",
+        "points",
+        "voxels",
+        "atoms",
+        "molecules",
+        "proteins",
+        "residues",
+        "reads",
+        "genes",
+        "cells",
+        "miles",
+        "km",
+        "meters",
+        "dataset",
+        "datasets",
+        "data",
+        "corpus",
+        "corpora",
+        "benchmark",
+        "benchmarks",
+        "hours",
+        "days",
+        "interactions",
+        "impressions",
+        "clicks",
+        "sessions",
+    ]
 )
-LIST_SEPARATORS = frozenset({",", "and", "or", "to", "-", "–", "—", "from", "&", "/", "through", "up"})
-PARAM_WORDS = re.compile(r"(?i)(?:#\s?|num(?:ber)?\.? (?:of )?)?\b(?:params?\.?|parameters?|weights)\b")
+LIST_SEPARATORS = frozenset(
+    {",", "and", "or", "to", "-", "–", "—", "from", "&", "/", "through", "up"}
+)
+PARAM_WORDS = re.compile(
+    r"(?i)(?:#\s?|num(?:ber)?\.? (?:of )?)?\b(?:params?\.?|parameters?|weights)\b"
+)
 UNIT_IN_HEADER = re.compile(
     r"(?i)(?:params?\.?|parameters)\s*(?:\(|\[)\s*(?:#\s*)?(?P<unit>[KMB]|millions?|billions?|mio\.?|"
     r"10\^?6|10\^?9)\s*(?:\)|\])"
     r"|(?:in|\()\s*(?P<unit2>millions|billions)"
     r"|(?P<unit3>millions?|billions?|mio\.?)\s+(?:of\s+)?(?:params?|parameters)"
 )
-NAME_TOKEN = re.compile(r"^(?=.*[A-Za-z])(?:[A-Z][\w.\-/]*[A-Z0-9][\w.\-/]*|[A-Z][a-z]+[A-Z][\w.\-]*|[A-Z][\w]*-[\w.\-]+)$")
+NAME_TOKEN = re.compile(
+    r"^(?=.*[A-Za-z])(?:[A-Z][\w.\-/]*[A-Z0-9][\w.\-/]*|[A-Z][a-z]+[A-Z][\w.\-]*|[A-Z][\w]*-[\w.\-]+)$"
+)
 NAME_STOPWORDS = frozenset(
-    ["We", "Our", "The", "This", "These", "Table", "Figure", "Fig", "Section", "In", "For", "With", "As", "On", "At", "It", "Its", "Both", "Each", "All", "An", "A", "Appendix", "Eq", "Equation", "TPU", "GPU", "GPUs", "TPUs", "CPU", "NVIDIA", "A100", "V100", "H100", "FLOPs", "FLOPS", "MMLU", "BLEU", "SQuAD", "GLUE", "ImageNet", "CIFAR", "COCO", "C4", "WMT", "LR", "SGD", "AdamW", "Adam", "ReLU", "GeLU", "GELU", "LSTM", "RNN", "CNN", "MLP", "FFN", "KV", "QA", "NLP", "ML", "AI", "LM", "LMs", "LLM", "LLMs"]
+    [
+        "We",
+        "Our",
+        "The",
+        "This",
+        "These",
+        "Table",
+        "Figure",
+        "Fig",
+        "Section",
+        "In",
+        "For",
+        "With",
+        "As",
+        "On",
+        "At",
+        "It",
+        "Its",
+        "Both",
+        "Each",
+        "All",
+        "An",
+        "A",
+        "Appendix",
+        "Eq",
+        "Equation",
+        "TPU",
+        "GPU",
+        "GPUs",
+        "TPUs",
+        "CPU",
+        "NVIDIA",
+        "A100",
+        "V100",
+        "H100",
+        "FLOPs",
+        "FLOPS",
+        "MMLU",
+        "BLEU",
+        "SQuAD",
+        "GLUE",
+        "ImageNet",
+        "CIFAR",
+        "COCO",
+        "C4",
+        "WMT",
+        "LR",
+        "SGD",
+        "AdamW",
+        "Adam",
+        "ReLU",
+        "GeLU",
+        "GELU",
+        "LSTM",
+        "RNN",
+        "CNN",
+        "MLP",
+        "FFN",
+        "KV",
+        "QA",
+        "NLP",
+        "ML",
+        "AI",
+        "LM",
+        "LMs",
+        "LLM",
+        "LLMs",
+    ]
 )
 
 
-LIST_ANCHOR_RULES = frozenset({"count-param-noun", "count-model", "count-active", "count-near-param"})
+LIST_ANCHOR_RULES = frozenset(
+    {"count-param-noun", "count-model", "count-active", "count-near-param"}
+)
 MIN_COUNT, MAX_COUNT = 1_000, 10**15  # outside: not a parameter count (or an id, a hash...)
 
 
@@ -59,7 +255,46 @@ def _priority(rule_key: str) -> int:
 
 
 MODIFIERS = frozenset(
-    ["training", "train", "pre-training", "pretraining", "fine-tuning", "labeled", "labelled", "unlabeled", "unlabelled", "additional", "more", "new", "synthetic", "public", "private", "unique", "text", "image", "web", "bpe", "total", "high-quality", "english", "multilingual", "annotated", "human", "distinct", "random", "parallel", "monolingual", "raw", "clean", "noisy", "-", "‐", "(", ")", "of"]
+    [
+        "training",
+        "train",
+        "pre-training",
+        "pretraining",
+        "fine-tuning",
+        "labeled",
+        "labelled",
+        "unlabeled",
+        "unlabelled",
+        "additional",
+        "more",
+        "new",
+        "synthetic",
+        "public",
+        "private",
+        "unique",
+        "text",
+        "image",
+        "web",
+        "bpe",
+        "total",
+        "high-quality",
+        "english",
+        "multilingual",
+        "annotated",
+        "human",
+        "distinct",
+        "random",
+        "parallel",
+        "monolingual",
+        "raw",
+        "clean",
+        "noisy",
+        "-",
+        "‐",
+        "(",
+        ")",
+        "of",
+    ]
 )
 
 
@@ -80,9 +315,15 @@ def _kind_near(token: Token, default: str) -> str:
     words = [t.lower_ for t in window]
     text = " ".join(words)
     before = " ".join(t.lower_ for t in doc[max(0, token.i - 4) : token.i])
-    if words[:1] in (["active"], ["activated"]) or ("active" in words[:3] and "total" not in words[:1]):
+    if words[:1] in (["active"], ["activated"]) or (
+        "active" in words[:3] and "total" not in words[:1]
+    ):
         return "active"
-    if "activated" in words[:3] or "activated" in before.split()[-2:] or "active" in before.split()[-2:]:
+    if (
+        "activated" in words[:3]
+        or "activated" in before.split()[-2:]
+        or "active" in before.split()[-2:]
+    ):
         return "active"
     if "non - embedding" in text or "non-embedding" in text or "nonembedding" in text:
         return "non_embedding"
@@ -103,18 +344,21 @@ def nearest_name(token: Token, sentence: Span, window: int = 10) -> str:
             break
         text = candidate.text.strip("(),;:")
         previous = [t.lower_ for t in after[max(0, index - 3) : index]]
-        if index >= 1 and {"parameter", "parameters", "param", "params", "version", "variant"} & set(
-            previous
-        ) and (
-            candidate.tag_ == "NAME_SIZE" or NAME_TOKEN.match(text)
-        ) and text not in NAME_STOPWORDS:
+        if (
+            index >= 1
+            and {"parameter", "parameters", "param", "params", "version", "variant"} & set(previous)
+            and (candidate.tag_ == "NAME_SIZE" or NAME_TOKEN.match(text))
+            and text not in NAME_STOPWORDS
+        ):
             return text
         if candidate.lower_ in ("of", "the") and index >= 1:
             continue
     start = max(0, token.i - window)
     for index in range(token.i - 1, start - 1, -1):
         candidate = doc[index]
-        if candidate.text in (".", "!", "?", ";") or (candidate.is_sent_start and index < token.i - 1 and index < sentence.start):
+        if candidate.text in (".", "!", "?", ";") or (
+            candidate.is_sent_start and index < token.i - 1 and index < sentence.start
+        ):
             break
         text = _word_at(candidate)
         if text in NAME_STOPWORDS or candidate.tag_ in ("COUNT_SCALED", "COUNT_PLAIN"):
@@ -145,8 +389,10 @@ def _assign_respectively(doc: Doc, indexes: list[int], hits: dict[int, _Hit]) ->
     names: list[str] = []
     for token in doc[sentence.start : indexes[0]]:
         word = _word_at(token)
-        if (token.tag_ == "NAME_SIZE" or NAME_TOKEN.match(word)) and word not in NAME_STOPWORDS and (
-            not names or names[-1] != word
+        if (
+            (token.tag_ == "NAME_SIZE" or NAME_TOKEN.match(word))
+            and word not in NAME_STOPWORDS
+            and (not names or names[-1] != word)
         ):
             names.append(word)
     if len(names) == len(indexes):
@@ -195,7 +441,36 @@ _COLUMN_WORDS = re.compile(
     r"|(?P<X>\bbatch\b|\bthroughput\b|\bim/s\b|\bspeed\b|\blatency\b|\bmemory\b)"
 )
 PROSE_WORDS = frozenset(
-    ["the", "a", "an", "is", "are", "was", "were", "we", "our", "and", "with", "to", "for", "that", "this", "which", "by", "as", "on", "it", "be", "from", "has", "have", "than", "can", "using", "use"]
+    [
+        "the",
+        "a",
+        "an",
+        "is",
+        "are",
+        "was",
+        "were",
+        "we",
+        "our",
+        "and",
+        "with",
+        "to",
+        "for",
+        "that",
+        "this",
+        "which",
+        "by",
+        "as",
+        "on",
+        "it",
+        "be",
+        "from",
+        "has",
+        "have",
+        "than",
+        "can",
+        "using",
+        "use",
+    ]
 )
 _HEADER_PARAM = re.compile(
     r"(?i)#\s?params?\b|\bparams?\b\.?|\bparameters\b|#\s?param\.|\bparameter count"
@@ -203,16 +478,23 @@ _HEADER_PARAM = re.compile(
 
 
 def _header_columns(header: str) -> list[str]:
-    kinds = []
+    """Kinds of the count columns in a header, in order: P, PA (active), PN (non-embedding),
+    F (FLOPs), T (tokens), X (other)."""
+    kinds: list[str] = []
     for match in _COLUMN_WORDS.finditer(header):
         kind = match.lastgroup or "X"
-        if kind == "P" and match.group(0).lower() == "size" and not re.search(
-            r"(?i)model\s+size", header[max(0, match.start() - 6) : match.end()]
+        if (
+            kind == "P"
+            and match.group(0).lower() == "size"
+            and not re.search(r"(?i)model\s+size", header[max(0, match.start() - 6) : match.end()])
         ):
             continue
         before = header[max(0, match.start() - 14) : match.start()].strip().lower()
-        if kind.startswith("P") and kinds and kinds[-1].startswith("P") and before.endswith(
-            ("(#", "(")
+        if (
+            kind.startswith("P")
+            and kinds
+            and kinds[-1].startswith("P")
+            and before.endswith(("(#", "("))
         ):
             continue  # "Model Size (# parameters)" is one column
         if kind == "P" and re.search(r"activ\w*\s*#?$", before):
@@ -232,7 +514,9 @@ def _header_labels(header: str) -> list[str]:
             labels[-1] += " " + word
         else:
             labels.append(word)
-        depth = max(0, depth + word.count("(") + word.count("[") - word.count(")") - word.count("]"))
+        depth = max(
+            0, depth + word.count("(") + word.count("[") - word.count(")") - word.count("]")
+        )
     return labels
 
 
@@ -254,18 +538,25 @@ def _tables(page_text: str) -> list[_Table]:
         if function_words >= 2 or stripped.endswith(".") or len(words) < 2:
             continue  # prose that mentions parameters, not a column header
         param_match = _HEADER_PARAM.search(stripped)
-        transposed = bool(param_match) and len(COUNT_CELL.findall(stripped[param_match.end():])) >= 2
+        transposed = (
+            param_match is not None and len(COUNT_CELL.findall(stripped[param_match.end() :])) >= 2
+        )
         unit = None
         unit_match = UNIT_IN_HEADER.search(stripped)
         above = lines[index - 1] if index else ""
-        if unit_match is None and re.search(r"(?i)\bmillions?\b", above) and re.search(
-            r"(?i)\bparam", stripped
+        if (
+            unit_match is None
+            and re.search(r"(?i)\bmillions?\b", above)
+            and re.search(r"(?i)\bparam", stripped)
         ):
             unit_match = re.match(r"(?P<unit>M)(?P<unit2>)(?P<unit3>)", "M")  # two-line header
         if unit_match:
             word = (unit_match["unit"] or unit_match["unit2"] or unit_match["unit3"] or "").lower()
-            unit = 10**9 if word.startswith(("b", "10^9", "109")) else (
-                10**3 if word == "k" else 10**6)
+            unit = (
+                10**9
+                if word.startswith(("b", "10^9", "109"))
+                else (10**3 if word == "k" else 10**6)
+            )
         end_index = index + 1
         if not transposed:
             while end_index < len(lines) and end_index - index <= 30:
@@ -277,12 +568,19 @@ def _tables(page_text: str) -> list[_Table]:
                 end_index += 1
         end = positions[end_index] if end_index < len(lines) else len(page_text)
         caption = _caption(lines, index)
-        tables.append(_Table(
-            start=positions[index] if transposed else positions[index] + len(line) + 1,
-            end=positions[index] + len(line) if transposed else end,
-            header=stripped, columns=_header_columns(stripped), labels=_header_labels(stripped),
-            unit=unit, transposed=transposed, header_start=positions[index], caption=caption,
-        ))
+        tables.append(
+            _Table(
+                start=positions[index] if transposed else positions[index] + len(line) + 1,
+                end=positions[index] + len(line) if transposed else end,
+                header=stripped,
+                columns=_header_columns(stripped),
+                labels=_header_labels(stripped),
+                unit=unit,
+                transposed=transposed,
+                header_start=positions[index],
+                caption=caption,
+            )
+        )
     return tables
 
 
@@ -291,8 +589,10 @@ _CAPTION = re.compile(r"^\s*(?:Table|TABLE|Tab\.)\s*[A-Z]?\d+[.:|]?")
 
 def _caption(lines: list[str], header_index: int) -> str:
     """The caption of the table whose header is at `header_index` (above or below it)."""
-    order = [*range(header_index - 1, max(-1, header_index - 8), -1),
-             *range(header_index + 1, min(len(lines), header_index + 40))]
+    order = [
+        *range(header_index - 1, max(-1, header_index - 8), -1),
+        *range(header_index + 1, min(len(lines), header_index + 40)),
+    ]
     for index in order:
         if _CAPTION.match(lines[index]):
             return " ".join(lines[index].split())[:160]
@@ -331,22 +631,22 @@ def _table_row_hits(doc: Doc, text: str, table: _Table, rule: str) -> list[_Hit]
     """The counts of a table that sit in a parameters column."""
     hits: list[_Hit] = []
     if table.transposed:
-        span = doc.char_span(table.header_start, table.end, alignment_mode="expand") or []
+        header_span = doc.char_span(table.header_start, table.end, alignment_mode="expand")
         prefix = table.header.lower()
         kind = "total"
         if "activ" in prefix:
             kind = "active"
         elif "non-emb" in prefix or "non emb" in prefix or "embedding" in prefix:
             kind = "non_embedding"
-        tokens = [t for t in span if t.tag_ in ("COUNT_SCALED", "COUNT_PLAIN")]
+        tokens = [t for t in header_span or [] if t.tag_ in ("COUNT_SCALED", "COUNT_PLAIN")]
         names = _column_names(text, table.header_start, len(tokens))
         context = _table_context(table)
         for token, name in zip(tokens, names, strict=False):
             hits.append(_Hit(token, rule, kind, name, context))
         return hits
-    span = doc.char_span(table.start, table.end, alignment_mode="expand") or []
+    region = doc.char_span(table.start, table.end, alignment_mode="expand")
     rows: dict[int, list[Token]] = {}
-    for token in span:
+    for token in region or []:
         if token.tag_ in ("COUNT_SCALED", "COUNT_PLAIN"):
             rows.setdefault(_line_of(text, token.idx)[0], []).append(token)
     param_positions = [i for i, kind in enumerate(table.columns) if kind.startswith("P")]
@@ -361,16 +661,30 @@ def _table_row_hits(doc: Doc, text: str, table: _Table, rule: str) -> list[_Hit]
         else:
             chosen = tokens[:1]
         label = text[line_start : tokens[0].idx].strip().split(" ")
-        unambiguous = len(tokens) == 1 and table.columns.count("P") == 1 and not (
-            {"F", "T", "PA", "PN"} & set(table.columns))
+        unambiguous = (
+            len(tokens) == 1
+            and table.columns.count("P") == 1
+            and not ({"F", "T", "PA", "PN"} & set(table.columns))
+        )
         for token in chosen:
             if _next_word(token) in NOT_PARAM_NOUNS:
                 continue
             position = tokens.index(token)
-            kind = column_kind.get(table.columns[position], "total") if (
-                len(tokens) == len(table.columns) or position < len(table.columns)) else "total"
-            hits.append(_Hit(token, rule, kind, label[0] if label and label[0] else "",
-                             _table_context(table), unambiguous))
+            kind = (
+                column_kind.get(table.columns[position], "total")
+                if (len(tokens) == len(table.columns) or position < len(table.columns))
+                else "total"
+            )
+            hits.append(
+                _Hit(
+                    token,
+                    rule,
+                    kind,
+                    label[0] if label and label[0] else "",
+                    _table_context(table),
+                    unambiguous,
+                )
+            )
     if table.unit is not None:
         hits.extend(_unit_table_cells(doc, text, table, rule, set(rows)))
     return hits
@@ -411,8 +725,9 @@ def _unit_table_cells(
         label = line[: numbers[0].start()].strip()
         if not re.search(r"[A-Za-z]", label) and len(numbers) < 3:
             continue  # bare numbers: the tick labels of a chart's axis, not a table row
-        hits.append(_Hit(token, rule, "total", label.split(" ")[0] if label else "",
-                         _table_context(table)))
+        hits.append(
+            _Hit(token, rule, "total", label.split(" ")[0] if label else "", _table_context(table))
+        )
     return hits
 
 
@@ -455,10 +770,14 @@ def find_page_mentions(
         elif name in ("count-param-noun", "count-active", "count-model"):
             counts = counts[:1]
         for token in counts:
-            if name in ("name-size", "name-count", "name-variant-count", "count-model",
-                        "count-near-param", "moe-shape") and (
-                _next_word(token) in NOT_PARAM_NOUNS
-            ):
+            if name in (
+                "name-size",
+                "name-count",
+                "name-variant-count",
+                "count-model",
+                "count-near-param",
+                "moe-shape",
+            ) and (_next_word(token) in NOT_PARAM_NOUNS):
                 continue
             system = ""
             if token.tag_ in ("NAME_SIZE", "MOE_SHAPE"):
@@ -469,13 +788,13 @@ def find_page_mentions(
 
     # list and range expansion: "7B, 13B, 33B and 65B parameters", "from 125M to 175B"
     if list_pairs:
-        linked: dict[int, set[int]] = {}
+        linked: dict[int, frozenset[int]] = {}
         for a, b in list_pairs:
-            group = linked.get(a, {a}) | linked.get(b, {b})
+            group = linked.get(a, frozenset({a})) | linked.get(b, frozenset({b}))
             for member in group:
                 linked[member] = group
         list_rule = next((k for k in ruleset.rules if rule_name(k) == "count-list"), "count-list@1")
-        for group in {frozenset(g) for g in linked.values()}:
+        for group in set(linked.values()):
             anchors = [hits[i] for i in group if i in hits]
             if not anchors:
                 continue
@@ -485,8 +804,10 @@ def find_page_mentions(
             anchor = max(anchors, key=lambda h: h.token.i)  # the count next to the noun
             for index in group:
                 # members come before the anchor: "7B, 13B and 65B parameters"
-                if index not in hits and index < anchor.token.i and (
-                    _next_word(doc[index]) not in NOT_PARAM_NOUNS
+                if (
+                    index not in hits
+                    and index < anchor.token.i
+                    and (_next_word(doc[index]) not in NOT_PARAM_NOUNS)
                 ):
                     offer(doc[index], list_rule, anchor.kind, "")
             _assign_respectively(doc, sorted(i for i in group if i in hits), hits)

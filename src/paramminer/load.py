@@ -7,6 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import duckdb
+import pyarrow as pa
+
 from paramminer.dates import publication_date
 from paramminer.domains import classify_domains
 from paramminer.models import ArxivMeta
@@ -32,6 +35,27 @@ def paper_identity(
     if match:
         return match["id"], match["id"], int(match["v"]) if match["v"] else None
     return stem, None, None
+
+
+CANDIDATE_COLUMNS = (
+    "candidate_id", "paper_id", "sha256", "parameters", "kind", "system", "page", "char_start",
+    "char_end", "mention", "evidence", "section", "scope", "score", "rule", "chosen",
+)
+
+
+def _bulk_insert(
+    con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str],
+    rows: Sequence[Sequence[object]],
+) -> None:
+    """Insert many rows at once through Arrow (executemany binds row by row: ~100x slower)."""
+    arrays = {name: [row[i] for row in rows] for i, name in enumerate(columns)}
+    batch = pa.table(arrays)
+    con.register("_bulk_rows", batch)
+    try:
+        con.execute(f"INSERT INTO {table} ({', '.join(columns)}) "
+                    f"SELECT {', '.join(columns)} FROM _bulk_rows")
+    finally:
+        con.unregister("_bulk_rows")
 
 
 def known_documents(warehouse: Warehouse) -> set[str]:
@@ -83,10 +107,7 @@ def _write_extraction(warehouse: Warehouse, paper_id: str, result: PaperResult) 
             mention.section, mention.scope, mention.score, mention.rule, id(mention) in chosen,
         ))
     if candidate_rows:
-        con.executemany(
-            "INSERT INTO candidates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            candidate_rows,
-        )
+        _bulk_insert(con, "candidates", CANDIDATE_COLUMNS, candidate_rows)
     seen_systems: set[tuple[str, int]] = set()
     for row in resolution.systems:
         key = (row.system, row.parameters)
@@ -101,7 +122,8 @@ def _write_extraction(warehouse: Warehouse, paper_id: str, result: PaperResult) 
         )
     for flag in resolution.flags:
         con.execute(
-            "INSERT INTO flags (paper_id, stage, system, reason, detail) VALUES (?, 'extract', ?, ?, ?)",
+            "INSERT INTO flags (paper_id, stage, system, reason, detail) "
+            "VALUES (?, 'extract', ?, ?, ?)",
             [paper_id, flag.system, flag.reason, flag.detail],
         )
     reconcile(con, paper_id)  # decisions survive re-extraction; flag the ones it contradicts
@@ -141,12 +163,11 @@ def load_paper(
              len(result.pages), sum(len(p) for p in result.pages), result.parse_seconds],
         )
         exists = con.execute("SELECT count(*) FROM pages WHERE sha256 = ?",
-                             [result.sha256]).fetchone()
-        if not exists or exists[0] == 0:
-            con.executemany(
-                "INSERT INTO pages VALUES (?, ?, ?)",
-                [(result.sha256, number, text) for number, text in enumerate(result.pages, 1)],
-            )
+                             [result.sha256]).fetchall()
+        if not exists or exists[0][0] == 0:
+            _bulk_insert(con, "pages", ("sha256", "page", "text"),
+                         [(result.sha256, number, text)
+                          for number, text in enumerate(result.pages, 1)])
         con.execute(
             "INSERT OR REPLACE INTO papers (paper_id, sha256, source_file, arxiv_id, "
             "arxiv_version, "

@@ -21,13 +21,151 @@ MIN_PLAUSIBLE, MAX_PLAUSIBLE = 1_000, 50 * 10**12
 KNOWN_MODELS = frozenset(
     name.lower()
     for name in (
-        ["GPT", "GPT-1", "GPT-2", "GPT-3", "GPT-3.5", "GPT-4", "GPT-J", "GPT-NeoX", "GPT-Neo", "InstructGPT", "ChatGPT", "Codex", "BERT", "BERT-Base", "BERT-Large", "BERTBASE", "BERTLARGE", "RoBERTa", "ALBERT", "XLNet", "ELECTRA", "DeBERTa", "T5", "mT5", "BART", "PaLM", "PaLM-2", "Flan-PaLM", "Flan-T5", "FLAN", "LaMDA", "Chinchilla", "Gopher", "Jurassic", "Jurassic-1", "MT-NLG", "Megatron", "Megatron-LM", "Megatron-Turing", "Turing-NLG", "OPT", "BLOOM", "LLaMA", "Llama", "Llama-2", "Llama-3", "Llama-3.1", "Alpaca", "Vicuna", "Mistral", "Mixtral", "Falcon", "MPT", "Pythia", "Gemma", "Qwen", "Qwen2", "DeepSeek", "Yi", "Baichuan", "GLM", "ChatGLM", "Switch", "Switch-C", "GLaM", "GShard", "Galactica", "Minerva", "Claude", "Gemini", "Grok", "Phi", "Phi-2", "Phi-3", "StarCoder", "CodeLlama", "Transformer-XL", "Reformer", "Longformer", "ResNet", "ResNet-50", "ResNet-101", "ResNet-152", "ResNeXt", "VGG", "VGG-16", "VGG-19", "Inception", "GoogLeNet", "AlexNet", "DenseNet", "MobileNet", "MobileNetV2", "MobileNetV3", "EfficientNet", "ViT", "ViT-B", "ViT-L", "ViT-H", "ViT-G", "DeiT", "Swin", "ConvNeXt", "CLIP", "ALIGN", "DALL-E", "Imagen", "Parti", "Flamingo", "CoCa", "BEiT", "MAE", "SimCLR", "MoCo", "BYOL", "Whisper", "wav2vec", "HuBERT", "AlphaGo", "AlphaZero", "AlphaFold", "MuZero", "Word2Vec", "GloVe", "ELMo", "NASNet", "AmoebaNet", "GPipe", "Primer", "RETRO", "Retro", "WebGPT", "Sparrow", "Zero", "ZeRO"]
+        [
+            "GPT",
+            "GPT-1",
+            "GPT-2",
+            "GPT-3",
+            "GPT-3.5",
+            "GPT-4",
+            "GPT-J",
+            "GPT-NeoX",
+            "GPT-Neo",
+            "InstructGPT",
+            "ChatGPT",
+            "Codex",
+            "BERT",
+            "BERT-Base",
+            "BERT-Large",
+            "BERTBASE",
+            "BERTLARGE",
+            "RoBERTa",
+            "ALBERT",
+            "XLNet",
+            "ELECTRA",
+            "DeBERTa",
+            "T5",
+            "mT5",
+            "BART",
+            "PaLM",
+            "PaLM-2",
+            "Flan-PaLM",
+            "Flan-T5",
+            "FLAN",
+            "LaMDA",
+            "Chinchilla",
+            "Gopher",
+            "Jurassic",
+            "Jurassic-1",
+            "MT-NLG",
+            "Megatron",
+            "Megatron-LM",
+            "Megatron-Turing",
+            "Turing-NLG",
+            "OPT",
+            "BLOOM",
+            "LLaMA",
+            "Llama",
+            "Llama-2",
+            "Llama-3",
+            "Llama-3.1",
+            "Alpaca",
+            "Vicuna",
+            "Mistral",
+            "Mixtral",
+            "Falcon",
+            "MPT",
+            "Pythia",
+            "Gemma",
+            "Qwen",
+            "Qwen2",
+            "DeepSeek",
+            "Yi",
+            "Baichuan",
+            "GLM",
+            "ChatGLM",
+            "Switch",
+            "Switch-C",
+            "GLaM",
+            "GShard",
+            "Galactica",
+            "Minerva",
+            "Claude",
+            "Gemini",
+            "Grok",
+            "Phi",
+            "Phi-2",
+            "Phi-3",
+            "StarCoder",
+            "CodeLlama",
+            "Transformer-XL",
+            "Reformer",
+            "Longformer",
+            "ResNet",
+            "ResNet-50",
+            "ResNet-101",
+            "ResNet-152",
+            "ResNeXt",
+            "VGG",
+            "VGG-16",
+            "VGG-19",
+            "Inception",
+            "GoogLeNet",
+            "AlexNet",
+            "DenseNet",
+            "MobileNet",
+            "MobileNetV2",
+            "MobileNetV3",
+            "EfficientNet",
+            "ViT",
+            "ViT-B",
+            "ViT-L",
+            "ViT-H",
+            "ViT-G",
+            "DeiT",
+            "Swin",
+            "ConvNeXt",
+            "CLIP",
+            "ALIGN",
+            "DALL-E",
+            "Imagen",
+            "Parti",
+            "Flamingo",
+            "CoCa",
+            "BEiT",
+            "MAE",
+            "SimCLR",
+            "MoCo",
+            "BYOL",
+            "Whisper",
+            "wav2vec",
+            "HuBERT",
+            "AlphaGo",
+            "AlphaZero",
+            "AlphaFold",
+            "MuZero",
+            "Word2Vec",
+            "GloVe",
+            "ELMo",
+            "NASNet",
+            "AmoebaNet",
+            "GPipe",
+            "Primer",
+            "RETRO",
+            "Retro",
+            "WebGPT",
+            "Sparrow",
+            "Zero",
+            "ZeRO",
+        ]
     )
 )
 OWN_CUE = re.compile(
     r"\b(?:we|our|ours|us)\b|\bthis (?:paper|work)\b|\bproposed\b|\bthe resulting\b", re.IGNORECASE
 )
-CITATION = re.compile(r"\[\d+(?:[,–\-]\s*\d+)*\]|\bet al\.|\(\s*[A-Z][A-Za-z\-]+(?: and [A-Z]\w+)?,? (?:19|20)\d\d")
+CITATION = re.compile(
+    r"\[\d+(?:[,–\-]\s*\d+)*\]|\bet al\.|\(\s*[A-Z][A-Za-z\-]+(?: and [A-Z]\w+)?,? (?:19|20)\d\d"
+)
 COMPARISON = re.compile(
     r"\b(?:than|compared (?:to|with)|comparison|outperform\w*|versus|vs\.?|surpass\w*|"
     r"rival\w*|competitive with|match(?:es|ing)?|beat\w*|prior|previous|existing|baselines?|"
@@ -47,15 +185,21 @@ INTRO_PATTERNS = [
         r"(?P<name>[A-Z][\w\-.]*[A-Z0-9][\w\-.]*|[A-Z][a-z]+[A-Z][\w\-.]*|[A-Z]{2,}[\w\-.]*|[A-Z][a-z]{3,})"
     ),
 ]
-INTRO_PATTERNS.extend([
-    # "Our largest model, GPT-2, is ..."
-    re.compile(r"\b[Oo]ur\s+(?:\w+\s+){0,2}models?,?\s+(?:called\s+)?(?P<name>[A-Z][\w\-.]*[A-Z0-9][\w\-.]*),"),
-    # "our Data-efficient image Transformers (DeiT)"
-    re.compile(r"\b[Oo]ur\s+(?:[\w\-]+\s+){0,5}\((?P<name>[A-Z][\w\-]*[A-Z][\w\-]*)\)"),
-    # "We introduce a simpler ... method, Attention with Linear Biases (ALiBi)"
-    re.compile(r"\b[Ww]e\s+(?:\w+\s+)?(?:introduce|present|propose)\b[^.]{0,120}?"
-               r"\((?P<name>[A-Z][\w\-]*[A-Z][\w\-]*)\)"),
-])
+INTRO_PATTERNS.extend(
+    [
+        # "Our largest model, GPT-2, is ..."
+        re.compile(
+            r"\b[Oo]ur\s+(?:\w+\s+){0,2}models?,?\s+(?:called\s+)?(?P<name>[A-Z][\w\-.]*[A-Z0-9][\w\-.]*),"
+        ),
+        # "our Data-efficient image Transformers (DeiT)"
+        re.compile(r"\b[Oo]ur\s+(?:[\w\-]+\s+){0,5}\((?P<name>[A-Z][\w\-]*[A-Z][\w\-]*)\)"),
+        # "We introduce a simpler ... method, Attention with Linear Biases (ALiBi)"
+        re.compile(
+            r"\b[Ww]e\s+(?:\w+\s+)?(?:introduce|present|propose)\b[^.]{0,120}?"
+            r"\((?P<name>[A-Z][\w\-]*[A-Z][\w\-]*)\)"
+        ),
+    ]
+)
 TITLE_COMPOUND = re.compile(r"^[A-Z][a-z]+(?:-[A-Za-z][a-z]+)+$")
 TITLE_NAME = re.compile(r"^\s*(?P<name>[A-Z][\w\-.+ ]{1,30}?)\s*:")
 NAMEISH = re.compile(r"^(?:[A-Z][\w\-.]*[A-Z0-9][\w\-.]*|[A-Z][a-z]+[A-Z][\w\-.]*)$")
@@ -71,10 +215,17 @@ class _Group:
     @property
     def best(self) -> Mention:
         """The mention to show as evidence: an explicit own statement in prose if any."""
-        return max(self.mentions, key=lambda m: (
-            m.scope == "own" and m.rule.split("@")[0] in STRONG_RULES
-            and not m.rule.startswith("table-row") and bool(OWN_SIGNALS & set(m.cues)),
-            m.score, -m.page))
+        return max(
+            self.mentions,
+            key=lambda m: (
+                m.scope == "own"
+                and m.rule.split("@")[0] in STRONG_RULES
+                and not m.rule.startswith("table-row")
+                and bool(OWN_SIGNALS & set(m.cues)),
+                m.score,
+                -m.page,
+            ),
+        )
 
     @property
     def score(self) -> float:
@@ -89,17 +240,22 @@ def _norm(name: str) -> str:
 KNOWN_MODELS_NORM = frozenset(_norm(name) for name in KNOWN_MODELS)
 
 
-_TITLE_CONTINUES = re.compile(r"(?i)(?:\b(?:for|of|and|with|to|in|a|an|the|via|on|from|by|at)|[:\-,])$")
+_TITLE_CONTINUES = re.compile(
+    r"(?i)(?:\b(?:for|of|and|with|to|in|a|an|the|via|on|from|by|at)|[:\-,])$"
+)
 
 
 def guess_title(first_page: str) -> str:
     """The paper's title from page 1: the first real line, plus the next when the first
     obviously continues ("... for", "Title:"), skipping stamps and venue lines."""
-    lines = []
+    lines: list[str] = []
     for line in first_page.split("\n"):
         text = _STAMP.sub("", line).strip()
-        if not text or re.match(r"(?i)^(published|under review|preprint|proceedings|accepted|"
-                                r"journal of|arxiv|vol\.|technical report)", text):
+        if not text or re.match(
+            r"(?i)^(published|under review|preprint|proceedings|accepted|"
+            r"journal of|arxiv|vol\.|technical report)",
+            text,
+        ):
             continue
         if lines:
             if _TITLE_CONTINUES.search(lines[-1]) or (text[:1].islower() and len(text) < 80):
@@ -116,7 +272,8 @@ _MODEL_TOKEN = re.compile(
     r"(?<![\w\-])(?:[A-Z][\w\-.]*[A-Z0-9][\w\-]*|[A-Z][a-z]+[A-Z][\w\-]*|[A-Z]{2,}[\w\-]*)(?![\w\-])"
 )
 _CITED_AFTER = re.compile(
-    r"^[\s\-]{0,2}(?:\[\d[\d,\s–\-]*\]|\(\s*[A-Z][A-Za-z\-]+(?: et al\.| and [A-Z][A-Za-z\-]+)?,?\s*(?:19|20)\d\d"
+    r"^[\s\-]{0,2}(?:\[\d[\d,\s–\-]*\]"
+    r"|\(\s*[A-Z][A-Za-z\-]+(?: et al\.| and [A-Z][A-Za-z\-]+)?,?\s*(?:19|20)\d\d"
     r"|\(\s*\d{1,3}\s*\))"
 )
 _SIZE_SUFFIX = re.compile(r"[-_ ]?\d+(?:\.\d+)?[MBTmbt]$")
@@ -150,12 +307,20 @@ def analyse_names(title: str, pages: list[str]) -> PaperNames:
         if _CITED_AFTER.match(body[match.end() : match.end() + 40]):
             cited[key] += 1
     own = {_norm(n) for n in introduced if _norm(n)}
-    frequent = [key for key, count in counts.items()
-                if count >= 8 and cited[key] == 0 and key not in KNOWN_MODELS_NORM
-                and key not in _NOT_MODELS and key not in own]
+    frequent = [
+        key
+        for key, count in counts.items()
+        if count >= 8
+        and cited[key] == 0
+        and key not in KNOWN_MODELS_NORM
+        and key not in _NOT_MODELS
+        and key not in own
+    ]
     if frequent:
-        claimed = {_base_name(m["name"] or m["name2"] or m["name3"])
-                   for m in _CLAIMED.finditer(body, 0, references_at)}
+        claimed = {
+            _base_name(m["name"] or m["name2"] or m["name3"])
+            for m in _CLAIMED.finditer(body, 0, references_at)
+        }
         own.update(key for key in frequent if key in claimed)
     return PaperNames(introduced, own, {k for k in cited if k not in own})
 
@@ -169,15 +334,101 @@ _CLAIMED = re.compile(
 
 
 def _references_offset(text: str) -> int:
-    match = None
-    for match in re.finditer(r"\n\s*(?:\d+\.?\s+)?(?:References|REFERENCES|Bibliography)\s*\n", text):
-        pass
-    return match.start() if match else len(text)
+    """Where the (last) References heading starts, or the end of the text."""
+    headings = list(re.finditer(
+        r"\n\s*(?:\d+\.?\s+)?(?:References|REFERENCES|Bibliography)\s*\n", text))
+    return headings[-1].start() if headings else len(text)
 
 
 _NOT_MODELS = frozenset(
-    _norm(w) for w in (
-        ["GPU", "GPUs", "TPU", "TPUs", "CPU", "NVIDIA", "FLOPs", "FLOPS", "MMLU", "BLEU", "ROUGE", "SQuAD", "GLUE", "SuperGLUE", "ImageNet", "CIFAR", "COCO", "MNIST", "WMT", "SGD", "AdamW", "LR", "ReLU", "GELU", "LSTM", "RNN", "CNN", "MLP", "FFN", "NLP", "KV", "QA", "AI", "ML", "LM", "LLM", "LLMs", "IEEE", "ACL", "EMNLP", "NAACL", "ICLR", "ICML", "NeurIPS", "NIPS", "CVPR", "ICCV", "ECCV", "AAAI", "URL", "API", "PDF", "HTML", "JSON", "SOTA", "BERTScore", "TABLE", "FIGURE", "BPE", "RL", "RLHF", "SFT", "DPO", "PPO", "OOD", "IID", "CV", "NLI", "MT", "ASR", "TTS", "GB", "MB", "TB", "FP16", "FP32", "BF16", "FP8", "INT8", "CUDA", "PyTorch", "TensorFlow", "JAX", "XLA"]
+    _norm(w)
+    for w in (
+        [
+            "GPU",
+            "GPUs",
+            "TPU",
+            "TPUs",
+            "CPU",
+            "NVIDIA",
+            "FLOPs",
+            "FLOPS",
+            "MMLU",
+            "BLEU",
+            "ROUGE",
+            "SQuAD",
+            "GLUE",
+            "SuperGLUE",
+            "ImageNet",
+            "CIFAR",
+            "COCO",
+            "MNIST",
+            "WMT",
+            "SGD",
+            "AdamW",
+            "LR",
+            "ReLU",
+            "GELU",
+            "LSTM",
+            "RNN",
+            "CNN",
+            "MLP",
+            "FFN",
+            "NLP",
+            "KV",
+            "QA",
+            "AI",
+            "ML",
+            "LM",
+            "LLM",
+            "LLMs",
+            "IEEE",
+            "ACL",
+            "EMNLP",
+            "NAACL",
+            "ICLR",
+            "ICML",
+            "NeurIPS",
+            "NIPS",
+            "CVPR",
+            "ICCV",
+            "ECCV",
+            "AAAI",
+            "URL",
+            "API",
+            "PDF",
+            "HTML",
+            "JSON",
+            "SOTA",
+            "BERTScore",
+            "TABLE",
+            "FIGURE",
+            "BPE",
+            "RL",
+            "RLHF",
+            "SFT",
+            "DPO",
+            "PPO",
+            "OOD",
+            "IID",
+            "CV",
+            "NLI",
+            "MT",
+            "ASR",
+            "TTS",
+            "GB",
+            "MB",
+            "TB",
+            "FP16",
+            "FP32",
+            "BF16",
+            "FP8",
+            "INT8",
+            "CUDA",
+            "PyTorch",
+            "TensorFlow",
+            "JAX",
+            "XLA",
+        ]
     )
 )
 
@@ -200,15 +451,18 @@ def introduced_names(title: str, pages: list[str]) -> list[str]:
     opening = "\n".join(pages[:3])
     for name in list(names):
         if " " in name:  # "Retentive Network" -> its acronym "(RetNet)"
-            acronym = re.search(re.escape(name) + r"\s*\((?P<acr>[A-Z][\w\-]+)\)", opening,
-                                re.IGNORECASE)
+            acronym = re.search(
+                re.escape(name) + r"\s*\((?P<acr>[A-Z][\w\-]+)\)", opening, re.IGNORECASE
+            )
             if acronym:
                 names.append(acronym["acr"])
     for pattern in INTRO_PATTERNS:
         for found in pattern.finditer(opening):
             name = found["name"].rstrip(".,-")
-            if len(name) > 2 and name not in ("We", "In", "The", "This", "Our") and (
-                _norm(name) not in _NOT_MODELS
+            if (
+                len(name) > 2
+                and name not in ("We", "In", "The", "This", "Our")
+                and (_norm(name) not in _NOT_MODELS)
             ):
                 names.append(name)
     seen: dict[str, str] = {}
@@ -223,8 +477,7 @@ def introduced_names(title: str, pages: list[str]) -> list[str]:
 def _name_matches(system: str, own: set[str]) -> bool:
     key = _base_name(system) or _norm(system)
     return bool(key) and any(
-        key == name or (len(name) >= 3 and key.startswith(name))
-        for name in own
+        key == name or (len(name) >= 3 and key.startswith(name)) for name in own
     )
 
 
@@ -254,11 +507,14 @@ GENERIC_LABEL = re.compile(
     r"(?i)^(?:tiny|small|base|medium|large|xl|xxl|huge|giant|mini|nano|micro|[smlbhg]|"
     r"\d+(?:\.\d+)?[kmbt]?)$"
 )
-PRONOUN_SUBJECT = re.compile(r"^(?:It|This model|The model|The resulting model|This network|"
-                             r"The network|Our model|Our network|This system)\b")
+PRONOUN_SUBJECT = re.compile(
+    r"^(?:It|This model|The model|The resulting model|This network|"
+    r"The network|Our model|Our network|This system)\b"
+)
 INTRODUCING = re.compile(r"(?i)\bwe (?:present|introduce|propose|release|develop)\b")
-STRONG_RULES = frozenset({"count-param-noun", "param-noun-count", "table-row", "count-active",
-                          "count-list"})
+STRONG_RULES = frozenset(
+    {"count-param-noun", "param-noun-count", "table-row", "count-active", "count-list"}
+)
 
 
 def score_mention(mention: Mention, names: PaperNames) -> None:
@@ -269,14 +525,31 @@ def score_mention(mention: Mention, names: PaperNames) -> None:
     if mention.section in ("references", "acknowledgments"):
         mention.scope, mention.score, mention.cues = "cited", 0.0, [f"section:{mention.section}"]
         return
-    section_weight = {"related": -0.25, "front": 0.05, "abstract": 0.1, "introduction": 0.0,
-                      "method": 0.05, "experiments": 0.05, "conclusion": 0.0, "appendix": -0.1}
+    section_weight = {
+        "related": -0.25,
+        "front": 0.05,
+        "abstract": 0.1,
+        "introduction": 0.0,
+        "method": 0.05,
+        "experiments": 0.05,
+        "conclusion": 0.0,
+        "appendix": -0.1,
+    }
     score += section_weight.get(mention.section, 0.0)
     cues.append(f"section:{mention.section}")
-    rule_weight = {"count-param-noun": 0.1, "param-noun-count": 0.1, "count-active": 0.05,
-                   "table-row": 0.0, "count-model": 0.0, "name-size": 0.0, "count-list": 0.0,
-                   "name-count": -0.05, "name-variant-count": -0.05, "count-near-param": -0.1,
-                   "moe-shape": -0.3}
+    rule_weight = {
+        "count-param-noun": 0.1,
+        "param-noun-count": 0.1,
+        "count-active": 0.05,
+        "table-row": 0.0,
+        "count-model": 0.0,
+        "name-size": 0.0,
+        "count-list": 0.0,
+        "name-count": -0.05,
+        "name-variant-count": -0.05,
+        "count-near-param": -0.1,
+        "moe-shape": -0.3,
+    }
     score += rule_weight.get(rule, 0.0)
     evidence = mention.evidence
     position = evidence.find(mention.text)
@@ -290,22 +563,27 @@ def score_mention(mention: Mention, names: PaperNames) -> None:
     own_name = (bool(mention.system) and _name_matches(mention.system, names.own)) or bool(
         adjacent and _name_matches(adjacent["name"], names.own)
     )
-    cited_name = (not own_name and bool(mention.system) and _is_cited_name(mention.system, names))
+    cited_name = not own_name and bool(mention.system) and _is_cited_name(mention.system, names)
     if own_name:
         score += 0.3
         cues.append("own-name")
     elif cited_name:
         score -= 0.4
         cues.append(f"cited-name:{mention.system}")
-    if rule == "table-row" and " | " in evidence and not cited_name and (
-        not mention.system or GENERIC_LABEL.match(mention.system) or own_name
+    if (
+        rule == "table-row"
+        and " | " in evidence
+        and not cited_name
+        and (not mention.system or GENERIC_LABEL.match(mention.system) or own_name)
     ):
         context = evidence.rsplit(" | ", 1)[0]
         words = re.findall(r"[A-Za-z][\w\-.]*", context)
         mentions_own = OWN_CUE.search(context) or any(
-            _norm(w) in names.own or _base_name(w) in names.own for w in words)
+            _norm(w) in names.own or _base_name(w) in names.own for w in words
+        )
         mentions_cited = CITATION.search(context) or any(
-            _is_cited_name(w, names) for w in words if NAMEISH.match(w) or w.isupper())
+            _is_cited_name(w, names) for w in words if NAMEISH.match(w) or w.isupper()
+        )
         if mentions_own and not mentions_cited:
             score += 0.15
             cues.append("own-table")
@@ -330,8 +608,11 @@ def score_mention(mention: Mention, names: PaperNames) -> None:
     if MAIN_CUE.search(evidence) and (own_name or "own-cue" in cues):
         cues.append("main")
     mention.score = round(max(0.0, min(1.0, score)), 3)
-    mention.scope = "own" if mention.score >= OWN_THRESHOLD else (
-        "cited" if mention.score <= CITED_THRESHOLD else "unknown")
+    mention.scope = (
+        "own"
+        if mention.score >= OWN_THRESHOLD
+        else ("cited" if mention.score <= CITED_THRESHOLD else "unknown")
+    )
     mention.cues = cues
 
 
@@ -384,7 +665,8 @@ def _strong(group: _Group, prose: bool = False) -> bool:
     """Whether some own mention of this value is explicit and unhedged (in running text,
     not a table cell, when `prose`)."""
     return any(
-        m.scope == "own" and m.rule.split("@")[0] in STRONG_RULES
+        m.scope == "own"
+        and m.rule.split("@")[0] in STRONG_RULES
         and not (prose and m.rule.startswith("table-row"))
         and not {"hypothetical", "comparison", "citation", "approximate"} & set(m.cues)
         and ({"own-name", "own-cue", "own-table", "own-pronoun"} & set(m.cues))
@@ -419,32 +701,58 @@ def resolve(mentions: list[Mention], pages: list[str], title: str = "") -> Resol
         headline = max(unknown_groups, key=lambda g: (g.score, g.value))
         confidence = min(headline.score, 0.55)
         flags.append(Flag("low_confidence", "no mention is clearly the paper's own model"))
-    larger_own = [g for g in own_groups if g.value > headline.value * 1.05
-                  and (_strong(g) or g.score >= headline.score - 0.1) and not _hedged(g)]
+    larger_own = [
+        g
+        for g in own_groups
+        if g.value > headline.value * 1.05
+        and (_strong(g) or g.score >= headline.score - 0.1)
+        and not _hedged(g)
+    ]
     if larger_own and not any("main" in m.cues for m in headline.mentions):
-        flags.append(Flag("several_candidates", "larger own-looking sizes: " + ", ".join(
-            f"{humanize(g.value)} (p{g.best.page})" for g in larger_own[:5])))
+        flags.append(
+            Flag(
+                "several_candidates",
+                "larger own-looking sizes: "
+                + ", ".join(f"{humanize(g.value)} (p{g.best.page})" for g in larger_own[:5]),
+            )
+        )
         confidence -= 0.1
     family = _distinct_sizes([g.value for g in own_groups])
     if family > FAMILY_LIMIT and not any("main" in m.cues for m in headline.mentions):
-        flags.append(Flag("several_candidates", f"a family of {family} own sizes: which one is "
-                                                "the system of record is a judgment call"))
+        flags.append(
+            Flag(
+                "several_candidates",
+                f"a family of {family} own sizes: which one is "
+                "the system of record is a judgment call",
+            )
+        )
         confidence -= 0.1
-    rivals = [g for g in unknown_groups if g.value > headline.value * 1.05 and not _hedged(g)
-              and any(OWN_SIGNALS & set(m.cues) for m in g.mentions)]
+    rivals = [
+        g
+        for g in unknown_groups
+        if g.value > headline.value * 1.05
+        and not _hedged(g)
+        and any(OWN_SIGNALS & set(m.cues) for m in g.mentions)
+    ]
     if rivals and own_groups:
         rival = max(rivals, key=lambda g: g.score)
-        flags.append(Flag(
-            "own_vs_cited",
-            f"{humanize(rival.value)} (p{rival.best.page}) may also be the paper's own: "
-            f"\"{rival.best.evidence[:120]}\"",
-        ))
+        flags.append(
+            Flag(
+                "own_vs_cited",
+                f"{humanize(rival.value)} (p{rival.best.page}) may also be the paper's own: "
+                f'"{rival.best.evidence[:120]}"',
+            )
+        )
         confidence -= 0.15
     best = headline.best
     if not _strong(headline, prose=True):
         confidence = min(confidence, AUTO_THRESHOLD - 0.05)
-        flags.append(Flag("low_confidence", "no explicit, unhedged statement that this size is "
-                                            "the paper's own"))
+        flags.append(
+            Flag(
+                "low_confidence",
+                "no explicit, unhedged statement that this size is the paper's own",
+            )
+        )
     if not names.introduced:
         confidence = min(confidence, AUTO_THRESHOLD - 0.05)
         if not any(f.reason == "low_confidence" for f in flags):
@@ -456,9 +764,15 @@ def resolve(mentions: list[Mention], pages: list[str], title: str = "") -> Resol
         if candidates:
             anchor = headline.best
             support = Counter(m.value for m in candidates)
-            active_value = max(candidates, key=lambda m: (
-                m.page == anchor.page and m.evidence == anchor.evidence,  # "47B total, 13B active"
-                support[m.value], m.score)).value
+            active_value = max(
+                candidates,
+                key=lambda m: (
+                    m.page == anchor.page
+                    and m.evidence == anchor.evidence,  # "47B total, 13B active"
+                    support[m.value],
+                    m.score,
+                ),
+            ).value
         else:
             flags.append(Flag("moe_ambiguity", "mixture of experts without a clear active count"))
             confidence -= 0.2
@@ -469,17 +783,24 @@ def resolve(mentions: list[Mention], pages: list[str], title: str = "") -> Resol
     del best
     for group in sorted(own_groups or [headline], key=lambda g: -g.value):
         is_headline = group is headline
-        group_status = status if is_headline else (
-            "auto" if group.score >= AUTO_THRESHOLD and _strong(group, prose=True)
-            and names.introduced
-            else "flagged")
-        systems.append(SystemRow(
-            system=_system_name(group, names),
-            parameters=group.value,
-            parameters_active=active_value if is_headline else None,
-            is_headline=is_headline,
-            confidence=confidence if is_headline else round(group.score, 3),
-            status=group_status,
-            mention=group.best,
-        ))
+        group_status = (
+            status
+            if is_headline
+            else (
+                "auto"
+                if group.score >= AUTO_THRESHOLD and _strong(group, prose=True) and names.introduced
+                else "flagged"
+            )
+        )
+        systems.append(
+            SystemRow(
+                system=_system_name(group, names),
+                parameters=group.value,
+                parameters_active=active_value if is_headline else None,
+                is_headline=is_headline,
+                confidence=confidence if is_headline else round(group.score, 3),
+                status=group_status,
+                mention=group.best,
+            )
+        )
     return Resolution(mentions, systems, flags, names.introduced, title)

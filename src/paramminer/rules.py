@@ -79,7 +79,9 @@ def count_of_match(match: re.Match[str]) -> tuple[int, str] | None:
     return None
 
 
-_NAME_SIZE_WORD = re.compile(r"[A-Za-z][\w.\-]*?[A-Za-z0-9][-_‐]\d+(?:\.\d+)?[MBTmbt](?![\w.\-]*\w)")
+_NAME_SIZE_WORD = re.compile(
+    r"[A-Za-z][\w.\-]*?[A-Za-z0-9][-_‐]\d+(?:\.\d+)?[MBTmbt](?![\w.\-]*\w)"
+)
 _MOE_SHAPE_WORD = re.compile(r"(?<![\w.])\d+[x×]\d+(?:\.\d+)?[MBT](?!\w)")
 
 
@@ -198,10 +200,11 @@ def load_rules(directory: Path | None = None, files: Iterable[Path] | None = Non
     paths = sorted(files) if files is not None else sorted(folder.glob(f"*{RULES_EXTENSION}"))
     nlp = spacy.blank("en")
     # "3.7M." and "Chinchilla-70B." end a sentence: split the period off the count
-    suffixes = [*nlp.Defaults.suffixes, r"(?<=[0-9][KMBTkmbt])\."]
-    nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
-    prefixes = [*nlp.Defaults.prefixes, r"[~≈∼](?=\d)"]  # "~13B" -> "~" "13B"
-    nlp.tokenizer.prefix_search = compile_prefix_regex(prefixes).search
+    tokenizer: Any = nlp.tokenizer
+    suffixes = [*(nlp.Defaults.suffixes or ()), r"(?<=[0-9][KMBTkmbt])\."]
+    tokenizer.suffix_search = compile_suffix_regex(suffixes).search
+    prefixes = [*(nlp.Defaults.prefixes or ()), r"[~≈∼](?=\d)"]  # "~13B" -> "~" "13B"
+    tokenizer.prefix_search = compile_prefix_regex(prefixes).search
     nlp.add_pipe("paramminer_counts")
     nlp.add_pipe("sentencizer")
     matcher = Matcher(nlp.vocab, validate=True)

@@ -11,16 +11,27 @@ SECTION_KEYWORDS: list[tuple[str, str]] = [
     ("references", r"references|bibliography|literature cited|works cited|reference"),
     ("appendix", r"appendix|appendices|supplementary materials?|supplemental materials?"),
     ("acknowledgments", r"acknowledge?ments?|author contributions|contributions"),
-    ("related", r"related works?|background|prior work|previous work|literature review"
-                r"|related literature|preliminar(?:y|ies)"),
+    (
+        "related",
+        r"related works?|background|prior work|previous work|literature review"
+        r"|related literature|preliminar(?:y|ies)",
+    ),
     ("introduction", r"introduction|overview"),
     ("conclusion", r"conclusions?|discussion|summary|limitations|broader impacts?|future work"),
-    ("experiments", r"experiments?|experimental[\w ]*|results?|evaluations?|empirical[\w ]*"
-                    r"|ablations?[\w ]*|benchmarks?|analysis|main results"),
-    ("method", r"methods?|methodology|approach|our approach|models?|architectures?"
-               r"|model architecture|training[\w ]*|pre-?training[\w ]*|setup|implementation[\w ]*"),
+    (
+        "experiments",
+        r"experiments?|experimental[\w ]*|results?|evaluations?|empirical[\w ]*"
+        r"|ablations?[\w ]*|benchmarks?|analysis|main results",
+    ),
+    (
+        "method",
+        r"methods?|methodology|approach|our approach|models?|architectures?"
+        r"|model architecture|training[\w ]*|pre-?training[\w ]*|setup|implementation[\w ]*",
+    ),
 ]
-_KEYWORD_RE = {name: re.compile(rf"(?:{pattern})\b", re.IGNORECASE) for name, pattern in SECTION_KEYWORDS}
+_KEYWORD_RE = {
+    name: re.compile(rf"(?:{pattern})\b", re.IGNORECASE) for name, pattern in SECTION_KEYWORDS
+}
 _HEADING = re.compile(
     r"^\s*(?P<num>(?:\d{1,2}(?:\.\d{1,2}){0,2}|[A-H](?:\.\d{1,2})?|[IVX]{1,4})\.?\s+)?"
     r"(?P<title>[A-Z][A-Za-z\-&,:' ]{2,60})\s*$"
@@ -51,14 +62,21 @@ def classify_heading(line: str) -> str | None:
         hit = pattern.match(title)
         if not hit:
             continue
-        if not numbered and name not in ("abstract", "references", "appendix", "acknowledgments"):
-            # unnumbered: only accept short title-case or upper-case lines
-            if not (title.isupper() or len(words) <= 3):
-                return None
+        if (
+            not numbered
+            and name not in ("abstract", "references", "appendix", "acknowledgments")
+            and not (title.isupper() or len(words) <= 3)
+        ):
+            return None  # unnumbered: only short title-case or upper-case lines are headings
         if not numbered and hit.end() < len(title) and name in ("references", "abstract"):
             return None  # "References to prior work are..." is a sentence
         return name
-    if numbered and match["num"].strip(". ")[0].isdigit() and title[0].isupper() and len(words) <= 6:
+    if (
+        numbered
+        and match["num"].strip(". ")[0].isdigit()
+        and title[0].isupper()
+        and len(words) <= 6
+    ):
         return "body"  # a numbered heading we have no name for ("4 Scaling Study")
     return None
 

@@ -27,9 +27,10 @@ console = Console()
               help="Only this source: 'extracted' or a reference name [default: every source]")
 @click.option("--output", "-o", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Folder for the charts [default: DATA_DIR/report]")
-@click.option("--resamples", type=click.IntRange(min=10), default=1000,  # = analysis.DEFAULT_RESAMPLES
+# defaults equal analysis.DEFAULT_RESAMPLES / DEFAULT_SEED (not imported: that loads pandas)
+@click.option("--resamples", type=click.IntRange(min=10), default=1000,
               show_default=True, help="Bootstrap resamples per fit.")
-@click.option("--seed", type=int, default=2207_02852,  # = analysis.DEFAULT_SEED (not imported: it pulls in pandas) show_default=True,
+@click.option("--seed", type=int, default=2207_02852, show_default=True,
               help="Bootstrap random seed (same seed, same intervals).")
 @click.option("--no-charts", is_flag=True, help="Only print the tables.")
 @click.pass_context

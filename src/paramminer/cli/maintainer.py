@@ -65,7 +65,8 @@ def print_systems(warehouse: Warehouse, paper_ids: list[str] | None = None) -> N
         params,
     ).fetchone()
     console.print(f"[bold]Systems found[/bold] ({len(rows)} paper(s), headline per paper)")
-    for paper_id, system, value, active, status, confidence, page, evidence, mention, reasons in rows:
+    for row in rows:
+        paper_id, system, value, active, status, confidence, page, evidence, mention, reasons = row
         size = humanize(value) + (f" ({humanize(active)} active)" if active else "")
         colour = {"auto": "green", "reviewed": "cyan"}.get(status, "yellow")
         console.print(
