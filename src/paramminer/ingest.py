@@ -61,6 +61,7 @@ class PaperResult:
     parse_seconds: float
     from_cache: bool
     ruleset: str
+    fields: tuple[str | None, str | None, str | None, str | None, str | None] | None = None
 
 
 @dataclass
@@ -160,12 +161,16 @@ def process_pdf(
 
     title = (arxiv.title if arxiv and arxiv.title else "") or text.title or guess_title(pages[0])
     resolution = extract_paper(pages, title)
-    return PaperResult(
+    result = PaperResult(
         path=path, sha256=sha256, pages=pages, title=title,
         stamp=find_arxiv_stamp(pages[0]) if pages else None,
         resolution=resolution, arxiv=arxiv, parse_seconds=text.parse_seconds,
         from_cache=text.from_cache, ruleset=_ruleset().describe(),
     )
+    from paramminer.load import paper_fields
+
+    result.fields = paper_fields(result, Path(path).name)
+    return result
 
 
 def reextract_pages(
@@ -173,11 +178,15 @@ def reextract_pages(
 ) -> PaperResult:
     """Worker job for `extract`: rules over stored page text, no PDF involved."""
     resolution = extract_paper(pages, title)
-    return PaperResult(
+    result = PaperResult(
         path=paper_id, sha256=sha256, pages=pages, title=title,
         stamp=find_arxiv_stamp(pages[0]) if pages else None, resolution=resolution,
         arxiv=arxiv, parse_seconds=0.0, from_cache=True, ruleset=_ruleset().describe(),
     )
+    from paramminer.load import paper_fields
+
+    result.fields = paper_fields(result, f"{paper_id}.pdf")
+    return result
 
 
 ProgressCallback = Callable[[str, bool], None]

@@ -129,9 +129,17 @@ def _write_extraction(warehouse: Warehouse, paper_id: str, result: PaperResult) 
     reconcile(con, paper_id)  # decisions survive re-extraction; flag the ones it contradicts
 
 
-def _paper_fields(
-    paper_id: str, arxiv_id: str | None, result: PaperResult
-) -> tuple[str | None, str | None, str | None, str | None, str | None]:
+PaperFields = tuple[str | None, str | None, str | None, str | None, str | None]
+
+
+def paper_fields(result: PaperResult, source_file: str | None) -> PaperFields:
+    """(publication_date, date_source, domain, domains, date conflict): pure, so workers
+    compute it and the loading process only writes."""
+    _, arxiv_id, _ = paper_identity(result, source_file)
+    return _paper_fields(arxiv_id, result)
+
+
+def _paper_fields(arxiv_id: str | None, result: PaperResult) -> PaperFields:
     """(publication_date, date_source, domain, domains, date conflict) for a paper."""
     dated = publication_date(result.arxiv, arxiv_id, result.stamp, result.pages)
     categories: list[str] = list(result.arxiv.categories) if result.arxiv else []
@@ -150,7 +158,8 @@ def load_paper(
     paper_id, arxiv_id, version = paper_identity(result, source_file)
     stamp = result.stamp
     arxiv = result.arxiv
-    date, date_source, domain, domains, conflict = _paper_fields(paper_id, arxiv_id, result)
+    fields = result.fields or _paper_fields(arxiv_id, result)
+    date, date_source, domain, domains, conflict = fields
     harvested = arxiv is not None
     with warehouse.transaction() as con:
         con.execute(
@@ -182,25 +191,40 @@ def load_paper(
              date, date_source, domain, domains, result.ruleset],
         )
         _write_extraction(warehouse, paper_id, result)
-        if conflict:
-            con.execute(
-                "INSERT INTO flags (paper_id, stage, reason, detail) "
-                "VALUES (?, 'extract', 'date_conflict', ?)",
-                [paper_id, conflict],
-            )
+        _flag_date_conflict(con, paper_id, conflict)
         if source_path:
             con.execute("DELETE FROM ingest_failures WHERE source_path = ?", [source_path])
     return paper_id
 
 
+def _flag_date_conflict(
+    con: duckdb.DuckDBPyConnection, paper_id: str, conflict: str | None
+) -> None:
+    if conflict:
+        con.execute(
+            "INSERT INTO flags (paper_id, stage, reason, detail) "
+            "VALUES (?, 'extract', 'date_conflict', ?)",
+            [paper_id, conflict],
+        )
+
+
 def load_extraction(warehouse: Warehouse, paper_id: str, result: PaperResult) -> None:
-    """Replace one paper's extraction after `paramminer extract` (one transaction)."""
+    """Replace one paper's extraction after `paramminer extract` (one transaction); dates and
+    domains are recomputed too, so edits to rules/*.csv take effect."""
     with warehouse.transaction() as con:
         _write_extraction(warehouse, paper_id, result)
         con.execute(
             "UPDATE papers SET extracted_at = current_timestamp, ruleset = ? WHERE paper_id = ?",
             [result.ruleset, paper_id],
         )
+        if result.fields is not None:
+            date, date_source, domain, domains, conflict = result.fields
+            con.execute(
+                "UPDATE papers SET publication_date = ?, date_source = ?, domain = ?, "
+                "domains = ? WHERE paper_id = ?",
+                [date, date_source, domain, domains, paper_id],
+            )
+            _flag_date_conflict(con, paper_id, conflict)
 
 
 def papers_for_extract(

@@ -1,0 +1,36 @@
+"""The README's Quickstart is what CI runs, and every command it documents exists."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+
+from paramminer.cli import cli
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def quickstart_commands() -> list[str]:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    return [block.strip() for block in re.findall(r"```sh\n(.*?)```", section, re.S)]
+
+
+def test_quickstart_has_exactly_two_commands_and_ci_runs_the_second() -> None:
+    commands = quickstart_commands()
+    assert len(commands) == 2
+    assert all("\n" not in command for command in commands)
+    assert "paramminer demo" in commands[0]
+    ci_lines = [line for line in (REPO / ".ci" / "run").read_text().splitlines()
+                if line and not line.startswith("#")]
+    assert ci_lines[-1] == commands[1]
+
+
+def test_every_command_in_the_readme_tables_exists() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"`paramminer ([a-z\-]+)", readme))
+    assert isinstance(cli, click.Group)
+    assert documented <= set(cli.commands), documented - set(cli.commands)
+    assert set(cli.commands) <= documented, set(cli.commands) - documented
