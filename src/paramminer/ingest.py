@@ -7,8 +7,8 @@ import logging
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -192,54 +192,121 @@ def reextract_pages(
 ProgressCallback = Callable[[str, bool], None]
 
 
+JobArgs = tuple[object, ...] | Callable[[], tuple[object, ...]]
+Job = tuple[str, Callable[..., PaperResult], JobArgs]
+MAX_IN_FLIGHT_PER_WORKER = 4  # bounded submission: memory stays flat on a large corpus
+
+
+def _args(job: Job) -> tuple[object, ...]:
+    args = job[2]
+    if callable(args):
+        return args()
+    return args
+
+
+def _run_one(job: Job, on_result: Callable[[str, PaperResult], None],
+             on_failure: Callable[[str, str], None]) -> None:
+    key, function, _ = job
+    try:
+        result = function(*_args(job))
+    except ParamminerError as exc:
+        on_failure(key, _reason(exc))
+        return
+    except Exception as exc:  # noqa: BLE001 - a bug on one paper must not stop the batch
+        on_failure(key, f"internal error: {type(exc).__name__}: {exc}")
+        return
+    on_result(key, result)
+
+
 def run_jobs(
-    jobs: Sequence[tuple[str, Callable[..., PaperResult], tuple[object, ...]]],
+    jobs: Sequence[Job],
     workers: int,
     on_result: Callable[[str, PaperResult], None],
     on_failure: Callable[[str, str], None],
 ) -> None:
-    """Run (key, function, args) jobs on `workers` processes; results are handled in this process.
+    """Run (key, function, args) jobs on `workers` processes; results are handled here.
 
-    A worker that dies (out of memory, a crash in a C extension) fails only the jobs in flight;
-    the pool is rebuilt for the rest.
+    `args` may be a callable, evaluated just before submission, so that a large batch
+    never holds every paper's text in memory; at most a few jobs per worker are in flight.
+    When a worker dies (out of memory, a crash in a C extension), the jobs that were in
+    flight are re-run one per fresh process, so only the paper that kills its process is
+    recorded as failed. If no process can run at all here, the work is done in-process.
     """
     if workers <= 1 or len(jobs) <= 1:
-        for key, function, args in jobs:
-            try:
-                result = function(*args)
-            except ParamminerError as exc:
-                on_failure(key, _reason(exc))
-                continue
-            on_result(key, result)
+        for job in jobs:
+            _run_one(job, on_result, on_failure)
         return
-    pending = list(jobs)
     context = multiprocessing.get_context("spawn")
     home = os.environ.get("PARAMMINER_HOME")
+    pending: list[Job] = list(jobs)
+    finished_any = False
     while pending:
+        suspects: list[Job] = []
+        queue = iter(pending)
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
                                  initargs=(home,)) as pool:
-            futures: list[tuple[str, Future[PaperResult]]] = [
-                (key, pool.submit(function, *args)) for key, function, args in pending
-            ]
-            pending = []
-            broken = False
-            for key, future in futures:
-                try:
-                    result = future.result()
-                except BrokenProcessPool:
-                    if not broken:
-                        broken = True
-                        on_failure(key, "worker process died while parsing this PDF")
-                    else:
-                        pending.append(next(j for j in jobs if j[0] == key))
-                    continue
-                except ParamminerError as exc:
-                    on_failure(key, _reason(exc))
-                    continue
-                except Exception as exc:  # noqa: BLE001 - a bug in one PDF must not stop the batch
-                    on_failure(key, f"internal error: {type(exc).__name__}: {exc}")
-                    continue
-                on_result(key, result)
+            finished_any |= _drain(pool, queue, workers * MAX_IN_FLIGHT_PER_WORKER, suspects,
+                                   on_result, on_failure)
+            pending = list(queue)  # not submitted: the pool broke first
+        for index, job in enumerate(suspects):
+            with ProcessPoolExecutor(1, mp_context=context, initializer=_init_worker,
+                                     initargs=(home,)) as single:
+                killed: list[Job] = []
+                finished_any |= _drain(single, iter([job]), 1, killed, on_result, on_failure)
+            if killed and not finished_any:
+                # not one job has finished in a worker process: processes cannot run here
+                for rest in [*suspects[index:], *pending]:
+                    _run_one(rest, on_result, on_failure)
+                return
+            if killed:
+                on_failure(job[0], "worker process died while handling this paper")
+
+
+def _drain(
+    pool: ProcessPoolExecutor, queue: Iterator[Job], limit: int, broken_jobs: list[Job],
+    on_result: Callable[[str, PaperResult], None], on_failure: Callable[[str, str], None],
+) -> bool:
+    """Run the queue on `pool` until it is empty or the pool breaks (the jobs then in
+    flight go to `broken_jobs`); True if some job finished."""
+    in_flight: dict[Future[PaperResult], Job] = {}
+    finished = False
+    broken = not _refill(pool, queue, in_flight, limit)
+    while in_flight:
+        done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+        for future in done:
+            job = in_flight.pop(future)
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                broken = True
+                broken_jobs.append(job)
+                continue
+            except ParamminerError as exc:
+                on_failure(job[0], _reason(exc))
+            except Exception as exc:  # noqa: BLE001 - one bad paper must not stop the batch
+                on_failure(job[0], f"internal error: {type(exc).__name__}: {exc}")
+            else:
+                on_result(job[0], result)
+            finished = True
+        if not broken:
+            broken = not _refill(pool, queue, in_flight, limit)
+    return finished
+
+
+def _refill(
+    pool: ProcessPoolExecutor, queue: Iterator[Job], in_flight: dict[Future[PaperResult], Job],
+    limit: int,
+) -> bool:
+    """Submit jobs until `limit` are in flight; False when the pool is broken."""
+    while len(in_flight) < limit:
+        job = next(queue, None)
+        if job is None:
+            return True
+        try:
+            in_flight[pool.submit(job[1], *_args(job))] = job
+        except BrokenProcessPool:
+            return False
+    return True
 
 
 def _reason(exc: ParamminerError) -> str:
@@ -263,7 +330,7 @@ def ingest(
     for failure in prior_failures:
         load.record_failure(warehouse, failure.path, None, failure.reason)
     known = load.known_documents(warehouse)
-    jobs: list[tuple[str, Callable[..., PaperResult], tuple[object, ...]]] = []
+    jobs: list[Job] = []
     items_by_key: dict[str, IngestItem] = {}
     for item in items:
         key = str(item.path)
@@ -318,10 +385,14 @@ def reextract(
 
     started = time.perf_counter()
     report = IngestReport()
-    jobs: list[tuple[str, Callable[..., PaperResult], tuple[object, ...]]] = []
+    jobs: list[Job] = []
     for paper_id, sha, title, arxiv in load.papers_for_extract(warehouse, paper_ids):
-        pages = load.stored_pages(warehouse, sha)
-        jobs.append((paper_id, reextract_pages, (paper_id, sha, pages, title, arxiv)))
+
+        def job_args(paper_id: str = paper_id, sha: str = sha, title: str = title,
+                     arxiv: ArxivMeta | None = arxiv) -> tuple[object, ...]:
+            return (paper_id, sha, load.stored_pages(warehouse, sha), title, arxiv)
+
+        jobs.append((paper_id, reextract_pages, job_args))
 
     def on_result(key: str, result: PaperResult) -> None:
         load.load_extraction(warehouse, key, result)
