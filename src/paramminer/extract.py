@@ -782,6 +782,8 @@ def find_page_mentions(
             system = ""
             if token.tag_ in ("NAME_SIZE", "MOE_SHAPE"):
                 system = token.text
+            elif name == "count-model" and len(span) > 2 and NAME_TOKEN.match(span[-2].text):
+                system = span[-2].text  # "our 7.5B Retro model"
             elif name in ("name-count", "name-variant-count"):
                 system = span[0].text if name == "name-count" else f"{span[0].text} {span[1].text}"
             offer(token, rule_key, rule.kind, system)

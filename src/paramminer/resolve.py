@@ -507,13 +507,18 @@ GENERIC_LABEL = re.compile(
     r"(?i)^(?:tiny|small|base|medium|large|xl|xxl|huge|giant|mini|nano|micro|[smlbhg]|"
     r"\d+(?:\.\d+)?[kmbt]?)$"
 )
+BASELINE = re.compile(r"(?i)\bbaselines?\b")
+DERIVED_FROM = re.compile(
+    r"(?i)\b(?:pre-?trained|original|teacher|parent|source|starting|base|existing|off-the-shelf)"
+    r"\W+(?:\w+\W+){0,2}$"
+)
 PRONOUN_SUBJECT = re.compile(
     r"^(?:It|This model|The model|The resulting model|This network|"
     r"The network|Our model|Our network|This system)\b"
 )
 INTRODUCING = re.compile(r"(?i)\bwe (?:present|introduce|propose|release|develop)\b")
 STRONG_RULES = frozenset(
-    {"count-param-noun", "param-noun-count", "table-row", "count-active", "count-list"}
+    {"count-param-noun", "param-noun-count", "table-row", "count-active", "count-list", "count-model"}
 )
 
 
@@ -591,15 +596,25 @@ def score_mention(mention: Mention, names: PaperNames) -> None:
         own_name = True
         score += 0.25
         cues.append("own-pronoun")
-    if OWN_CUE.search(evidence.rsplit(" | ", 1)[-1]) and not cited_name:
-        score += 0.25 if OWN_CUE.search(near) else 0.2
+    own_near = bool(OWN_CUE.search(near))
+    # "a 7B model" is a generic phrase: only "our 7B model" / "we train a 7B model" binds it
+    if OWN_CUE.search(evidence.rsplit(" | ", 1)[-1]) and not cited_name and (
+        own_near or rule != "count-model"
+    ):
+        score += 0.25 if own_near else 0.2
         cues.append("own-cue")
+    if DERIVED_FROM.search(before[-40:]) and not own_name:
+        score -= 0.2
+        cues.append("baseline")  # "from an already pretrained 15B model": a starting point
     if CITATION.search(wide_before + mention.text + after):
         score -= 0.2
         cues.append("citation")
     if COMPARISON.search(before[-40:]) and not own_name:
         score -= 0.2
         cues.append("comparison")
+    if BASELINE.search(evidence) and not own_name:
+        score -= 0.2
+        cues.append("baseline")
     if HYPOTHETICAL.search(before):
         score -= 0.25
         cues.append("hypothetical")
@@ -641,7 +656,7 @@ def _system_name(group: _Group, names: PaperNames) -> str:
 
 
 OWN_SIGNALS = frozenset({"own-cue", "own-table", "own-pronoun", "own-name", "names-own-model"})
-HEDGES = frozenset({"hypothetical", "approximate", "comparison", "citation"})
+HEDGES = frozenset({"hypothetical", "approximate", "comparison", "citation", "baseline"})
 
 
 FAMILY_LIMIT = 5  # more own sizes than this: the headline is a reviewer's call
@@ -668,7 +683,7 @@ def _strong(group: _Group, prose: bool = False) -> bool:
         m.scope == "own"
         and m.rule.split("@")[0] in STRONG_RULES
         and not (prose and m.rule.startswith("table-row"))
-        and not {"hypothetical", "comparison", "citation", "approximate"} & set(m.cues)
+        and not HEDGES & set(m.cues)
         and ({"own-name", "own-cue", "own-table", "own-pronoun"} & set(m.cues))
         for m in group.mentions
     )
