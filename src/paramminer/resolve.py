@@ -321,9 +321,14 @@ def analyse_names(title: str, pages: list[str]) -> PaperNames:
             _base_name(m["name"] or m["name2"] or m["name3"])
             for m in _CLAIMED.finditer(body, 0, references_at)
         }
+        for heading in _NUMBERED_HEADING.finditer(body, 0, references_at):
+            # "4 CapsNet architecture": a section about a model is about the paper's own
+            claimed.update(_base_name(w) for w in _MODEL_TOKEN.findall(heading.group(1)))
         own.update(key for key in frequent if key in claimed)
     return PaperNames(introduced, own, {k for k in cited if k not in own})
 
+
+_NUMBERED_HEADING = re.compile(r"(?m)^\s*\d{1,2}(?:\.\d{1,2})?\.?\s+([A-Z][^\n]{2,60})$")
 
 # "our CapsNet", "CycleMLP-B (ours)", "we call this network ResNet"
 _CLAIMED = re.compile(
@@ -706,7 +711,11 @@ def resolve(mentions: list[Mention], pages: list[str], title: str = "") -> Resol
         return Resolution(mentions, systems, flags, names.introduced, title)
 
     if own_groups:
-        pool = [g for g in own_groups if _strong(g)] or own_groups
+        pool = (
+            [g for g in own_groups if _strong(g, prose=True)]
+            or [g for g in own_groups if _strong(g)]
+            or own_groups
+        )
         best_score = max(g.score for g in pool)
         eligible = [g for g in pool if g.score >= best_score - 0.2]
         main = [g for g in eligible if any("main" in m.cues for m in g.mentions)]
