@@ -522,9 +522,10 @@ PRONOUN_SUBJECT = re.compile(
     r"The network|Our model|Our network|This system)\b"
 )
 INTRODUCING = re.compile(r"(?i)\bwe (?:present|introduce|propose|release|develop)\b")
-STRONG_RULES = frozenset(
-    {"count-param-noun", "param-noun-count", "table-row", "count-active", "count-list", "count-model"}
-)
+STRONG_RULES = frozenset({
+    "count-param-noun", "param-noun-count", "table-row", "count-active", "count-list",
+    "count-model",
+})
 
 
 def score_mention(mention: Mention, names: PaperNames) -> None:
