@@ -30,7 +30,13 @@ from arxiv import _feed
 
 from paramminer.arxiv_ids import ArxivId, parse_arxiv_id
 from paramminer.errors import InputError, ParamminerError
-from paramminer.fetch import RequestSpacer, backoff_seconds, parse_retry_after, user_agent
+from paramminer.fetch import (
+    RequestSpacer,
+    backoff_seconds,
+    parse_retry_after,
+    polite_client,
+    user_agent,
+)
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -246,12 +252,7 @@ class ArxivClient:
         self.backoff_base = backoff_base if backoff_base is not None else max(delay_seconds, 0.1)
         self.max_retry_after = max_retry_after
         self.user_agent = user_agent(contact)
-        self._http = httpx.Client(
-            headers={"User-Agent": self.user_agent},
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
-            follow_redirects=True,
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-        )
+        self._http = polite_client(self.user_agent, timeout)
 
     def __enter__(self) -> ArxivClient:
         return self

@@ -86,6 +86,16 @@ class FetchedPdf:
     bytes: int
 
 
+def polite_client(agent: str, timeout: float) -> httpx.Client:
+    """An httpx client as arXiv asks: one connection, a descriptive User-Agent, timeouts."""
+    return httpx.Client(
+        headers={"User-Agent": agent},
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
+        follow_redirects=True,
+        limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+    )
+
+
 def user_agent(contact: str | None = None) -> str:
     """``paramminer/<version> (mailto:<contact>)``: arXiv asks clients to say who they are."""
     if contact:
@@ -248,12 +258,7 @@ class PdfFetcher:
         self.max_bytes = max_bytes
         self._rng = random.Random(seed)
         self._spacer = RequestSpacer()
-        self._client = httpx.Client(
-            headers={"User-Agent": user_agent(contact)},
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
-            follow_redirects=True,
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-        )
+        self._client = polite_client(user_agent(contact), timeout)
 
     def __enter__(self) -> PdfFetcher:
         return self
