@@ -141,12 +141,6 @@ NOT_PARAM_NOUNS = frozenset(
         "sessions",
     ]
 )
-LIST_SEPARATORS = frozenset(
-    {",", "and", "or", "to", "-", "–", "—", "from", "&", "/", "through", "up"}
-)
-PARAM_WORDS = re.compile(
-    r"(?i)(?:#\s?|num(?:ber)?\.? (?:of )?)?\b(?:params?\.?|parameters?|weights)\b"
-)
 UNIT_IN_HEADER = re.compile(
     r"(?i)(?:params?\.?|parameters)\s*(?:\(|\[)\s*(?:#\s*)?(?P<unit>[KMB]|millions?|billions?|mio\.?|"
     r"10\^?6|10\^?9)\s*(?:\)|\])"

@@ -769,7 +769,6 @@ def resolve(mentions: list[Mention], pages: list[str], title: str = "") -> Resol
             )
         )
         confidence -= 0.15
-    best = headline.best
     if not _strong(headline, prose=True):
         confidence = min(confidence, AUTO_THRESHOLD - 0.05)
         flags.append(
@@ -805,7 +804,6 @@ def resolve(mentions: list[Mention], pages: list[str], title: str = "") -> Resol
     if confidence < AUTO_THRESHOLD and not any(f.reason == "low_confidence" for f in flags):
         flags.append(Flag("low_confidence", f"confidence {confidence:.2f} below {AUTO_THRESHOLD}"))
     status = "auto" if confidence >= AUTO_THRESHOLD and not flags else "flagged"
-    del best
     for group in sorted(own_groups or [headline], key=lambda g: -g.value):
         is_headline = group is headline
         group_status = (
