@@ -84,11 +84,13 @@ class IngestReport:
 
     def summary(self) -> str:
         """One line for the end of a run."""
-        rate = self.parsed_pages / self.seconds if self.seconds > 0 else 0.0
+        rate = self.pages / self.seconds if self.seconds > 0 else 0.0
+        cached = self.pages - self.parsed_pages
         return (
             f"{len(self.loaded)} loaded, {len(self.unchanged)} unchanged, "
-            f"{len(self.failures)} failed; {self.pages} pages "
-            f"({self.parsed_pages} parsed, {rate:.1f} pages/s) in {self.seconds:.1f}s"
+            f"{len(self.failures)} failed; {self.pages} pages in {self.seconds:.1f}s "
+            f"({rate:.1f} pages/s; {self.parsed_pages} parsed from PDF, "
+            f"{cached} from the text cache)"
         )
 
 

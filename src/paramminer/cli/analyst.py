@@ -120,9 +120,7 @@ def eval_command(ctx: click.Context, gold: Path, pdfs: Path, manifest: Path | No
         console.print(f"{len(result.unlabeled_auto)} unlabeled paper(s) got an automatic headline:")
         for key, value, evidence in result.unlabeled_auto:
             console.print(f"  {key}: {humanize(value)} \"{evidence[:120]}\"", highlight=False)
-    report = result.report
-    rate = report.pages / report.seconds if report.seconds else 0.0
-    console.print(f"ingest: {report.summary()}; overall {rate:.1f} pages/s")
+    console.print(f"ingest: {result.report.summary()}")
 
 
 COMMANDS = [export_command, eval_command]
