@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import tomllib
 from collections.abc import Mapping
@@ -174,6 +175,27 @@ def load_settings(
         if bad:
             raise ConfigError(f"{name} must be {rule}, got {getattr(settings, name)!r}")
     return settings
+
+
+def file_version(path: Path) -> int:
+    """A cache key that changes when the file is edited (-1 when it cannot be read)."""
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return -1
+
+
+def read_table(path: Path, what: str) -> list[tuple[int, dict[str, str]]]:
+    """(row number, row) of an editable CSV table in rules/; '#' lines are comments.
+
+    Row numbers count the header as row 1, as a spreadsheet shows them.
+    """
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} {path}: {exc}") from None
+    rows = csv.DictReader(line for line in lines if line.strip() and not line.startswith("#"))
+    return list(enumerate(rows, 2))
 
 
 def project_root() -> Path:

@@ -22,14 +22,13 @@ the expected cases: a later version's stamp after v1, a venue after the arXiv pr
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from paramminer.config import project_root
+from paramminer.config import file_version, project_root, read_table
 from paramminer.errors import ConfigError
 from paramminer.models import ArxivMeta
 from paramminer.pdftext import ArxivStamp
@@ -133,26 +132,14 @@ def month_of_arxiv_id(arxiv_id: str) -> str | None:
 def load_venues(path: Path | None = None) -> tuple[Venue, ...]:
     """Venue table (venue, pattern, month) from `path` or rules/venues.csv ('#' = comment)."""
     table = path or project_root() / "rules" / DEFAULT_VENUES
-    return _load_venues(table, _mtime(table))
-
-
-def _mtime(path: Path) -> int:
-    try:
-        return path.stat().st_mtime_ns
-    except OSError:
-        return -1
+    return _load_venues(table, file_version(table))
 
 
 @lru_cache(maxsize=8)
 def _load_venues(path: Path, mtime: int) -> tuple[Venue, ...]:
     """Parsed table, cached per file version (an edited file is read again)."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise ConfigError(f"cannot read venue table {path}: {exc}") from None
     venues = []
-    rows = csv.DictReader(line for line in lines if line.strip() and not line.startswith("#"))
-    for number, row in enumerate(rows, 2):
+    for number, row in read_table(path, "venue table"):
         try:
             name, pattern = row["venue"].strip(), re.compile(row["pattern"])
             month = int(row["month"]) if (row.get("month") or "").strip() else None

@@ -14,7 +14,6 @@ The primary domain is the best score; every domain within SECONDARY_RATIO of it 
 
 from __future__ import annotations
 
-import csv
 import math
 import re
 from collections.abc import Sequence
@@ -22,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from paramminer.config import project_root
+from paramminer.config import file_version, project_root, read_table
 from paramminer.errors import ConfigError
 
 DEFAULT_RULES = "domains.csv"
@@ -59,23 +58,14 @@ class DomainResult:
 def load_domain_rules(path: Path | None = None) -> tuple[DomainRule, ...]:
     """Rules from `path` or rules/domains.csv; lines starting with '#' are comments."""
     table = path or project_root() / "rules" / DEFAULT_RULES
-    try:
-        mtime = table.stat().st_mtime_ns
-    except OSError:
-        mtime = -1
-    return _load_rules(table, mtime)
+    return _load_rules(table, file_version(table))
 
 
 @lru_cache(maxsize=8)
 def _load_rules(path: Path, mtime: int) -> tuple[DomainRule, ...]:
     """Parsed rules, cached per file version (an edited file is read again)."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise ConfigError(f"cannot read domain rules {path}: {exc}") from None
     rules = []
-    rows = csv.DictReader(line for line in lines if line.strip() and not line.startswith("#"))
-    for number, row in enumerate(rows, 2):
+    for number, row in read_table(path, "domain rules"):
         try:
             kind, pattern = row["kind"].strip(), row["pattern"].strip()
             domain, weight = row["domain"].strip(), float(row["weight"])
