@@ -47,6 +47,7 @@ class _Words:
     not_param_nouns: frozenset[str]
     modifiers: frozenset[str]
     not_names: frozenset[str]  # as written, lower-case
+    clause_breaks: frozenset[str]  # conjunctions that end the phrase a count belongs to
     prose: frozenset[str]
 
 
@@ -59,13 +60,14 @@ def _words(ruleset: RuleSet) -> _Words:
         not_param_nouns=lexicon.word_list("not_param_nouns"),
         modifiers=lexicon.word_list("count_modifiers"),
         not_names=lexicon.word_list("not_model_names"),
+        clause_breaks=lexicon.word_list("clause_breaks"),
         prose=lexicon.word_list("prose_words"),
     )
     ruleset.cache["words"] = words
     return words
 
 
-def _bound_name(rule: Rule, span: Span, token: Token) -> str:
+def _bound_name(rule: Rule, span: Span, token: Token, words: _Words) -> str:
     """The model name a rule binds to a count, as its `name` field declares ('' if none)."""
     if token.tag_ in ("NAME_SIZE", "MOE_SHAPE"):
         return str(token.text)  # "LLaMA-65B", "8x7B": the count token names itself
@@ -81,8 +83,10 @@ def _bound_name(rule: Rule, span: Span, token: Token) -> str:
     if not 0 <= lo <= hi < len(span):
         return ""
     chosen = span[lo : hi + 1]
-    if lo == hi and (chosen[0]._.count is not None or not NAME_TOKEN.match(chosen[0].text)):
-        return ""  # "a 7B model": no name in the declared slot
+    if any(t._.count is not None or not t.text[:1].isalnum() for t in chosen) or (
+        chosen.text.lower() in words.not_names or not chosen.text[:1].isupper()
+    ):
+        return ""  # "a 7B model": no name in the slot the pattern declares
     return " ".join(t.text for t in chosen)
 
 
@@ -121,28 +125,20 @@ def _next_word(token: Token, words: _Words) -> str:
     return doc[index].lower_ if index < len(doc) else ""
 
 
-def _kind_near(token: Token, default: str) -> str:
+KIND_CUES = (("active", "active"), ("non_embedding", "non_embedding"),
+             ("per_expert", "per_expert"))
+
+
+def _kind_near(token: Token, default: str, ruleset: RuleSet) -> str:
+    """The kind the words around a count give it ("13B active", "2.6B non-embedding
+    parameters", "7B per expert"); cues kind_<kind> of the lexicon, on "before | count | after"."""
     doc = token.doc
-    window = doc[token.i + 1 : min(len(doc), token.i + 5)]
-    words = [t.lower_ for t in window]
-    text = " ".join(words)
     before = " ".join(t.lower_ for t in doc[max(0, token.i - 4) : token.i])
-    if words[:1] in (["active"], ["activated"]) or (
-        "active" in words[:3] and "total" not in words[:1]
-    ):
-        return "active"
-    if (
-        "activated" in words[:3]
-        or "activated" in before.split()[-2:]
-        or "active" in before.split()[-2:]
-    ):
-        return "active"
-    if "non - embedding" in text or "non-embedding" in text or "nonembedding" in text:
-        return "non_embedding"
-    if "non-embedding" in before or "non - embedding" in before:
-        return "non_embedding"
-    if re.search(r"\b(per|each|every) expert", text):
-        return "per_expert"
+    after = " ".join(t.lower_ for t in doc[token.i + 1 : min(len(doc), token.i + 5)])
+    window = f"{before} | {after}"
+    for kind, cue in KIND_CUES:
+        if ruleset.lexicon.cue(f"kind_{cue}").search(window):
+            return kind
     return default
 
 
@@ -152,8 +148,9 @@ def nearest_name(token: Token, sentence: Span, words: _Words, window: int = 10) 
     doc = token.doc
     after = doc[token.i + 1 : min(len(doc), token.i + 7)]
     for index, candidate in enumerate(after):
-        if candidate.text in (".", ";", ",") or candidate.tag_ in ("COUNT_SCALED", "COUNT_PLAIN"):
-            break
+        if (candidate.text in (".", ";", ",") or candidate.lower_ in words.clause_breaks
+                or candidate.tag_ in ("COUNT_SCALED", "COUNT_PLAIN")):
+            break  # "86M parameters and 16 GFLOPs": the name after a conjunction is not bound
         text = candidate.text.strip("(),;:")
         previous = [t.lower_ for t in after[max(0, index - 3) : index]]
         if (
@@ -552,7 +549,7 @@ def find_page_mentions(
         for token in counts:
             if rule.check_next_word and _next_word(token, words) in words.not_param_nouns:
                 continue
-            offer(token, rule, rule.kind, _bound_name(rule, span, token))
+            offer(token, rule, rule.kind, _bound_name(rule, span, token, words))
 
     list_rule = ruleset.by_role("list")
     if list_pairs and list_rule is not None:
@@ -573,9 +570,10 @@ def find_page_mentions(
         value = int(token._.count)
         if not MIN_COUNT <= value <= MAX_COUNT:
             continue
-        kind = _kind_near(token, hit.kind)
+        kind = _kind_near(token, hit.kind, ruleset)
         system = hit.system or nearest_name(token, sentence, words)
-        if ruleset.rules[hit.rule].role == "table":
+        rule = ruleset.rules[hit.rule]
+        if rule.role == "table":
             line_start, line_end = _line_of(lines_text, token.idx)
             evidence = " ".join(lines_text[line_start:line_end].split())
             if hit.context:
@@ -599,6 +597,8 @@ def find_page_mentions(
                 section=sections.section_at(page, token.idx),
                 preceding=flat_text[max(0, sentence.start_char - 200) : sentence.start_char],
                 unambiguous_cell=hit.unambiguous,
+                explicit=rule.explicit,
+                table=rule.role == "table",
             )
         )
     return mentions

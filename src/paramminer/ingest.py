@@ -323,8 +323,11 @@ def ingest(
     force: bool = False,
     progress: ProgressCallback | None = None,
     prior_failures: Sequence[Failure] = (),
+    on_loaded: Callable[[PaperResult], None] | None = None,
 ) -> IngestReport:
-    """Parse, extract and load `items`; PDFs already in the warehouse are skipped unless `force`."""
+    """Parse, extract and load `items`; PDFs already in the warehouse are skipped unless `force`.
+
+    `on_loaded` sees each paper's result after it is loaded (evaluation keeps them)."""
     started = time.perf_counter()
     report = IngestReport(failures=list(prior_failures))
     from paramminer import load  # local: load imports ingest's dataclasses
@@ -360,6 +363,8 @@ def ingest(
         report.pages += len(result.pages)
         if not result.from_cache:
             report.parsed_pages += len(result.pages)
+        if on_loaded:
+            on_loaded(result)
         if progress:
             progress(key, True)
 
