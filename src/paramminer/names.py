@@ -3,7 +3,7 @@
 Own names come from the title (the name before its colon, "X Technical Report", name-shaped
 title words the paper never cites), from introducing phrases ("we introduce X", "X (ours)",
 "X, our largest model", "our X family"), from acronyms the paper defines for a phrase of its
-title or for what it introduces ("Retentive Network (RetNet)"), and from frequent names the
+title or for what it introduces ("Lattice Network (LatNet)"), and from frequent names the
 paper never cites and calls its own ("our X"). Cited names are those written next to a
 citation marker, or on the list of widely cited models (rules/known-models-v*.csv). Being on
 that list is evidence of citation, never a verdict: a name the paper introduces is its own
@@ -29,11 +29,11 @@ __all__ = [
     "introduced_names",
 ]
 
-# a single name-shaped token with an inner capital or digit ("GPT-2", "ConvNet")
+# a single name-shaped token with an inner capital or digit ("Foo-2", "FooNet")
 NAMEISH = re.compile(r"^(?:[A-Z][\w\-.]*[A-Z0-9][\w\-.]*|[A-Z][a-z]+[A-Z][\w\-.]*)$")
 
-# One word of a name: capitalised ("Halcyon", "GPT-4o"), lower-case with an inner capital
-# or digit ("kNN-LM", "wav2vec", "vLLM"), or opening with digits ("360Foo").
+# One word of a name: capitalised ("Halcyon", "FOO-4o"), lower-case with an inner capital
+# or digit ("kNN-Foo", "foo2vec", "vFoo"), or opening with digits ("360Foo").
 _WORD = (
     r"(?:[A-Z](?:[\w+\-.]*[\w+])?"
     r"|[a-z][a-z0-9]*[A-Z0-9](?:[\w+\-.]*[\w+])?"
@@ -47,7 +47,7 @@ _VARIANT_TEXT = rf"{_SIZE_TEXT}|\d{{2,3}}|[A-UW-Z]\d{{1,2}}"  # and depths, patc
 _VARIANT_TOKEN = re.compile(rf"^(?i:{_SIZE_TEXT})$|^(?:{_VARIANT_TEXT})$")
 _NAME_END = re.compile(r"\s*(?:[,(:;.–—]|$)|\s+(?:models?|networks?|architectures?)\b")
 _SENTENCE = re.compile(r"(?<=[.!?])(?<!al\.)\s")
-_PLAIN = re.compile(r"^[A-Z][a-z]+$")  # "Transformer": a word, unless the context makes it a name
+_PLAIN = re.compile(r"^[A-Z][a-z]+$")  # "Lattice": a word, unless the context makes it a name
 _COMPOUND = re.compile(r"^[A-Z][a-z]+(?:-[A-Za-z][a-z]+)+$|-[a-z]+$")  # "Large-Scale", "X-like"
 _SIZE_SUFFIX = re.compile(r"[-_ ]?\d+(?:\.\d+)?[MBTmbt]$")
 _NOTE = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*$")
@@ -56,6 +56,7 @@ _MODEL_TOKEN = re.compile(
     r"(?<![\w\-])(?:[A-Z][\w\-.]*[A-Z0-9][\w\-]*|[A-Z][a-z]+[A-Z][\w\-]*"
     r"|[a-z][a-z0-9]*[A-Z][\w\-]*)(?![\w\-])"
 )
+_CITABLE = re.compile(rf"{_MODEL_TOKEN.pattern}|(?<![\w\-])[A-Z][a-z]{{2,}}(?![\w\-])")
 _REFERENCES = re.compile(r"\n\s*(?:\d+\.?\s+)?(?:References|REFERENCES|Bibliography)\s*\n")
 _HEADING = re.compile(r"(?m)^\s*\d{1,2}(?:\.\d{1,2})?\.?\s+([A-Z][^\n]{2,60})$")
 _OUR_NAME = re.compile(
@@ -258,7 +259,7 @@ def _title_head(title: str, lexicon: Lexicon) -> tuple[str, str]:
 
 
 def _head_names(head: str, lexicon: Lexicon) -> list[str]:
-    """'Foo' / 'Foo and Bar' / 'Retentive Network': names, not a phrase ("Why X Works")."""
+    """'Foo' / 'Foo and Bar' / 'Lattice Network': names, not a phrase ("Why X Works")."""
     connectors = lexicon.word_list("title_connectors") - {"and"}
     names = []
     if re.search(r"[,;?!]", head):
@@ -291,7 +292,7 @@ def _mostly_upper(text: str) -> bool:
 
 
 def _name_shaped(word: str) -> bool:
-    """A token that can only be a name: inner capitals or digits, an acronym, "kNN-LM"."""
+    """A token that can only be a name: inner capitals or digits, an acronym, "kNN-Foo"."""
     if _COMPOUND.search(word) or re.fullmatch(r"[\d.x×\-]+[A-Za-z]?", word):
         return False
     if re.fullmatch(r"\d+(?:\.\d+)?[KMBTkmbt]?", word):
@@ -320,7 +321,7 @@ def _phrase_names(opening: str, lexicon: Lexicon) -> list[str]:
     names = []
     for match in _NAME.finditer(opening):
         name = _trim(match.group(0).replace("\n", " "), common)
-        if not name or _COMPOUND.search(name.split()[0]):
+        if not name or _is_word(name.split()[0], opening):
             continue
         end = match.start() + len(name)
         before = opening[max(0, match.start() - 120) : match.start()]
@@ -338,6 +339,16 @@ def _phrase_names(opening: str, lexicon: Lexicon) -> list[str]:
         ):
             names.append(name)
     return names
+
+
+def _is_word(token: str, text: str) -> bool:
+    """"Large-Scale" or "Foo-like" is an English compound, not a name: the text also writes
+    it in lower case, or it ends in a lower-case part ("X-based")."""
+    if re.search(r"-[a-z]+$", token):
+        return True
+    if not _COMPOUND.search(token):
+        return False
+    return re.search(rf"(?<![\w\-]){re.escape(token.lower())}(?![\w\-])", text) is not None
 
 
 def _credited_to_others(before: str, after: str, lexicon: Lexicon) -> bool:
@@ -500,7 +511,7 @@ def _cited_names(body: str, lexicon: Lexicon) -> set[str]:
     """Normalized names written right before a citation marker."""
     cue = lexicon.cue("cited_after")
     cited = set()
-    for match in _MODEL_TOKEN.finditer(body):
+    for match in _CITABLE.finditer(body):
         end = match.end()
         version = re.match(r"\s(?:v?\d+(?:\.\d+)?)(?![\w.])", body[end : end + 8])
         spans = [end] + ([end + version.end()] if version else [])
@@ -518,7 +529,7 @@ def _mentioned_variants(body: str, names: PaperNames) -> list[str]:
     word = "|".join(re.escape(w) for w in words)
     joined = rf"[\-_/](?:{_VARIANT_TEXT}|(?i:{word}))"
     spaced = rf"[ ](?:{_SIZE_TEXT}|(?=[A-Z])(?i:{word}))"
-    found: dict[str, str] = {}
+    found: dict[str, tuple[int, str]] = {}
     for written in sorted(set(names.written.values()), key=len, reverse=True):
         family = r"[\s\-]?".join(re.escape(w) for w in written.split())
         pattern = re.compile(
@@ -527,8 +538,8 @@ def _mentioned_variants(body: str, names: PaperNames) -> list[str]:
         for match in pattern.finditer(body):
             text = " ".join(match.group(0).split())
             if names.is_own_variant(text):
-                found.setdefault(_norm(text), text)
-    return list(found.values())
+                found.setdefault(_norm(text), (match.start(), text))
+    return [text for _, text in sorted(found.values())]
 
 
 def _references_offset(text: str) -> int:
