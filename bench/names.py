@@ -7,10 +7,12 @@ is skipped, never parsed) and prints:
 
 - titles: how many `guess_title(page 1)` equal the manifest's title (normalized: letters
   and digits only, lower-case), how many are a prefix of it or contain it (a title cut
-  short or run on), and the same for the chain ingest uses (PDF /Title, else the guess);
+  short or run on), and the same for the chain ingest uses (PDF /Title, else the guess) and
+  for the reverse (the guess, else PDF /Title);
 - own names: of the gold `system` names of labeled papers, how many `is_own` accepts and
   how many `is_cited` calls cited, with the manifest's title and with the guessed one;
-- the mean number of own names per paper (a name list that grows without bound is noise).
+- the mean number of own names per paper (a name list that grows without bound is noise),
+  and how many labeled and unlabeled papers name a model of their own (`introduced`).
 
 Not a test: the numbers are a measurement of the corpus, not a floor.
 """
@@ -74,8 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         gold[row["key"]].append(row["system"])
     titles: dict[str, int] = defaultdict(int)
     chain: dict[str, int] = defaultdict(int)
+    guess_first: dict[str, int] = defaultdict(int)
     own = {"manifest": [0, 0, 0], "guessed": [0, 0, 0]}  # own, own (bare name), cited
     systems = own_total = papers = 0
+    named = {"yes": [0, 0], "no": [0, 0]}  # labeled / not: papers, papers naming a model
     for row in manifest:
         entry = cache.get_entry(row["sha256"])
         if entry is None:
@@ -88,12 +92,15 @@ def main(argv: list[str] | None = None) -> int:
         verdict = _compare(guessed, row["title"])
         titles[verdict] += 1
         chain[_compare(text.title or guessed, row["title"])] += 1
+        guess_first[_compare(guessed or text.title, row["title"])] += 1
         if args.verbose and verdict != "exact":
             print(f"title {verdict:7} {row['key']}: {guessed!r} vs {row['title']!r}")
         for label, title in (("manifest", row["title"]), ("guessed", guessed)):
             names = analyse_names(title, pages)
             if label == "manifest":
                 own_total += len(names.own)
+                named[row["labeled"]][0] += 1
+                named[row["labeled"]][1] += bool(names.introduced)
             for system in gold.get(row["key"], []):
                 systems += label == "manifest"
                 counts = own[label]
@@ -107,7 +114,10 @@ def main(argv: list[str] | None = None) -> int:
                 if args.verbose and label == "manifest" and names.is_cited(system):
                     print(f"cited {row['key']}: {system!r}; own={sorted(names.own)[:12]}")
     print(f"papers: {papers}")
-    for name, counts in (("guess_title", titles), ("PDF /Title, else guess", chain)):
+    for name, counts in (
+        ("guess_title", titles), ("PDF /Title, else guess", chain),
+        ("guess, else PDF /Title", guess_first),
+    ):
         print(
             f"titles ({name}): exact {counts['exact']}/{papers}, "
             f"partial {counts['partial']}, wrong {counts['wrong']}"
@@ -118,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
             f"is_own of the bare name {hit_bare}/{systems}, is_cited {cited}/{systems}"
         )
     print(f"own names per paper (manifest title): {own_total / max(papers, 1):.1f}")
+    for labeled, (total, with_names) in named.items():
+        kind = "labeled" if labeled == "yes" else "unlabeled"
+        print(f"{kind} papers that name a model of their own: {with_names}/{total}")
     return 0
 
 

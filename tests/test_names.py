@@ -322,3 +322,11 @@ def test_the_own_variants_the_paper_mentions_are_listed() -> None:
         " planned. Table 3: Halcyon 12 34 56. LLaMA-65B is cited [4].",
     )
     assert names.variants == ["Halcyon-7B", "Halcyon-70B-Chat", "Halcyon Large"]
+
+
+def test_a_name_built_on_an_own_name_is_own_unless_cited() -> None:
+    names = names_of("Kestrel: Open Models", "We introduce Kestrel. KestrelNet [4] came first.")
+    assert names.is_own("Base-Kestrel-4B")  # an own name as a later part
+    assert names.is_own("KestrelLM-5")  # glued at a capital
+    assert not names.is_own("KestrelNet") and names.is_cited("KestrelNet")
+    assert not names.is_own("Kestrelfish")  # a different word
