@@ -330,3 +330,8 @@ def test_a_name_built_on_an_own_name_is_own_unless_cited() -> None:
     assert names.is_own("KestrelLM-5")  # glued at a capital
     assert not names.is_own("KestrelNet") and names.is_cited("KestrelNet")
     assert not names.is_own("Kestrelfish")  # a different word
+
+
+def test_a_frequent_name_claimed_as_a_baseline_is_not_the_papers_model() -> None:
+    body = " ".join(["Our LatBase baseline is small."] + ["LatBase is weak."] * 8)
+    assert not names_of("Dynamic Routing Between Lattices", body).is_own("LatBase")
