@@ -324,6 +324,9 @@ def _spans(text: str, vocab: _Vocab) -> list[tuple[int, int, LabelKind]]:
             if qualifier is None or qualifier.start() == start:
                 break
             start = qualifier.start()
+        previous = re.search(r"(\S+)\s+$", text[:start])
+        if previous and vocab.not_size.fullmatch(previous[1]):
+            start = previous.start(1)  # "Extra Params": one label, not a model's size
         unit = re.match(r"\s*(?:[(\[][^()\[\]]{0,20}[)\]]|[×x]\s?10\s?\^?\s?\d{1,2}\b)", text[end:])
         end += unit.end() if unit else 0
         start, end = _whole_words(text, start, end)
@@ -439,16 +442,27 @@ def _caption(lines: _Page, top: int, bottom: int) -> str:
     while index >= 0 and top - index <= 8 and lines[index].role in ("prose", "text", "blank"):
         index -= 1
     if index >= 0 and top - index <= 8 and lines[index].role == "caption":
-        return _paragraph(lines, index, top)
+        return _paragraph(lines, index, _caption_end(lines, index, bottom))
     index = bottom + 1
     while index < len(lines) and lines[index].role == "blank":
         index += 1
     if index < len(lines) and lines[index].role == "caption":
-        end = index + 1
-        while end < len(lines) and end - index < 8 and lines[end].role in ("prose", "text"):
-            end += 1
-        return _paragraph(lines, index, end)
+        return _paragraph(lines, index, _caption_end(lines, index, len(lines)))
     return ""
+
+
+def _caption_end(lines: _Page, start: int, limit: int) -> int:
+    """Where the caption starting at `start` ends: prose lines continue it, and so does a
+    short line finishing its sentence ("all trained from scratch.")."""
+    end = start + 1
+    while end < min(limit, start + 8):
+        line = lines[end]
+        ended = lines[end - 1].text.rstrip().endswith(".")
+        finishes = not ended and line.text.rstrip().endswith(".")
+        if line.role != "prose" and not (line.role == "text" and finishes):
+            break
+        end += 1
+    return end
 
 
 def _paragraph(lines: _Page, start: int, end: int) -> str:
