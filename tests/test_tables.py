@@ -236,6 +236,12 @@ def test_two_rows_on_one_line_are_both_read() -> None:
     assert values(text) == [7_000_000_000, 13_000_000_000, 7_000_000_000, 13_000_000_000]
 
 
+def test_a_long_row_with_text_cells_is_one_row_not_several() -> None:
+    text = page("Variant Params (M) MACs (G) Top-1 (%)", "Baseline 11.9 1.8 77.2",
+                "Pooling size 3 → 5 11.9 1.8 77.4", "Attention in stage 4 14.0 1.9 78.3")
+    assert values(text) == [11_900_000, 11_900_000, 14_000_000]
+
+
 def test_a_symbol_the_caption_defines_as_the_parameter_count() -> None:
     text = page(
         "Table 1: Comparison with baselines. #P denotes the number of model parameters.",

@@ -666,6 +666,7 @@ class _Plan:
     agreed: bool  # both alignments found that cell
     unit: int | None
     single: bool  # the header's only count label
+    shape: tuple[bool, ...]  # which cells of a usual row are text
 
 
 def _stacked(
@@ -707,6 +708,8 @@ def _column_cells(lines: _Page, index: int, vocab: _Vocab) -> list[TableCell]:
     fallback_unit = _other_line_unit(lines, index, labels, vocab) or _caption_unit(caption, vocab)
     counts = tuple(i for i, label in enumerate(labels) if label.kind in ("P", "PA", "PN", "C"))
     width = _modal([len(r.cells) for r in rows])
+    shapes = [_shape(r.cells) for r in rows if len(r.cells) == width]
+    shape = Counter(shapes).most_common(1)[0][0]
     found: dict[int, TableCell] = {}
     for position in params:
         label = labels[position]
@@ -717,7 +720,7 @@ def _column_cells(lines: _Page, index: int, vocab: _Vocab) -> list[TableCell]:
             column, agreed = _choose_column(rows, labels, position, unit, vocab)
             plan = _Plan(
                 _KINDS[label.kind], position, counts, width, column, agreed, unit,
-                counts == (position,),
+                counts == (position,), shape,
             )
             cells = _cells_under(rows, plan, context, vocab)
         for cell in cells:
@@ -739,19 +742,24 @@ def _cells_under(
 
 def _chunks(row: _Row, plan: _Plan) -> list[tuple[str, list[_Tok]]]:
     """A row's name and cells; rows longer than usual are cut to the usual width, from the
-    right. A row holding whole multiples of the usual width is several rows the text
-    extraction put on one line ("Baichuan2 7B 67.0 76.2 13B 70.8 78.1")."""
+    right. A row holding several usual rows (same width, text cells in the same places) is
+    rows the text extraction put on one line ("Kestrel 7B 54.1 30.2 13B 60.3 40.5")."""
     cells = list(row.cells)
     width = plan.width
     if plan.column is None or len(cells) <= width:
         return [(row.label, cells)]
-    if width >= 3 and len(cells) % width == 0:
-        return [(row.label, cells[i : i + width]) for i in range(0, len(cells), width)]
+    chunks = [cells[i : i + width] for i in range(0, len(cells), width)]
+    if width >= 3 and all(_shape(chunk) == plan.shape for chunk in chunks):
+        return [(row.label, chunk) for chunk in chunks]
     extra = cells[: len(cells) - width]
     name = row.label
     if len(extra) == 1 and extra[0].kind in ("num", "text") and len(extra[0].text) <= 4:
         name = f"{name} {extra[0].text}".strip()  # "Llama 2 7B ...": the 2 is the name's
     return [(name, cells[len(cells) - width :])]
+
+
+def _shape(cells: list[_Tok] | tuple[_Tok, ...]) -> tuple[bool, ...]:
+    return tuple(cell.kind == "text" for cell in cells)
 
 
 def _cell_in(
