@@ -130,6 +130,13 @@ def test_sideways_rows_with_the_unit_in_the_row_and_placeholders() -> None:
     assert kinds[("Halcyon-M", "total")] == 2_700_000_000
 
 
+def test_sideways_column_names_split_in_their_header_cells() -> None:
+    text = page("Model Kestrel-7B -Chat Tern (ours) Orca-X", "# Params 7B 13B 70B")
+    assert [(c.label, c.own_marker) for c in cells(text)] == [
+        ("Kestrel-7B-Chat", False), ("Tern", True), ("Orca-X", False)
+    ]
+
+
 def test_sideways_row_without_a_names_line_has_no_labels() -> None:
     text = page("Halcyon: Small Open Models for a Practical Budget", "Parameters 2.6B 9B 27B",
                 "Layers 26 42 46")
@@ -329,6 +336,8 @@ def test_rows_marked_as_the_papers_own(caption: str, row: str, own: bool) -> Non
         page("50 100 150 200 250", "Number of parameters (million)", "20", "30", "40",
              "Figure 3: Accuracy against model size."),
         page("Model Dim. Size Sem. Syn.", "VecA 300 1.6B 80.8 61.5"),
+        page("Table 3: Word similarity.", "Model Size WS353 MC", "VecA 6B 35.3 35.1",
+             "VecB 42B 75.9 83.6"),
         page("We report the number of parameters in Table 3, for which the", "17"),
     ],
 )
@@ -346,6 +355,9 @@ def test_a_size_column_counts_parameters_when_the_table_says_so() -> None:
     assert values(text) == [7_000_000_000]
     stacked = page("Model Model Window", "Size Name Length ARC", "7B Halcyon 4k 55.0")
     assert values(stacked) == [7_000_000_000]
+    unnamed = page("Model size Layers Hidden size Batch size", "1.3B 24 2048 512",
+                   "6.7B 32 4096 1024")
+    assert values(unnamed) == [1_300_000_000, 6_700_000_000]
 
 
 def test_pages_without_tables_give_nothing() -> None:

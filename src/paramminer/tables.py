@@ -357,11 +357,13 @@ def _param_kind(label: str, vocab: _Vocab) -> LabelKind:
     return "PA" if vocab.active.search(label) else "P"
 
 
-def _sized(kind: LabelKind, context: str, vocab: _Vocab) -> LabelKind:
-    """A "Size" label counts parameters when the caption or header says sizes are models'."""
-    if kind != "PS":
-        return kind
-    return "P" if vocab.size_is_params.search(context) else "O"
+def _sized(label: _Label, context: str, vocab: _Vocab) -> LabelKind:
+    """A "Size" label counts parameters when it has a count unit ("Size (B)"), says "Model
+    size", or the table says its sizes are the models' (caption, a two-line header)."""
+    if label.kind != "PS":
+        return label.kind
+    said = label.unit or vocab.size_is_params.search(f"{label.text} | {context}")
+    return "P" if said else "O"
 
 
 def _names_params(text: str, vocab: _Vocab) -> bool:
@@ -515,7 +517,7 @@ def _sideways_cells(lines: _Page, index: int, vocab: _Vocab) -> list[TableCell]:
         return []
     top, bottom = _block(lines, index)
     caption = _caption(lines, top, bottom)
-    kind = _sized(_param_kind(label, vocab), f"{caption} {label}", vocab)
+    kind = _sized(_Label(label, _param_kind(label, vocab), _unit(label, vocab)), caption, vocab)
     if kind not in ("P", "PA", "PN"):
         return []
     unit = _unit(label, vocab) or _caption_unit(caption, vocab)
@@ -541,11 +543,14 @@ _KINDS: dict[str, Kind] = {"P": "total", "PA": "active", "PN": "non_embedding", 
 
 
 def _name_words(line: _Line) -> list[str]:
-    """The words of a column-label line; a bracket joins the word before it ("X (ours)")."""
+    """The words of a column-label line; a bracket joins the word before it ("X (ours)"),
+    and so does a hyphenated tail ("-Instruct")."""
     words: list[str] = []
     for token in line.tokens:
         if words and token.text.startswith(("(", "[")):
             words[-1] += " " + token.text
+        elif words and token.text.startswith("-") and len(token.text) > 1:
+            words[-1] += token.text  # "Qwen2.5-3B" over "-Instruct" in one header cell
         else:
             words.append(token.text)
     return words
@@ -670,22 +675,29 @@ class _Plan:
 
 
 def _stacked(
-    lines: _Page, index: int, caption: str, vocab: _Vocab
-) -> list[tuple[_Label, str]]:
-    """The header's labels, each with what the table says about it: the caption, the header
-    and the word stacked above the label when the header takes two lines ("Model" over
-    "Size"). A symbol the caption defines as the parameter count ("#P denotes the number of
-    parameters") is a parameters label."""
+    lines: _Page, index: int, caption: str, named: bool, vocab: _Vocab
+) -> list[_Label]:
+    """The header's labels, a "Size" among them read with what the table says about it: the
+    caption, the rest of the header, the word stacked above it when the header takes two
+    lines ("Model" over "Size"). A header opening with "Model Size" over named rows is a name
+    column and a size column. A symbol the caption defines as the parameter count ("#P
+    denotes the number of parameters") is a parameters label."""
     header = lines[index].text
     above = lines[index - 1].text.split() if index and lines[index - 1].role == "text" else []
     symbols = {" ".join(m["symbol"].split()) for m in vocab.symbol.finditer(caption)}
+    labels = _labels(header, vocab)
+    first = labels[0].text.split(" ", 1) if labels else []
+    if named and labels[0].kind == "PS" and len(first) == 2 and vocab.size.fullmatch(first[1]):
+        labels[:1] = [_Label(first[0], "O", None), _Label(first[1], "PS", labels[0].unit)]
     out = []
-    for label in _labels(header, vocab):
+    for label in labels:
         position = len(header[: header.find(label.text)].split())
         stacked = above[position] if position < len(above) else ""
-        if label.text in symbols and label.kind == "O":
-            label = _Label(label.text, "P", label.unit)
-        out.append((label, f"{caption} {header} {stacked} {label.text}"))
+        rest = header.replace(label.text, " ", 1)
+        kind = "P" if label.text in symbols and label.kind == "O" else label.kind
+        said = f"{caption} | {rest} | {stacked} {label.text}"
+        out.append(_Label(label.text, _sized(_Label(label.text, kind, label.unit), said, vocab),
+                          label.unit))
     return out
 
 
@@ -697,10 +709,8 @@ def _column_cells(lines: _Page, index: int, vocab: _Vocab) -> list[TableCell]:
         return []
     top, _ = _block(lines, index)
     caption = _caption(lines, top, rows[-1].line.index)
-    labels = [
-        _Label(label.text, _sized(label.kind, said, vocab), label.unit)
-        for label, said in _stacked(lines, index, caption, vocab)
-    ]
+    named = sum(1 for r in rows if r.label) * 2 > len(rows)
+    labels = _stacked(lines, index, caption, named, vocab)
     params = [i for i, label in enumerate(labels) if label.kind in ("P", "PA", "PN", "PB")]
     if not params or len(labels) < 2:
         return []
