@@ -339,6 +339,8 @@ def test_rows_marked_as_the_papers_own(caption: str, row: str, own: bool) -> Non
         page("Table 3: Word similarity.", "Model Size WS353 MC", "VecA 6B 35.3 35.1",
              "VecB 42B 75.9 83.6"),
         page("We report the number of parameters in Table 3, for which the", "17"),
+        page("with 5.9 billion parameters, three different batch sizes, and",
+             "size of 1, and 64 A100 GPUs."),
     ],
 )
 def test_numbers_that_are_not_parameter_counts(text: str) -> None:

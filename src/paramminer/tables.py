@@ -71,6 +71,7 @@ class _Vocab:
     markers: str
     not_names: frozenset[str]
     not_param_nouns: frozenset[str]
+    name_labels: frozenset[str]
     units: dict[str, int]
 
 
@@ -107,6 +108,7 @@ def _vocab(lexicon: Lexicon) -> _Vocab:
         markers="".join(sorted(words("table_row_markers"))),
         not_names=words("not_model_names"),
         not_param_nouns=words("not_param_nouns"),
+        name_labels=words("table_name_labels"),
         units={word: size for name, size in _UNIT_LISTS.items() for word in words(name)},
     )
     _VOCABS[lexicon.fingerprint] = vocab
@@ -119,6 +121,7 @@ CellKind = Literal["count", "num", "hold", "other", "text", "cite"]
 
 _TOKEN = re.compile(
     r"[~≈∼]?\d[\d,]*(?:\.\d+)?\s?[×x]\s?10\s?\^?\s?\{?[−-]?\d{1,2}\}?(?![\w.])"  # 1.2 × 109
+    r"|[~≈∼]?\d[\d,]*(?:\.\d+)?\s(?:thousand|millions?|billions?|trillions?)(?![A-Za-z])"
     r"|[~≈∼]?\d[\d,.]*\s?±\s?[\d.]+\S*"  # 78.3 ±1.4
     r"|\d+(?:\.\d+)?(?:\s?[×x]\s?\d+(?:\.\d+)?)+(?![\w.])"  # 224 × 224
     r"|\S+"
@@ -207,6 +210,13 @@ def _is_prose(tokens: tuple[_Tok, ...], vocab: _Vocab) -> bool:
     numeric = sum(1 for t in tokens if t.kind in ("count", "num", "other"))
     if function >= 2 and numeric <= function:
         return True
+    breaks = any(
+        re.fullmatch(r"[a-z]{4,}\.", a.text) and a.text not in vocab.abbreviations
+        and b.text[:1].isupper()
+        for a, b in pairwise(tokens)
+    )
+    if breaks and len(words) >= 6:
+        return True  # "... vocoder. Step-Audio denotes ...": a sentence ends mid-line
     last = tokens[-1].text if tokens else ""
     return (
         len(words) >= 6
@@ -515,6 +525,8 @@ def _sideways_cells(lines: _Page, index: int, vocab: _Vocab) -> list[TableCell]:
     cells = line.cells
     if not cells or any(t.kind in ("text", "other") for t in cells):
         return []
+    if vocab.compound.search(label) or vocab.other_counts.search(label):
+        return []  # "Vocab size 256000", "Params / FLOPs"
     top, bottom = _block(lines, index)
     caption = _caption(lines, top, bottom)
     kind = _sized(_Label(label, _param_kind(label, vocab), _unit(label, vocab)), caption, vocab)
@@ -645,11 +657,14 @@ def _choose_column(
 
     A header label covers one or more words, never less, so the cell lies between two
     bounds: aligned from the right (every label right of it is one column) and from the left
-    (the row names take as many labels as they usually have words). Of the cells in that range,
+    (the row names take as many labels as they usually have words, or none when the header
+    does not open with a names label such as "Model"). Of the cells in that range,
     the one holding counts in most rows is chosen; a tie is no choice.
     """
     width = _modal([len(r.cells) for r in rows])
     name_words = _modal([len(_name(r.label, vocab).split()) for r in rows])
+    if labels[0].text.lower() not in vocab.name_labels:
+        name_words = 0  # the header may not label the names' column at all
     low = max(0, position - (len(labels) - width))
     high = min(width - 1, max(low, position - name_words))
     scored = {column: _aligned(rows, width, column, unit) for column in range(low, high + 1)}
