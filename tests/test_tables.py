@@ -137,6 +137,12 @@ def test_sideways_column_names_split_in_their_header_cells() -> None:
     ]
 
 
+def test_sideways_names_skip_row_symbols_and_shared_properties() -> None:
+    text = page("size • NetA-50 • NetB-T ◦ NetC-T", "Position RoPE RoPE RoPE",
+                "# params. 25.6 × 106 28.6 × 106 28.3 × 106")
+    assert by_label(text) == {"NetA-50": 25_600_000, "NetB-T": 28_600_000, "NetC-T": 28_300_000}
+
+
 def test_sideways_row_without_a_names_line_has_no_labels() -> None:
     text = page("Halcyon: Small Open Models for a Practical Budget", "Parameters 2.6B 9B 27B",
                 "Layers 26 42 46")
@@ -309,6 +315,7 @@ def test_extra_parameters_are_not_a_models_size() -> None:
         ("Table 1: Results.", "Halcyon (ours) 7B 55.0", True),
         ("Table 1: Results.", "Halcyon [ours] 7B 55.0", True),
         ("Table 1: Results.", "Ours 7B 55.0", True),
+        ("Table 1: Results.", "Our Halcyon 7B 55.0", True),
         ("Table 1: Results. † denotes our models.", "Halcyon† 7B 55.0", True),
         ("Table 1: Results. † denotes results from the original paper.", "Halcyon† 7B 55.0", False),
         ("Table 1: Results.", "Tern [12] 7B 55.0", False),
@@ -317,7 +324,7 @@ def test_extra_parameters_are_not_a_models_size() -> None:
 def test_rows_marked_as_the_papers_own(caption: str, row: str, own: bool) -> None:
     found = cells(page(caption, "Model Params MMLU", row))
     assert [(c.label, c.own_marker) for c in found] == [(found[0].label, own)]
-    assert found[0].label in ("Halcyon", "Ours", "Tern")
+    assert found[0].label in ("Halcyon", "Ours", "Tern", "Our Halcyon")
 
 
 # --- numbers that are not parameter counts -----------------------------------------------
@@ -331,6 +338,7 @@ def test_rows_marked_as_the_papers_own(caption: str, row: str, own: bool) -> Non
         page("Method Pre-training data Top-1", "ViT-L JFT-300M 87.8", "ViT-H IG-1B 88.1"),
         page("Method Data Params Top-1", "ViT-L WIKI-", "100M 87.8 12.0"),
         page("Model Context Top-1", "Halcyon 128K 54.0"),
+        page("Hyper parameter Halcyon-S Halcyon-L", "Learning rate 3e-4 1e-4", "Batch 4M 4M"),
         page("Model Year Venue Top-1", "NetA 2021 CVPR 78.0"),
         page("arXiv:2401.90001v2 [cs.CL] 12 Feb 2024", "Model Params (M) Top-1"),
         page("50 100 150 200 250", "Number of parameters (million)", "20", "30", "40",

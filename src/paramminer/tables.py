@@ -554,7 +554,7 @@ def _sideways_cells(lines: _Page, index: int, vocab: _Vocab) -> list[TableCell]:
 _KINDS: dict[str, Kind] = {"P": "total", "PA": "active", "PN": "non_embedding", "PB": "total"}
 
 
-def _name_words(line: _Line) -> list[str]:
+def _name_words(line: _Line, vocab: _Vocab) -> list[str]:
     """The words of a column-label line; a bracket joins the word before it ("X (ours)"),
     and so does a hyphenated tail ("-Instruct")."""
     words: list[str] = []
@@ -563,6 +563,8 @@ def _name_words(line: _Line) -> list[str]:
             words[-1] += " " + token.text
         elif words and token.text.startswith("-") and len(token.text) > 1:
             words[-1] += token.text  # "Qwen2.5-3B" over "-Instruct" in one header cell
+        elif not token.text.strip(vocab.markers):
+            continue  # "• ResNet-50 ◦ Swin-T": the symbols mark rows, they are not names
         else:
             words.append(token.text)
     return words
@@ -572,6 +574,8 @@ def _name_score(word: str, vocab: _Vocab) -> int:
     """How much a word looks like a model's name: 2 with a digit, hyphen or inner capital."""
     core = word.split(" ")[0].strip(vocab.markers + ",;:")
     if not _LETTER.search(core) or core.lower() in vocab.not_names | vocab.prose:
+        return 0
+    if core.startswith("-"):  # the tail of a name broken over the header's lines
         return 0
     if re.search(r"\d|-|[a-z][A-Z]|^[A-Z]{2,}", core):
         return 2
@@ -588,17 +592,19 @@ def _column_names(
         line = lines[candidate]
         if line.role != "text":
             continue  # data rows (other sideways rows) carry values, not names
-        words = _name_words(line)
+        words = _name_words(line, vocab)
         if len(words) < count:
             continue
         chosen = words[-count:]
         score = sum(_name_score(w, vocab) for w in chosen)
         score += count if count > 1 and len(set(chosen)) == count else 0
+        if count > 1 and len(set(chosen)) == 1:
+            continue  # "RoPE RoPE RoPE": a property of every column, not their names
         if score >= 2 * count and (best is None or score > best[0]):
             best = (score, candidate)
     if best is None:
         return None, [""] * count
-    return best[1], _name_words(lines[best[1]])[-count:]
+    return best[1], _name_words(lines[best[1]], vocab)[-count:]
 
 
 # --- columns -----------------------------------------------------------------------------
