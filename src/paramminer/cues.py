@@ -87,7 +87,7 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
     if mention.table and _own_table(mention, names, "cited_name" in found):
         found.add("own_table")
     if (not own_name and cue("pronoun_subject").match(context.sentence)
-            and (names.introduced or cue("introducing").search(mention.preceding))):
+            and (names.own or cue("introducing").search(mention.preceding))):
         found.add("own_pronoun")
     if cue("own").search(context.before[-25:] + mention.text + context.after[:25]):
         found.add("own_near")

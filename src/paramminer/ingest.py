@@ -161,7 +161,9 @@ def process_pdf(
     pages = text.pages
     from paramminer.names import guess_title
 
-    title = (arxiv.title if arxiv and arxiv.title else "") or text.title or guess_title(pages[0])
+    # the title printed on page 1 beats the PDF's /Title metadata, which is often a file name
+    title = ((arxiv.title if arxiv and arxiv.title else "")
+             or (guess_title(pages[0], pages[1:]) if pages else "") or text.title)
     resolution = extract_paper(pages, title)
     result = PaperResult(
         path=path, sha256=sha256, pages=pages, title=title,

@@ -100,7 +100,7 @@ def resolve(
 ) -> Resolution:
     """Score every mention, build the paper's systems, pick the headline, flag what is unsure."""
     lexicon = lexicon or load_lexicon()
-    title = title or guess_title(pages[0] if pages else "")
+    title = title or (guess_title(pages[0], pages[1:]) if pages else "")
     paper = _Paper(analyse_names(title, pages, lexicon), title, pages, lexicon)
     model = model or current_model()
     cands = candidates(mentions, paper.names, len(pages))
