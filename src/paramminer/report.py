@@ -183,7 +183,7 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def _slug(name: str) -> str:
+def slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
 
@@ -194,7 +194,7 @@ def write_charts(report: Report, out_dir: Path) -> list[Path]:
         for kind, render in (("size_over_time", size_over_time_png),
                              ("record_setters", record_setters_png),
                              ("gap_counts", gap_counts_png)):
-            path = out_dir / f"{kind}-{_slug(part.source)}.png"
+            path = out_dir / f"{kind}-{slug(part.source)}.png"
             atomic_write(path, render(part))
             written.append(path)
     page = out_dir / "report.html"

@@ -265,15 +265,15 @@ class WebApp:
 
     def decide(self, request: Request, key: str) -> Response:
         """Record a decision, unless someone decided the item since the reviewer looked."""
-        action = request.form.get("action", "")
+        action, _, number = request.form.get("choice", "").partition(":")
         if action not in ACTIONS:
-            raise HttpError(HTTPStatus.BAD_REQUEST, f"unknown action {action!r}")
+            raise HttpError(HTTPStatus.BAD_REQUEST, f"unknown choice {action!r}")
         seen = self._seen(request)
         where, params = self.where(request)
         kwargs: dict[str, object] = {}
         try:
             if action == "choose":
-                kwargs["candidate_number"] = int(request.form.get("number", ""))
+                kwargs["candidate_number"] = int(number)
             if action == "set":
                 kwargs["value"], kwargs["active"] = parse_value(request.form.get("value", ""))
         except ValueError as exc:
@@ -406,8 +406,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         request = self._request()
-        if request is not None:
-            self._send(self.server.app.handle(request))
+        if request is None:
+            return
+        try:
+            response = self.server.app.handle(request)
+        except Exception:  # a bug: log it, answer 500, keep serving
+            log.exception("%s %s failed", request.method, request.path)
+            response = Response(HTTPStatus.INTERNAL_SERVER_ERROR, b"internal error (see the "
+                                b"server's log)", "text/plain; charset=utf-8")
+        self._send(response)
 
     do_GET = _serve
     do_POST = _serve

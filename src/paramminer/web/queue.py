@@ -35,6 +35,8 @@ REASON_PRIORITY = (
 )
 TABLE_RULE_PREFIX = "table"  # rules that read table rows (table-row@1)
 DUMP_LENGTH = 320  # evidence longer than this is a run of table cells, not a sentence
+DUMP_NUMBERS = (6, 0.25)  # or evidence with at least 6 numbers making a quarter of its words
+NUMBER = re.compile(r"^[~≈]?\d[\d.,]*(?:e-?\d+)?[%KMBTkmbt]?$")
 EVIDENCE_CONTEXT = 160  # characters shown each side of the number in long evidence
 ARXIV_ABS = "https://arxiv.org/abs/"
 
@@ -154,10 +156,17 @@ def _candidate_rows(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str,
     return {str(r[0]): (int(r[1]), str(r[2])) for r in rows}
 
 
+def is_table_like(candidate: Candidate) -> bool:
+    """Whether the evidence is table cells (a table rule, or a long run of numbers)."""
+    words = candidate.evidence.split()
+    numbers = sum(1 for w in words if NUMBER.match(w))
+    return (candidate.rule.startswith(TABLE_RULE_PREFIX) or len(candidate.evidence) > DUMP_LENGTH
+            or (numbers >= DUMP_NUMBERS[0] and numbers >= DUMP_NUMBERS[1] * len(words)))
+
+
 def _show(number: int, candidate: Candidate, pdf: PaperPdf | None,
           context: tuple[int, str] | None) -> Shown:
-    is_table = (candidate.rule.startswith(TABLE_RULE_PREFIX)
-                or len(candidate.evidence) > DUMP_LENGTH)
+    is_table = is_table_like(candidate)
     located = None
     if pdf is not None:
         try:
