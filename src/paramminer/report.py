@@ -398,7 +398,7 @@ def _layout(figure: go.Figure, part: SourceReport, title: str, **axes: Any) -> g
     figure.update_layout(title=title, template="plotly_white", margin={"b": 90},
                          legend={"font": {"size": 11}}, **axes)
     if part.provenance:
-        figure.add_annotation(text=html.escape(part.provenance), showarrow=False,
+        figure.add_annotation(text=_plain(part.provenance), showarrow=False,
                               xref="paper", yref="paper", x=0, y=-0.2, xanchor="left",
                               yanchor="top", font={"size": 10, "color": "#444444"})
     return figure
@@ -406,7 +406,12 @@ def _layout(figure: go.Figure, part: SourceReport, title: str, **axes: Any) -> g
 
 def _text(values: pd.Series) -> list[str]:
     """Names for hover text, escaped (plotly renders a subset of HTML in text)."""
-    return [html.escape(str(v)) for v in values]
+    return [_plain(v) for v in values]
+
+
+def _plain(value: object) -> str:
+    """Text plotly shows as it is (its labels read <b>, <a href> and entities as markup)."""
+    return html.escape(str(value), quote=False)
 
 
 def _size_figure(part: SourceReport) -> go.Figure:
@@ -416,12 +421,12 @@ def _size_figure(part: SourceReport) -> go.Figure:
         rows = systems[systems["domain"] == domain]
         figure.add_trace(go.Scatter(
             x=rows["year_fraction"], y=rows["parameters"], mode="markers",
-            name=html.escape(f"{domain} ({len(rows)})"), marker={"color": color, "size": 6},
+            name=_plain(f"{domain} ({len(rows)})"), marker={"color": color, "size": 6},
             text=_text(rows["system"]), customdata=rows["publication_date"].astype(str),
             hovertemplate="%{text}<br>%{customdata}<br>%{y:.3s} parameters<extra></extra>"))
     for index, (era, xs, ys) in enumerate(_fit_lines(part, "systems")):
         figure.add_trace(go.Scatter(
-            x=xs, y=ys, mode="lines", name=html.escape("fit " + _era_label(part, "systems", era)),
+            x=xs, y=ys, mode="lines", name=_plain("fit " + _era_label(part, "systems", era)),
             line={"color": FIT_COLOR, "width": 2, "dash": _fit_style(index)[1]}))
     band = _gap_band(part)
     if band is not None:
@@ -430,7 +435,7 @@ def _size_figure(part: SourceReport) -> go.Figure:
             y=[part.gap_low, part.gap_low, part.gap_high, part.gap_high, part.gap_low],
             fill="toself", mode="none", fillcolor=GAP_COLORS["in_gap"], opacity=0.2,
             name=band[1], hoverinfo="skip"))
-    return _layout(figure, part, f"Model size over time ({html.escape(part.source)})",
+    return _layout(figure, part, f"Model size over time ({_plain(part.source)})",
                    yaxis_type="log", xaxis_title="publication date (year)",
                    yaxis_title="parameters")
 
@@ -449,9 +454,9 @@ def _records_figure(part: SourceReport) -> go.Figure:
     for index, (era, xs, ys) in enumerate(_fit_lines(part, "record_setters")):
         figure.add_trace(go.Scatter(
             x=xs, y=ys, mode="lines",
-            name=html.escape("fit " + _era_label(part, "record_setters", era)),
+            name=_plain("fit " + _era_label(part, "record_setters", era)),
             line={"color": FIT_COLOR, "width": 2, "dash": _fit_style(index)[1]}))
-    return _layout(figure, part, f"Record setters ({html.escape(part.source)})",
+    return _layout(figure, part, f"Record setters ({_plain(part.source)})",
                    yaxis_type="log", xaxis_title="publication date (year)",
                    yaxis_title="parameters")
 
@@ -462,7 +467,7 @@ def _gaps_figure(part: SourceReport) -> go.Figure:
         figure.add_trace(go.Bar(x=part.gaps["year"], y=part.gaps[column], name=label,
                                 marker={"color": color}))
     highest = int(part.gaps["total"].max()) if len(part.gaps) else 1
-    return _layout(figure, part, f"The parameter gap ({html.escape(part.source)})",
+    return _layout(figure, part, f"The parameter gap ({_plain(part.source)})",
                    barmode="stack", xaxis_title="publication year", yaxis_title="systems",
                    xaxis={"dtick": 1, "tickformat": "d"},
                    yaxis={"tickformat": "d", "dtick": max(1, math.ceil(highest / 8))})

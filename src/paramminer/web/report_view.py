@@ -20,8 +20,8 @@ SELECT (SELECT count(*) FROM analysis_systems),
        (SELECT max(decision_id) FROM decisions),
        (SELECT max(extracted_at) FROM papers),
        (SELECT string_agg(name || imported_at, ',' ORDER BY name) FROM reference_sources),
-       (SELECT string_agg(era || coalesce(start_date, '') || coalesce(end_date, ''), ','
-                          ORDER BY era) FROM eras),
+       (SELECT string_agg(concat_ws('/', era, start_date, end_date), ',' ORDER BY era)
+        FROM eras),
        (SELECT string_agg(source || name || value, ',' ORDER BY source, name)
         FROM analysis_settings)
 """
