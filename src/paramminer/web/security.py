@@ -20,7 +20,7 @@ SAME_SITE = ("same-origin", "none")  # Sec-Fetch-Site values of the app's own re
 HEADERS = {  # sent with every response
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # "no-referrer" makes Chrome send Origin: null
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
 }
