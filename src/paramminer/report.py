@@ -47,6 +47,7 @@ DOMAIN_COLORS = {
 }
 SPARE_COLORS = ["#F0E442", "#17BECF", "#BCBD22", "#E7298A", "#66A61E", "#A6761D", "#7570B3"]
 GAP_COLORS = {"below_gap": "#0072B2", "in_gap": "#E69F00", "above_gap": "#D55E00"}
+YEAR_AXIS = {"tickformat": ".5~g"}  # 2020, 2020.5: no thousands separator in a year
 RECORD_COLOR = "#D55E00"
 BACKGROUND_POINTS = "#BBBBBB"
 FIT_COLOR = "#000000"
@@ -437,7 +438,7 @@ def _size_figure(part: SourceReport) -> go.Figure:
             name=band[1], hoverinfo="skip"))
     return _layout(figure, part, f"Model size over time ({_plain(part.source)})",
                    yaxis_type="log", xaxis_title="publication date (year)",
-                   yaxis_title="parameters")
+                   yaxis_title="parameters", xaxis=YEAR_AXIS)
 
 
 def _records_figure(part: SourceReport) -> go.Figure:
@@ -458,7 +459,7 @@ def _records_figure(part: SourceReport) -> go.Figure:
             line={"color": FIT_COLOR, "width": 2, "dash": _fit_style(index)[1]}))
     return _layout(figure, part, f"Record setters ({_plain(part.source)})",
                    yaxis_type="log", xaxis_title="publication date (year)",
-                   yaxis_title="parameters")
+                   yaxis_title="parameters", xaxis=YEAR_AXIS)
 
 
 def _gaps_figure(part: SourceReport) -> go.Figure:

@@ -36,7 +36,6 @@ from paramminer.review import (
     ReviewError,
     UnknownItemError,
     decide,
-    get_item,
     parse_value,
     undo_decision,
 )
@@ -452,4 +451,4 @@ def make_server(options: ServeOptions) -> tuple[_Server, str]:
     return server, url
 
 
-__all__ = ["TOKEN_COOKIE", "ServeOptions", "WebApp", "get_item", "make_server"]
+__all__ = ["TOKEN_COOKIE", "ServeOptions", "WebApp", "make_server"]
