@@ -122,11 +122,13 @@ def run(warehouse: Path, limit: int) -> None:
         stop_server(process)
         shutil.rmtree(work, ignore_errors=True)
     median, slowest = render_times(warehouse, warehouse.parent / "pdfs")
-    resolved = len(per_item)
+    resolved = keys - 1  # every key after Enter resolved one item
     print(f"warehouse: {warehouse} ({papers} papers, {open_items} open items)")
-    print("queue size per paper: " + ", ".join(f"{p} {n}" for p, n in sorted(per_paper.items()))
-          + f" (mean {open_items / max(papers, 1):.2f} per paper, "
-          f"{sum(1 for n in per_paper.values() if n)} of {papers} papers have open items)")
+    sizes = Counter(per_paper.values())
+    sizes[0] = papers - len(per_paper)
+    largest = ", ".join(f"{p} {n}" for p, n in per_paper.most_common(3))
+    print(f"queue size per paper: mean {open_items / max(papers, 1):.2f}; papers by open items: "
+          + ", ".join(f"{n}: {sizes[n]}" for n in sorted(sizes)) + f"; largest: {largest}")
     print(f"resolved {resolved} items with {keys} keystrokes: "
           f"{(keys - 1) / max(resolved, 1):.2f} per item, plus 1 (Enter) to start")
     if per_item:

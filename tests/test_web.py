@@ -319,3 +319,13 @@ def test_settings_pdf_store_is_searched_first(tmp_path: Path, loaded_sample: obj
     _, stored = store_pdf(source.read_bytes(), settings.pdf_store_dir)
     with Warehouse.open(loaded_sample.warehouse, read_only=True) as wh:  # type: ignore[attr-defined]
         assert find_pdf(wh.con, "2401.90001", settings.pdf_store_dir).path == stored
+
+
+def test_squeeze_keeps_letters_and_digits_with_their_offsets() -> None:
+    from paramminer.pdfpage import squeeze
+
+    text, index = squeeze("Our ﬁne-tuned Halcyon-7B: 1.5×10⁹ params")
+    assert text == "ourfinetunedhalcyon7b15109params"
+    assert len(index) == len(text)
+    assert index[3] == index[4] == 4  # "ﬁ" is one character of the page, two letters here
+    assert text[index.index(32)] == "9"  # the superscript "⁹" (character 32) is the digit 9

@@ -8,6 +8,7 @@ hyphenation or glued words. pdfium is not thread-safe: every call holds `PDFIUM_
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import threading
@@ -158,16 +159,22 @@ def page_aspect(pdf: PaperPdf, number: int) -> float:
 
 # -------------------------------------------------------------------- locating text
 
-def squeeze(text: str) -> tuple[str, list[int]]:
+@functools.lru_cache(maxsize=256)
+def squeeze(text: str) -> tuple[str, tuple[int, ...]]:
     """Letters and digits of `text`, case-folded and NFKC-normalized, with each one's index."""
     chars: list[str] = []
     index: list[int] = []
     for position, char in enumerate(text):
+        if char.isascii():
+            if char.isalnum():
+                chars.append(char.lower())
+                index.append(position)
+            continue
         for part in unicodedata.normalize("NFKC", char).casefold():
             if part.isalnum():
                 chars.append(part)
                 index.append(position)
-    return "".join(chars), index
+    return "".join(chars), tuple(index)
 
 
 def _occurrences(haystack: str, needle: str) -> list[int]:
@@ -247,6 +254,18 @@ def _line_around(text: str, index: int) -> tuple[int, int]:
     return start, max(start, end)
 
 
+@dataclass(frozen=True)
+class TextSpot:
+    """A piece of text to find on a page (see `locate`)."""
+
+    page: int
+    evidence: str
+    mention: str
+    page_text: str | None = None
+    char_start: int | None = None
+    table_row: bool = False
+
+
 def locate(pdf: PaperPdf, number: int, evidence: str, mention: str, *,
            page_text: str | None = None, char_start: int | None = None,
            table_row: bool = False) -> Located:
@@ -256,13 +275,25 @@ def locate(pdf: PaperPdf, number: int, evidence: str, mention: str, *,
     pick the right occurrence when a sentence or number appears twice. With `table_row`, the
     evidence boxes are the page line holding the number (the row), not the whole evidence.
     """
-    target = _target(evidence, mention, page_text, char_start)
-    with _page(pdf, number) as page:
-        textpage = page.get_textpage()
-        try:
-            return _locate_on(textpage, page, target, table_row)
-        finally:
-            textpage.close()
+    spot = TextSpot(number, evidence, mention, page_text, char_start, table_row)
+    return locate_all(pdf, [spot])[0]
+
+
+def locate_all(pdf: PaperPdf, spots: Sequence[TextSpot]) -> list[Located]:
+    """`locate` for many spots, each page opened once."""
+    found: dict[int, Located] = {}
+    for number in sorted({spot.page for spot in spots}):
+        with _page(pdf, number) as page:
+            textpage = page.get_textpage()
+            try:
+                for i, spot in enumerate(spots):
+                    if spot.page == number:
+                        target = _target(spot.evidence, spot.mention, spot.page_text,
+                                         spot.char_start)
+                        found[i] = _locate_on(textpage, page, target, spot.table_row)
+            finally:
+                textpage.close()
+    return [found[i] for i in range(len(spots))]
 
 
 def _locate_on(textpage: pdfium.PdfTextPage, page: pdfium.PdfPage, target: _Target,

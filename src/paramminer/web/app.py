@@ -248,6 +248,8 @@ class WebApp:
                 raise HttpError(HTTPStatus.NOT_FOUND, str(exc)) from None
             queue = q.load_queue(wh.con, where)
         following = queue.after(key)
+        if following is not None:
+            self.prefetch(following.paper_id, following.page)
         return self.render("item.html", status, page=page, queue=queue, params=params,
                            next_key=following.item_key if following else None,
                            position=queue.position(key), reviewer=self.reviewer(request),
@@ -325,14 +327,19 @@ class WebApp:
 
     def page_image(self, request: Request, paper_id: str, number: str) -> Response:
         """A known paper's known page as a PNG (anything else is a 404)."""
+        try:
+            png = self.page_png(paper_id, int(number))
+        except PdfUnavailableError as exc:
+            raise HttpError(HTTPStatus.NOT_FOUND, str(exc)) from None
+        return Response(HTTPStatus.OK, png, "image/png",
+                        {"Cache-Control": "private, max-age=86400"})
+
+    def page_png(self, paper_id: str, page: int) -> bytes:
+        """The rendered page, from the cache when it was rendered lately."""
         with self.warehouse() as wh:
-            try:
-                pdf = find_pdf(wh.con, paper_id, self.options.pdf_dir, self.options.roots)
-            except PdfUnavailableError as exc:
-                raise HttpError(HTTPStatus.NOT_FOUND, str(exc)) from None
-        page = int(number)
+            pdf = find_pdf(wh.con, paper_id, self.options.pdf_dir, self.options.roots)
         if not 1 <= page <= pdf.n_pages:
-            raise HttpError(HTTPStatus.NOT_FOUND, f"{paper_id} has no page {page}")
+            raise PdfUnavailableError(f"{paper_id} has no page {page}")
         key = (pdf.sha256, page)
         with self.pages_lock:
             png = self.pages.get(key)
@@ -342,8 +349,17 @@ class WebApp:
                 self.pages[key] = png
                 while len(self.pages) > PAGE_CACHE:
                     self.pages.popitem(last=False)
-        return Response(HTTPStatus.OK, png, "image/png",
-                        {"Cache-Control": "private, max-age=86400"})
+        return png
+
+    def prefetch(self, paper_id: str, page: int | None) -> None:
+        """Render the next item's page in the background while the reviewer reads this one."""
+        def work() -> None:
+            try:
+                self.page_png(paper_id, page or 1)
+            except (ParamminerError, OSError) as exc:
+                log.info("prefetch of %s p%s skipped: %s", paper_id, page, exc)
+
+        threading.Thread(target=work, name="prefetch", daemon=True).start()
 
     # ------------------------------------------------------------------ report and files
 

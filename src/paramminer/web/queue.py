@@ -13,7 +13,15 @@ from pathlib import Path
 import duckdb
 
 from paramminer.numbers import humanize
-from paramminer.pdfpage import Box, Located, PaperPdf, PdfUnavailableError, find_pdf, locate
+from paramminer.pdfpage import (
+    Box,
+    Located,
+    PaperPdf,
+    PdfUnavailableError,
+    TextSpot,
+    find_pdf,
+    locate_all,
+)
 from paramminer.review import (
     Candidate,
     Decision,
@@ -164,17 +172,14 @@ def is_table_like(candidate: Candidate) -> bool:
             or (numbers >= DUMP_NUMBERS[0] and numbers >= DUMP_NUMBERS[1] * len(words)))
 
 
-def _show(number: int, candidate: Candidate, pdf: PaperPdf | None,
-          context: tuple[int, str] | None) -> Shown:
+def _spot(candidate: Candidate, context: tuple[int, str] | None) -> TextSpot:
+    return TextSpot(candidate.page, candidate.evidence, candidate.mention,
+                    context[1] if context else None, context[0] if context else None,
+                    is_table_like(candidate))
+
+
+def _show(number: int, candidate: Candidate, located: Located | None) -> Shown:
     is_table = is_table_like(candidate)
-    located = None
-    if pdf is not None:
-        try:
-            located = locate(pdf, candidate.page, candidate.evidence, candidate.mention,
-                             page_text=context[1] if context else None,
-                             char_start=context[0] if context else None, table_row=is_table)
-        except PdfUnavailableError:
-            located = None
     text = candidate.evidence
     if is_table and located is not None and located.row_text:
         text = located.row_text
@@ -182,6 +187,18 @@ def _show(number: int, candidate: Candidate, pdf: PaperPdf | None,
     before, after = _trim(before, after)
     return Shown(number, candidate, humanize(candidate.parameters), before, mention, after,
                  is_table, located)
+
+
+def _locations(pdf: PaperPdf | None, candidates: list[Candidate],
+               contexts: dict[str, tuple[int, str]]) -> list[Located | None]:
+    """Each candidate's place on its page (None for all when the PDF cannot be read)."""
+    if pdf is None:
+        return [None] * len(candidates)
+    try:
+        return list(locate_all(pdf, [_spot(c, contexts.get(c.candidate_id))
+                                     for c in candidates]))
+    except PdfUnavailableError:
+        return [None] * len(candidates)
 
 
 def arxiv_url(con: duckdb.DuckDBPyConnection, paper_id: str) -> str | None:
@@ -206,7 +223,8 @@ def load_item_page(con: duckdb.DuckDBPyConnection, key: str, pdf_dir: Path,
     except PdfUnavailableError as exc:
         problem = str(exc)
     contexts = _candidate_rows(con, [c.candidate_id for c in candidates])
-    shown = [_show(n, c, pdf, contexts.get(c.candidate_id)) for n, c in enumerate(candidates, 1)]
+    located = _locations(pdf, candidates, contexts)
+    shown = [_show(n, c, at) for n, (c, at) in enumerate(zip(candidates, located, strict=True), 1)]
     focus = None
     if show is not None and 1 <= show <= len(shown):
         focus = shown[show - 1]
