@@ -56,14 +56,15 @@ def queue_per_paper(warehouse: Path) -> Counter[str]:
         return Counter(item.paper_id for item in list_items(wh.con))
 
 
-def render_times(warehouse: Path, pdf_dir: Path) -> tuple[float, float]:
-    """Median and maximum seconds to render a page (every page of every paper)."""
+def render_times(warehouse: Path, pdf_dir: Path, per_paper: int) -> tuple[float, float]:
+    """Median and maximum seconds to render a page (the first `per_paper` pages of each paper;
+    0: all)."""
     times = []
     with Warehouse.open(warehouse, read_only=True) as wh:
         papers = [row[0] for row in wh.con.execute("SELECT paper_id FROM papers").fetchall()]
         pdfs = [find_pdf(wh.con, p, pdf_dir, (ROOT, warehouse.parent)) for p in papers]
     for pdf in pdfs:
-        for page in range(1, pdf.n_pages + 1):
+        for page in range(1, (min(per_paper, pdf.n_pages) or pdf.n_pages) + 1):
             started = time.perf_counter()
             render_png(pdf, page)
             times.append(time.perf_counter() - started)
@@ -76,7 +77,7 @@ def image_ready(driver: object) -> bool:
         "return !i || (i.complete && i.naturalWidth > 0)"))
 
 
-def run(warehouse: Path, limit: int) -> None:
+def run(warehouse: Path, limit: int, render_pages: int) -> None:
     per_paper = queue_per_paper(warehouse)
     open_items = sum(per_paper.values())
     with Warehouse.open(warehouse, read_only=True) as wh:
@@ -94,7 +95,7 @@ def run(warehouse: Path, limit: int) -> None:
         driver.get(url + "queue")
         press(driver, Keys.ENTER)
         keys += 1
-        while len(per_item) < min(limit, open_items):
+        while keys - 1 < min(limit, open_items):
             key = driver.find_element(By.ID, "item-key").text
             wait_for_item(driver, key)
             while not image_ready(driver):
@@ -121,7 +122,7 @@ def run(warehouse: Path, limit: int) -> None:
         driver.quit()
         stop_server(process)
         shutil.rmtree(work, ignore_errors=True)
-    median, slowest = render_times(warehouse, warehouse.parent / "pdfs")
+    median, slowest = render_times(warehouse, warehouse.parent / "pdfs", render_pages)
     resolved = keys - 1  # every key after Enter resolved one item
     print(f"warehouse: {warehouse} ({papers} papers, {open_items} open items)")
     sizes = Counter(per_paper.values())
@@ -144,15 +145,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--warehouse", type=Path, default=None)
     parser.add_argument("--limit", type=int, default=50, help="items to resolve at most")
+    parser.add_argument("--render-pages", type=int, default=0,
+                        help="pages per paper to time the render of (0: all)")
     args = parser.parse_args()
     if args.warehouse is None:
         folder = Path(tempfile.mkdtemp(prefix="review-sample-"))
         try:
-            run(sample_warehouse(folder), args.limit)
+            run(sample_warehouse(folder), args.limit, args.render_pages)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
     else:
-        run(args.warehouse, args.limit)
+        run(args.warehouse, args.limit, args.render_pages)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from paramminer.review import all_decisions, get_item
+from paramminer.review import all_decisions, get_item, list_items
 from paramminer.warehouse import Warehouse
+from paramminer.web.queue import work_order
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed "
                                 "(pip install -e '.[dev]')")
@@ -34,8 +35,7 @@ CHROME_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                 "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--window-size=1400,1000")
 PARAMMINER = str(Path(sys.executable).with_name("paramminer"))
-SAMPLE_FIRST = "2203.90002:05f49a8d"  # the sample's first item in work order
-SAMPLE_SECOND = "2203.90002:90b467af"
+RAISED = "2305.90003"  # the sample's MoE paper, flagged by the test: a headline item
 
 
 def open_browser(profile: Path) -> Any:
@@ -79,13 +79,20 @@ def stop_server(process: subprocess.Popen[str]) -> None:
 
 
 @pytest.fixture()
-def sample_server(loaded_sample: Any, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A copy of the ingested sample served by a real `paramminer serve`."""
+def sample_server(loaded_sample: Any, tmp_path: Path) -> Iterator[tuple[str, Path, list[str]]]:
+    """A copy of the ingested sample, with one more headline item flagged (so the queue holds
+    a headline and at least one other item whatever the rules flag), served by a real
+    `paramminer serve`; yields the URL, the warehouse and the queue in work order."""
     warehouse = tmp_path / "sample.duckdb"
     shutil.copy(loaded_sample.warehouse, warehouse)
+    with Warehouse.open(warehouse) as wh:
+        wh.con.execute("INSERT INTO flags (paper_id, stage, reason, detail) VALUES "
+                       "(?, 'extract', 'own_vs_cited', 'raised by the browser test')", [RAISED])
+        queue = [i.item_key for i in work_order(list_items(wh.con))]
+    assert queue[0] == RAISED and len(queue) >= 2, queue
     process, url = start_server(warehouse, tmp_path)
     try:
-        yield url, warehouse
+        yield url, warehouse, queue
     finally:
         stop_server(process)
 
@@ -120,13 +127,15 @@ def decisions(warehouse: Path) -> list[tuple[str, str, str, str]]:
         return [(d.item_key, d.action, d.reviewer, d.origin) for d in all_decisions(wh.con)]
 
 
-def test_review_an_item_by_keys_and_undo(browser: Any, sample_server: tuple[str, Path],
+def test_review_an_item_by_keys_and_undo(browser: Any,
+                                         sample_server: tuple[str, Path, list[str]],
                                          tmp_path: Path) -> None:
-    url, warehouse = sample_server
+    url, warehouse, queue = sample_server
+    first, second = queue[0], queue[1]
     browser.get(url + "queue")
-    assert "0 of 4" in browser.find_element(By.ID, "progress").text
+    assert f"0 of {len(queue)}" in browser.find_element(By.ID, "progress").text
     press(browser, Keys.ENTER)
-    wait_for_item(browser, SAMPLE_FIRST)
+    wait_for_item(browser, first)
     image, marks = image_and_marks(browser)
     assert image["w"] > 500 and image["h"] > image["w"]  # a portrait page, drawn large
     kinds = {m["kind"] for m in marks}
@@ -135,28 +144,31 @@ def test_review_an_item_by_keys_and_undo(browser: Any, sample_server: tuple[str,
         assert mark["w"] > 2 and mark["h"] > 2
         assert image["x"] <= mark["x"] and mark["x"] + mark["w"] <= image["x"] + image["w"] + 1
         assert image["y"] <= mark["y"] and mark["y"] + mark["h"] <= image["y"] + image["h"] + 1
-    save_screenshot(browser, tmp_path)
     first_candidate = browser.find_element(By.ID, "candidate-1").text
     press(browser, "1")
-    wait_for_item(browser, SAMPLE_SECOND)
-    assert decisions(warehouse) == [(SAMPLE_FIRST, "choose", "tess", "web")]
+    wait_for_item(browser, second)
+    assert decisions(warehouse) == [(first, "choose", "tess", "web")]
     with Warehouse.open(warehouse, read_only=True) as wh:
-        chosen = get_item(wh.con, SAMPLE_FIRST)
+        chosen = get_item(wh.con, first)
     assert chosen.decided_action == "choose" and not chosen.is_open
-    assert "1 of 4" in browser.find_element(By.CLASS_NAME, "where").text
+    assert f"1 of {len(queue)}" in browser.find_element(By.CLASS_NAME, "where").text
+    save_screenshot(browser, tmp_path)
     press(browser, "u")
-    wait_for_item(browser, SAMPLE_FIRST)
+    wait_for_item(browser, first)
     assert [d[1] for d in decisions(warehouse)] == ["choose", "undo"]
     with Warehouse.open(warehouse, read_only=True) as wh:
-        assert get_item(wh.con, SAMPLE_FIRST).decision_id is None
+        assert get_item(wh.con, first).decision_id is None
     assert "undone by" in browser.find_element(By.ID, "history").text
     assert browser.find_element(By.ID, "candidate-1").text == first_candidate
     press(browser, "v")  # v focuses the value box; Enter sets the value
     value = browser.switch_to.active_element
     assert value.get_attribute("id") == "value"
-    value.send_keys("48.6M", Keys.ENTER)
-    wait_for_item(browser, SAMPLE_SECOND)
-    assert decisions(warehouse)[-1][:2] == (SAMPLE_FIRST, "set")
+    value.send_keys("47B/13B", Keys.ENTER)
+    wait_for_item(browser, second)
+    assert decisions(warehouse)[-1][:2] == (first, "set")
+    with Warehouse.open(warehouse, read_only=True) as wh:
+        typed = get_item(wh.con, first)
+    assert (typed.decided_value, typed.decided_active) == (47 * 10**9, 13 * 10**9)
 
 
 def save_screenshot(driver: Any, tmp_path: Path) -> None:
