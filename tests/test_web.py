@@ -216,10 +216,15 @@ def test_item_page_marks_the_evidence_on_the_page(sample_copy: Path, tmp_path: P
         marks = re.findall(r'<rect class="(\w+)" x="([\d.]+)" y="([\d.]+)"', page)
         assert {kind for kind, _, _ in marks} == {"evidence", "mention"}
         assert 'href="https://arxiv.org/abs/2401.90001v1"' in page
-        table = c.get("/item/2401.90001%3Aed7a2a4a", params={"show": "5"}).text
-        assert 'src="/page/2401.90001/2.png?v=' in table
-        assert "table row" in table
-        assert "<mark>Halcyon-7B</mark> 7B 32 4096 32 3.0e-4</span>" in table  # the row alone
+        rows = re.findall(r'id="candidate-(\d)">(?:(?!</button>).)*?<span class="facts">p(\d+)'
+                          r'[^<]*table row</span>\s*<span class="evidence">(.*?)</span>', page,
+                          re.S)
+        assert rows, "the Halcyon paper's Table 1 gives table-row candidates"
+        for number, page_number, evidence in rows:  # each shows its row, not the whole table
+            assert "<mark>" in evidence and len(re.sub("<[^>]+>", "", evidence)) < 80
+            shown = c.get("/item/2401.90001%3Aed7a2a4a", params={"show": number}).text
+            assert f'src="/page/2401.90001/{page_number}.png?v=' in shown
+        assert "<mark>Halcyon-7B</mark> 7B 32 4096 32 3.0e-4</span>" in page
 
 
 def test_locate_finds_sentences_and_rows(loaded_sample: object) -> None:
