@@ -86,8 +86,9 @@ def sample_server(loaded_sample: Any, tmp_path: Path) -> Iterator[tuple[str, Pat
     warehouse = tmp_path / "sample.duckdb"
     shutil.copy(loaded_sample.warehouse, warehouse)
     with Warehouse.open(warehouse) as wh:
-        wh.con.execute("INSERT INTO flags (paper_id, stage, reason, detail) VALUES "
-                       "(?, 'extract', 'own_vs_cited', 'raised by the browser test')", [RAISED])
+        wh.con.execute("INSERT INTO flags (paper_id, stage, reason, detail) VALUES (?, "
+                       "'reference:browser-test', 'reference_mismatch', 'raised by the test')",
+                       [RAISED])
         queue = [i.item_key for i in work_order(list_items(wh.con))]
     assert queue[0] == RAISED and len(queue) >= 2, queue
     process, url = start_server(warehouse, tmp_path)
