@@ -79,7 +79,7 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
     adjacent = _ADJACENT_NAME.search(context.before)
     own_name = (bool(mention.system) and names.is_own(mention.system)) or bool(
         adjacent and names.is_own(adjacent["name"])
-    ) or (not mention.system and _own_name_in(context.sentence_before, names))
+    ) or (not mention.system and _own_name_in(_last_words(context.sentence_before), names))
     if own_name:
         found.add("own_name")
     elif mention.system and names.is_cited(mention.system):
@@ -111,6 +111,13 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
             if name in found and _own_name_after(cue(name), context.before[-40:], names):
                 found.discard(name)  # "than CapsNet with 11M": the own model, compared
     return frozenset(found)
+
+
+NAME_REACH = 10  # words: how far before a count an own name still binds to it in its clause
+
+
+def _last_words(text: str) -> str:
+    return " ".join(text.split()[-NAME_REACH:])
 
 
 def _own_name_in(text: str, names: PaperNames) -> bool:

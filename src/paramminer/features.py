@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from paramminer.cues import mention_cues
@@ -33,13 +33,15 @@ MENTION_FEATURES = (
     "page_frac", "non_embedding",
     "own_name", "cited_name", "own_near", "own_sentence", "own_table", "own_pronoun",
     "citation", "comparison", "baseline", "derived_from", "hypothetical", "bound", "example",
-    "approximate", "planned", "main", "clean",
+    "approximate", "planned", "main", "clean", "front_own", "front_clean",
 )
 GROUP_FEATURES = (
     "log_mentions", "log_pages", "in_front", "clean_own", "clean_own_prose", "clean_named_prose",
     "rank_frac",
-    "is_max", "is_max_own", "log_ratio_max", "log_value", "log_groups", "larger_clean_own",
+    "is_max", "is_max_own", "is_max_clean", "log_ratio_max", "log_value", "log_groups",
+    "larger_clean_own", "larger_named_own", "own_frac", "cited_frac", "front_own",
 )
+FRONT_SECTIONS = frozenset({"front", "abstract", "introduction"})
 _SECTION_FEATURE = {
     "front": "in_front", "abstract": "in_front", "introduction": "in_intro", "method": "in_body",
     "experiments": "in_body", "body": "in_body", "conclusion": "in_conclusion",
@@ -114,12 +116,17 @@ def is_cited(cues: frozenset[str]) -> bool:
     return bool(CITED_CUES & cues) and not NAMED_OWN & cues
 
 
-def candidates(mentions: Sequence[Mention], names: PaperNames, n_pages: int) -> list[Candidate]:
+def candidates(
+    mentions: Sequence[Mention], names: PaperNames, n_pages: int,
+    known_cues: Mapping[int, frozenset[str]] | None = None,
+) -> list[Candidate]:
     """The paper's candidate sizes with their features, largest first. A size every mention
-    of which is someone else's model is no candidate."""
+    of which is someone else's model is no candidate. `known_cues` (by id of the mention)
+    saves computing cues a caller already has."""
+    known_cues = known_cues or {}
     groups, cues = [], []
     for group in group_sizes(headline_mentions(mentions)):
-        group_cues = [mention_cues(m, names) for m in group]
+        group_cues = [known_cues.get(id(m)) or mention_cues(m, names) for m in group]
         if not all(is_cited(c) for c in group_cues):
             groups.append(group)
             cues.append(group_cues)
@@ -127,10 +134,14 @@ def candidates(mentions: Sequence[Mention], names: PaperNames, n_pages: int) -> 
                   if any(OWN_SIGNALS & cs for cs in c)]
     clean_values = [g[0].value for g, c in zip(groups, cues, strict=True)
                     if any(_clean(m, cs, prose=False) for m, cs in zip(g, c, strict=True))]
+    named_values = [g[0].value for g, c in zip(groups, cues, strict=True)
+                    if any(_clean(m, cs, prose=False) and NAMED_OWN & cs
+                           for m, cs in zip(g, c, strict=True))]
     paper = _PaperContext(
         n_pages=max(1, n_pages), n_groups=len(groups),
         max_value=groups[0][0].value if groups else 1,
         max_own=max(own_values, default=0), clean_values=clean_values,
+        named_values=named_values,
     )
     return [
         Candidate(
@@ -154,6 +165,7 @@ class _PaperContext:
     max_value: int
     max_own: int
     clean_values: list[int]
+    named_values: list[int]  # sizes stated outright as an own model's, by name
 
 
 def mention_features(mention: Mention, cues: frozenset[str], n_pages: int) -> tuple[float, ...]:
@@ -169,8 +181,13 @@ def mention_features(mention: Mention, cues: frozenset[str], n_pages: int) -> tu
         on.add(_SECTION_FEATURE[mention.section])
     if mention.kind == "non_embedding":
         on.add("non_embedding")
+    own = bool(OWN_SIGNALS & cues) and not is_cited(cues)
     if _clean(mention, cues, prose=False):
         on.add("clean")
+        if mention.section in FRONT_SECTIONS:
+            on.add("front_clean")
+    if own and mention.section in FRONT_SECTIONS:
+        on.add("front_own")
     page_frac = (mention.page - 1) / max(1, n_pages)
     return tuple(page_frac if name == "page_frac" else float(name in on)
                  for name in MENTION_FEATURES)
@@ -192,9 +209,15 @@ def _group_features(
         "rank_frac": rank / max(1, paper.n_groups - 1),
         "is_max": float(rank == 0),
         "is_max_own": float(value == paper.max_own),
+        "is_max_clean": float(value == max(paper.clean_values, default=0)),
         "log_ratio_max": math.log10(value / paper.max_value),
         "log_value": math.log10(value) - 9.0,
         "log_groups": math.log1p(paper.n_groups),
         "larger_clean_own": float(any(v > value * 1.05 for v in paper.clean_values)),
+        "larger_named_own": float(any(v > value * 1.05 for v in paper.named_values)),
+        "own_frac": sum(bool(OWN_SIGNALS & c) and not is_cited(c) for c in cues) / len(cues),
+        "cited_frac": sum(is_cited(c) for c in cues) / len(cues),
+        "front_own": float(any(m.section in FRONT_SECTIONS and OWN_SIGNALS & c
+                               and not is_cited(c) for m, c in pairs)),
     }
     return tuple(values[name] for name in GROUP_FEATURES)

@@ -105,10 +105,11 @@ def resolve(
     title = title or (guess_title(pages[0], pages[1:]) if pages else "")
     paper = _Paper(analyse_names(title, pages, lexicon), title, pages, lexicon)
     model = model or current_model()
-    cands = candidates(mentions, paper.names, len(pages))
-    gate = auto_gate(paper)
-    decision = model.decide(cands, gate)
-    scored = _score_mentions(mentions, paper, model)
+    cues = {id(m): mention_cues(m, paper.names) for m in mentions
+            if m.section not in EXCLUDED_SECTIONS}
+    cands = candidates(mentions, paper.names, len(pages), cues)
+    decision = model.decide(cands, auto_gate(paper))
+    scored = _score_mentions(mentions, cues, paper, model)
     if decision.index is None:
         return Resolution(scored, [], [], paper.names.introduced, title, cands, decision,
                           not paper.presents_no_model)
@@ -124,7 +125,8 @@ def resolve(
 
 
 def _score_mentions(
-    mentions: list[Mention], paper: _Paper, model: HeadlineModel
+    mentions: list[Mention], cues_of: dict[int, frozenset[str]], paper: _Paper,
+    model: HeadlineModel,
 ) -> list[Mention]:
     """New mentions with score (probability of stating a recorded size), scope and cues.
     Mentions in the references or acknowledgments are cited and score 0."""
@@ -134,7 +136,7 @@ def _score_mentions(
             scored.append(replace(mention, score=0.0, scope="cited",
                                   cues=[f"section:{mention.section}"]))
             continue
-        cues = mention_cues(mention, paper.names)
+        cues = cues_of[id(mention)]
         row = mention_features(mention, cues, len(paper.pages))
         probability = _probability(model.mentions.score(row))
         scored.append(replace(mention, score=round(probability, 3),
