@@ -41,6 +41,7 @@ class _Words:
     modifiers: frozenset[str]
     not_names: frozenset[str]  # as written, lower-case
     clause_breaks: frozenset[str]  # conjunctions that end the phrase a count belongs to
+    datasets: frozenset[str]  # data set names that carry a size ("JFT-300M")
 
 
 def _words(ruleset: RuleSet) -> _Words:
@@ -53,6 +54,7 @@ def _words(ruleset: RuleSet) -> _Words:
         modifiers=lexicon.word_list("count_modifiers"),
         not_names=lexicon.word_list("not_model_names"),
         clause_breaks=lexicon.word_list("clause_breaks"),
+        datasets=frozenset(re.sub(r"[^a-z0-9]", "", w) for w in lexicon.word_list("dataset_names")),
     )
     ruleset.cache["words"] = words
     return words
@@ -78,6 +80,8 @@ def _bound_name(rule: Rule, span: Span, token: Token, words: _Words) -> str:
         chosen.text.lower() in words.not_names or not chosen.text[:1].isupper()
     ):
         return ""  # "a 7B model": no name in the slot the pattern declares
+    if len(chosen) == 1:
+        return _word_at(chosen[0])  # the whole hyphenated word: "Flan-T5-XXL", not "XXL"
     return " ".join(t.text for t in chosen)
 
 
@@ -103,6 +107,23 @@ def _expand_lists(
             if index not in hits or not ruleset.rules[hits[index].rule].explicit:
                 offer(doc[index], list_rule, anchor.kind, "")
         _assign_respectively(doc, sorted(i for i in group if i in hits), hits, words)
+
+
+_NAME_STEM = re.compile(r"[-_‐\s]*\d+(?:\.\d+)?\s*[KMBTkmbt]?$")
+
+
+def _dataset_name(system: str, words: _Words) -> bool:
+    """The name is a data set's (rules: words list dataset_names), with or without its size."""
+    stem = re.sub(r"[^a-z0-9]", "", _NAME_STEM.sub("", system.lower()))
+    return bool(stem) and stem in words.datasets
+
+
+def _anchor_before(token: Token, hits: dict[int, _Hit], ruleset: RuleSet) -> _Hit | None:
+    """The last anchor mention (of a `list_anchor` rule) before `token` in its sentence."""
+    sentence = sentence_of(token)
+    found = [hit for index, hit in hits.items()
+             if sentence.start <= index < token.i and ruleset.rules[hit.rule].list_anchor]
+    return max(found, key=lambda h: h.token.i) if found else None
 
 
 def _next_word(token: Token, words: _Words) -> str:
@@ -294,6 +315,7 @@ def find_page_mentions(
             hits[token.i] = _Hit(token, rule.key, kind, system)
 
     list_pairs: list[tuple[int, int]] = []
+    anchored: list[tuple[Token, Rule]] = []
     for match_id, start, end in ruleset.matcher(doc):
         rule = ruleset.rules[doc.vocab.strings[match_id]]
         span = doc[start:end]
@@ -308,7 +330,14 @@ def find_page_mentions(
         for token in counts:
             if rule.check_next_word and _next_word(token, words) in words.not_param_nouns:
                 continue
-            offer(token, rule, rule.kind, _bound_name(rule, span, token, words))
+            if rule.needs_anchor:
+                anchored.append((token, rule))
+            else:
+                offer(token, rule, rule.kind, _bound_name(rule, span, token, words))
+    for token, rule in anchored:
+        anchor = _anchor_before(token, hits, ruleset)
+        if anchor is not None:
+            offer(token, rule, anchor.kind, "")
 
     list_rule = ruleset.by_role("list")
     if list_pairs and list_rule is not None:
@@ -323,6 +352,8 @@ def find_page_mentions(
             continue
         kind = _kind_near(token, hit.kind, ruleset)
         system = hit.system or nearest_name(token, sentence, words)
+        if _dataset_name(system, words):
+            continue  # "JFT-300M", "LAION-5B": a data set's size, not a model's
         rule = ruleset.rules[hit.rule]
         evidence = _evidence(sentence, token)
         mention_text = token.text
