@@ -24,7 +24,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Token
 from spacy.util import compile_prefix_regex, compile_suffix_regex
 
-from paramminer.config import project_root
+from paramminer import resources
 from paramminer.errors import RuleError
 from paramminer.numbers import SCALE_WORDS
 
@@ -54,7 +54,7 @@ if not Token.has_extension("count"):
 
 def rules_dir() -> Path:
     """The folder holding the pattern files."""
-    return project_root() / "rules"
+    return resources.rules_dir()
 
 
 def _value(num: str, multiplier: int) -> int:

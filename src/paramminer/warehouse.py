@@ -12,7 +12,7 @@ from types import TracebackType
 
 import duckdb
 
-from paramminer.config import project_root
+from paramminer import resources
 from paramminer.errors import WarehouseBusyError, WarehouseError
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([\w\-]+)\.sql$")
@@ -21,7 +21,7 @@ LOCK_RETRY_SECONDS = 10.0
 
 def sql_dir() -> Path:
     """The folder holding schema/ and views/."""
-    return project_root() / "warehouse"
+    return resources.sql_dir()
 
 
 def migrations(directory: Path | None = None) -> list[tuple[int, str, Path]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from paramminer.config import Settings, load_settings
 from paramminer.errors import ParamminerError
+from paramminer.resources import RULES_ENV
 from paramminer.warehouse import Warehouse
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -35,7 +37,10 @@ def warehouse_option(function: F) -> F:
 def settings_from(ctx: click.Context, **overrides: Any) -> Settings:
     """Resolve settings from the config file in the group context plus this command's flags."""
     root = ctx.find_root().obj or {}
-    return load_settings(root.get("config"), overrides)
+    settings = load_settings(root.get("config"), overrides)
+    if settings.rules_dir is not None:  # workers and every loader read it from the environment
+        os.environ[RULES_ENV] = str(settings.rules_dir.resolve())
+    return settings
 
 
 def handle_errors(function: F) -> F:

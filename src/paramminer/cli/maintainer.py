@@ -18,7 +18,7 @@ from paramminer.cli.common import (
     settings_from,
     warehouse_option,
 )
-from paramminer.config import project_root
+from paramminer.resources import sample_dir
 from paramminer.ingest import IngestReport, discover, ingest, reextract
 from paramminer.numbers import humanize
 from paramminer.warehouse import Warehouse
@@ -162,7 +162,7 @@ def demo_command(ctx: click.Context, warehouse: Path | None) -> None:
     from paramminer.harvest import demo_settings, run_harvest
 
     settings = settings_from(ctx, warehouse=warehouse)
-    sample = project_root() / "fixtures" / "sample"
+    sample = sample_dir()
     with fakearxiv.serve_in_thread(sample) as server:
         click.echo(f"local arXiv: {len(server.catalogue)} papers of {sample} at {server.base_url}")
         harvest = run_harvest(
