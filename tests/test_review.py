@@ -11,6 +11,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 from hypothesis import given
@@ -430,7 +431,8 @@ def test_cli_decide_list_show(wh_path: Path) -> None:
 
 
 def test_every_review_command_has_help() -> None:
-    group = cli.commands["review"]
+    group = cli.get_command(click.Context(cli), "review")
+    assert isinstance(group, click.Group)
     assert group.help
     for name, command in group.commands.items():  # type: ignore[attr-defined]
         assert command.help and "Example:" in command.help, name

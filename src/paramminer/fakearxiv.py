@@ -52,13 +52,13 @@ from paramminer.arxiv_ids import ArxivId, looks_like_arxiv_id, parse_arxiv_id
 from paramminer.errors import ConfigError, InputError
 
 __all__ = [
-    "default_data_dir",
     "Catalogue",
     "FakeArxivServer",
     "Faults",
     "LoggedRequest",
     "PaperRecord",
     "QueryError",
+    "default_data_dir",
     "load_catalogue",
     "main",
     "parse_search_query",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import re
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ import duckdb
 from paramminer import resources
 from paramminer.errors import WarehouseBusyError, WarehouseError
 
+logger = logging.getLogger(__name__)
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([\w\-]+)\.sql$")
 LOCK_RETRY_SECONDS = 10.0
 POLL_SECONDS = 0.02  # how often an open retries while another process holds the file
@@ -125,6 +127,7 @@ class Warehouse:
         self.read_only = read_only
         self.wait_seconds = wait_seconds
         self._released_at = 0.0
+        self._opened_at = time.monotonic()
 
     @classmethod
     def open(
@@ -176,6 +179,7 @@ class Warehouse:
             if pause > 0 and _someone_waiting(self.path):
                 time.sleep(pause)  # let a process that is polling for the file in first
             self._con = _connect(self.path, self.read_only, self.wait_seconds)
+            self._opened_at = time.monotonic()
         return self._con
 
     def release(self) -> None:
@@ -184,6 +188,7 @@ class Warehouse:
             con, self._con = self._con, None
             con.close()
             self._released_at = time.monotonic()
+            logger.debug("%s held for %.3fs", self.path.name, self._released_at - self._opened_at)
 
     def outdated(self) -> bool:
         """True when a migration or a view file is newer than this file's schema."""

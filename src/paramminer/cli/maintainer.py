@@ -18,9 +18,9 @@ from paramminer.cli.common import (
     settings_from,
     warehouse_option,
 )
-from paramminer.resources import sample_dir
 from paramminer.ingest import IngestReport, discover, ingest, reextract
 from paramminer.numbers import humanize
+from paramminer.resources import sample_dir
 from paramminer.warehouse import Warehouse
 
 console = Console()
