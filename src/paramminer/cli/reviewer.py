@@ -332,21 +332,25 @@ def export_command(ctx: click.Context, csv_path: Path, warehouse: Path | None,
               required=True, help="Filled-in CSV from `review export`.")
 @warehouse_option
 @_by_option
+@click.option("--force", is_flag=True,
+              help="Apply rows whose item was decided or extracted again since the export.")
 @click.pass_context
 @handle_errors
 def import_command(ctx: click.Context, csv_path: Path, warehouse: Path | None,
-                   by: str | None) -> None:
+                   by: str | None, force: bool) -> None:
     """Apply a filled-in review CSV: every row is checked first; all or nothing.
 
-    --by is the reviewer for rows whose reviewer cell is empty.
+    --by is the reviewer for rows whose reviewer cell is empty. Rows already applied are
+    skipped (importing a file twice adds nothing); a row whose item changed since the
+    export is refused with the reason, unless --force.
 
     Example: paramminer review import --csv queue.csv --by alice
     """
     settings = settings_from(ctx, warehouse=warehouse)
     with open_warehouse(settings) as wh:
-        report = import_csv(wh, csv_path, default_by=default_reviewer(by))
-    click.echo(f"{len(report.applied)} decision(s) applied, {report.skipped_rows} row(s) "
-               "without a decision")
+        report = import_csv(wh, csv_path, default_by=default_reviewer(by), force=force)
+    click.echo(f"{len(report.applied)} decision(s) applied, {report.already_applied} row(s) "
+               f"already applied, {report.skipped_rows} row(s) without a decision")
 
 
 @review_group.command("check-reference")
