@@ -199,6 +199,17 @@ def read_table(path: Path, what: str) -> list[tuple[int, dict[str, str]]]:
     return list(enumerate(rows, 2))
 
 
+def rules_dir() -> Path:
+    """The folder holding the rules: pattern files, word lists, cues, the fitted model.
+
+    $PARAMMINER_RULES_DIR (the `rules_dir` setting), else the rules installed with the
+    package (the checkout's rules/ in an editable install); see paramminer.resources.
+    """
+    from paramminer import resources
+
+    return resources.rules_dir()
+
+
 def project_root() -> Path:
     """The source checkout (for development tools such as bench/); the installed package
     finds its rules, SQL and sample through paramminer.resources instead."""
