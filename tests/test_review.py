@@ -417,7 +417,7 @@ def test_cli_decide_list_show(wh_path: Path) -> None:
                      wh_path)
     assert code == 0 and "1.2B" in out, out
     code, out = _run(["review", "set", "2305.90003", "seven"], wh_path)
-    assert code == 1 and "not a parameter count" in out
+    assert code == 2 and "not a parameter count" in out
     code, out = _run(["review", "show", "nope"], wh_path)
     assert code == 2 and "no review item" in out
     code, out = _run(["review", "list", "--format", "json", "--all"], wh_path)

@@ -51,6 +51,8 @@ CELL_ESCAPE = "'"
 class ReviewError(ParamminerError):
     """A review command that cannot be carried out (unknown item, nothing to accept...)."""
 
+    exit_code = 2  # always a value the reviewer gave: an id, a value, a candidate, a file
+
 
 class UnknownItemError(ReviewError):
     """No review item has this id."""

@@ -8,15 +8,19 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
-from paramminer.cli.common import handle_errors, open_warehouse, settings_from, warehouse_option
+from paramminer.cli.common import (
+    handle_errors,
+    open_warehouse,
+    settings_from,
+    stdout_console,
+    warehouse_option,
+)
 from paramminer.errors import ConfigError
 from paramminer.evaluate import METRICS, evaluate
 from paramminer.numbers import humanize
 
-console = Console()
 EXPORT_VIEWS = {"systems": "export_systems", "candidates": "export_candidates"}
 
 
@@ -100,6 +104,7 @@ def eval_command(ctx: click.Context, gold: Path, pdfs: Path, manifest: Path | No
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=1, default=str))
         return
+    console = stdout_console()
     table = Table(title="Extraction against gold")
     table.add_column("metric")
     for subset in result.metrics:

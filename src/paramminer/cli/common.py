@@ -15,12 +15,27 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from paramminer.config import Settings, load_settings
-from paramminer.errors import ParamminerError
+from paramminer.errors import ParamminerError, WarehouseError
 from paramminer.resources import RULES_ENV
 from paramminer.warehouse import Warehouse
 
 F = TypeVar("F", bound=Callable[..., Any])
 err_console = Console(stderr=True)
+PIPE_WIDTH = 100_000  # stdout that is not a terminal: tables come out whole, never squeezed
+
+
+def stdout_console() -> Console:
+    """The console for a command's output: the terminal's width on a terminal; when stdout
+    is a pipe or a file, wide enough that no table column is cut and no line wrapped."""
+    probe = Console()
+    if probe.is_terminal:
+        return Console(highlight=False)
+    return Console(highlight=False, width=PIPE_WIDTH, soft_wrap=True)
+
+
+def output_console(as_json: bool) -> Console:
+    """Human output: stdout normally, stderr when stdout carries JSON."""
+    return Console(stderr=True, highlight=False) if as_json else stdout_console()
 
 
 def warehouse_option(function: F) -> F:
@@ -61,9 +76,15 @@ def handle_errors(function: F) -> F:
 
 
 @contextmanager
-def open_warehouse(settings: Settings, *, read_only: bool = False) -> Iterator[Warehouse]:
-    """The warehouse of these settings, closed on exit."""
-    warehouse = Warehouse.open(settings.warehouse_path, read_only=read_only)
+def open_warehouse(settings: Settings, *, read_only: bool = False,
+                   create: bool = False) -> Iterator[Warehouse]:
+    """The warehouse of these settings, closed on exit. Only commands that load data
+    `create` it; for every other command a missing warehouse is a one-line error."""
+    path = settings.warehouse_path
+    if not create and not path.is_file():
+        raise WarehouseError(f"no warehouse at {path} (run `paramminer ingest` or "
+                             "`paramminer demo` first, or pass --warehouse)")
+    warehouse = Warehouse.open(path, read_only=read_only)
     try:
         yield warehouse
     finally:
