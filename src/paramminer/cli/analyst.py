@@ -13,6 +13,7 @@ from rich.table import Table
 from paramminer.cli.common import (
     handle_errors,
     open_warehouse,
+    require_rules,
     settings_from,
     stdout_console,
     warehouse_option,
@@ -100,6 +101,7 @@ def eval_command(ctx: click.Context, gold: Path, pdfs: Path, manifest: Path | No
     Example: paramminer eval --gold ../shared/corpus/gold.csv --pdfs ../shared/corpus/pdfs
     """
     settings = settings_from(ctx, workers=workers)
+    require_rules()
     result = evaluate(gold, pdfs, settings, manifest_csv=manifest, warehouse_path=keep_warehouse)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=1, default=str))

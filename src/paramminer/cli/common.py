@@ -16,11 +16,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from paramminer.config import Settings, load_settings
 from paramminer.errors import ParamminerError, WarehouseError
-from paramminer.resources import RULES_ENV
-from paramminer.warehouse import Warehouse
+from paramminer.resources import RULES_ENV, rules_dir
+from paramminer.warehouse import LOCK_RETRY_SECONDS, Warehouse
 
 F = TypeVar("F", bound=Callable[..., Any])
 err_console = Console(stderr=True)
+BATCH_WAIT_SECONDS = 300.0  # ingest, demo, run: how long a write may wait for a reader
 PIPE_WIDTH = 100_000  # stdout that is not a terminal: tables come out whole, never squeezed
 
 
@@ -54,8 +55,27 @@ def settings_from(ctx: click.Context, **overrides: Any) -> Settings:
     root = ctx.find_root().obj or {}
     settings = load_settings(root.get("config"), overrides)
     if settings.rules_dir is not None:  # workers and every loader read it from the environment
-        os.environ[RULES_ENV] = str(settings.rules_dir.resolve())
+        _set_env_for_this_command(ctx, RULES_ENV, str(settings.rules_dir.resolve()))
     return settings
+
+
+def _set_env_for_this_command(ctx: click.Context, name: str, value: str) -> None:
+    previous = os.environ.get(name)
+    os.environ[name] = value
+
+    def restore() -> None:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
+
+    ctx.find_root().call_on_close(restore)
+
+
+def require_rules() -> None:
+    """Fail at once, with the reason, when the rules folder is missing or empty (before any
+    input is read, rather than as a failure of every input)."""
+    rules_dir()
 
 
 def handle_errors(function: F) -> F:
@@ -76,15 +96,17 @@ def handle_errors(function: F) -> F:
 
 
 @contextmanager
-def open_warehouse(settings: Settings, *, read_only: bool = False,
-                   create: bool = False) -> Iterator[Warehouse]:
+def open_warehouse(settings: Settings, *, read_only: bool = False, create: bool = False,
+                   batch: bool = False) -> Iterator[Warehouse]:
     """The warehouse of these settings, closed on exit. Only commands that load data
-    `create` it; for every other command a missing warehouse is a one-line error."""
+    `create` it; for every other command a missing warehouse is a one-line error. Batch
+    writers (those that create, and `batch`) wait longer for a reader to let go."""
     path = settings.warehouse_path
     if not create and not path.is_file():
         raise WarehouseError(f"no warehouse at {path} (run `paramminer ingest` or "
                              "`paramminer demo` first, or pass --warehouse)")
-    warehouse = Warehouse.open(path, read_only=read_only)
+    wait = BATCH_WAIT_SECONDS if create or batch else LOCK_RETRY_SECONDS
+    warehouse = Warehouse.open(path, read_only=read_only, wait_seconds=wait)
     try:
         yield warehouse
     finally:

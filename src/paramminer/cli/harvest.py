@@ -19,6 +19,7 @@ from paramminer.cli.common import (
     is_terminal,
     open_warehouse,
     progress_bar,
+    require_rules,
     settings_from,
     warehouse_option,
 )
@@ -157,6 +158,8 @@ def harvest_command(ctx: click.Context, /, dry_run: bool, as_json: bool, **flags
     """
     settings = harvest_settings(ctx, flags)
     json_out = _json_wanted(as_json)
+    if not dry_run:
+        require_rules()
     _interrupt_on_sigterm()
     report = run_harvest(settings, dry_run=dry_run, echo=_echo(json_out),
                          progress=_progress(is_terminal() and not json_out))
@@ -207,6 +210,8 @@ def run_command(ctx: click.Context, /, dry_run: bool, as_json: bool,
     """
     settings = harvest_settings(ctx, flags)
     json_out = _json_wanted(as_json)
+    if not dry_run:
+        require_rules()
     show_progress = is_terminal() and not json_out
     _interrupt_on_sigterm()
     echo = _echo(json_out)

@@ -17,6 +17,7 @@ from paramminer.cli.common import (
     open_warehouse,
     output_console,
     progress_bar,
+    require_rules,
     settings_from,
     stdout_console,
     warehouse_option,
@@ -111,6 +112,7 @@ def ingest_command(ctx: click.Context, paths: tuple[Path, ...], warehouse: Path 
     Exit codes: 0 all loaded; 3 some inputs failed (listed); 4 every input failed.
     """
     settings = settings_from(ctx, warehouse=warehouse, workers=workers, pdf_timeout=timeout)
+    require_rules()
     items, failures = discover(paths)
     with open_warehouse(settings, create=True) as wh:
         with progress_bar(len(items), "ingest", is_terminal() and not as_json) as advance:
@@ -138,7 +140,8 @@ def extract_command(ctx: click.Context, warehouse: Path | None, paper_ids: tuple
     Example: paramminer extract --paper 2302.13971
     """
     settings = settings_from(ctx, warehouse=warehouse, workers=workers)
-    with open_warehouse(settings) as wh:
+    require_rules()
+    with open_warehouse(settings, batch=True) as wh:
         (papers,) = wh.con.execute("SELECT count(*) FROM papers").fetchall()[0]
         unknown = sorted(set(paper_ids) - {row[0] for row in wh.con.execute(
             "SELECT paper_id FROM papers WHERE paper_id IN (SELECT unnest(?))",
@@ -173,6 +176,7 @@ def demo_command(ctx: click.Context, warehouse: Path | None) -> None:
     from paramminer.harvest import demo_settings, run_harvest
 
     settings = settings_from(ctx, warehouse=warehouse)
+    require_rules()
     sample = sample_dir()
     with fakearxiv.serve_in_thread(sample) as server:
         click.echo(f"local arXiv: {len(server.catalogue)} papers of {sample} at {server.base_url}")
