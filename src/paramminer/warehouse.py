@@ -21,8 +21,9 @@ logger = logging.getLogger(__name__)
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([\w\-]+)\.sql$")
 LOCK_RETRY_SECONDS = 10.0
 POLL_SECONDS = 0.02  # how often an open retries while another process holds the file
-RELEASE_GAP_SECONDS = 0.05  # a writer that released the file waits this long before taking
-# it again when someone waits: longer than POLL_SECONDS, so a waiting reader always gets in
+RELEASE_GAP_SECONDS = 0.03  # a writer that released the file leaves it free this long
+# before taking it again: longer than POLL_SECONDS, so a reader polling for it gets in
+WAITING_GAP_SECONDS = 0.1  # the gap when a paramminer reader has said it waits (busy machine)
 WAITING_FRESH_SECONDS = 2.0  # a waiter's marker file counts this long after its last poll
 # Written in DuckDB's v1.0.0 storage format, which every DuckDB client since 1.0 opens (the
 # CLI, Python, R, JDBC); DuckDB 2.x's own default format cannot be read by any 1.x client.
@@ -175,8 +176,9 @@ class Warehouse:
     def con(self) -> duckdb.DuckDBPyConnection:
         """The connection, opened again (waiting for the file if needed) after a release."""
         if self._con is None:
-            pause = RELEASE_GAP_SECONDS - (time.monotonic() - self._released_at)
-            if pause > 0 and _someone_waiting(self.path):
+            gap = WAITING_GAP_SECONDS if _someone_waiting(self.path) else RELEASE_GAP_SECONDS
+            pause = gap - (time.monotonic() - self._released_at)
+            if pause > 0:
                 time.sleep(pause)  # let a process that is polling for the file in first
             self._con = _connect(self.path, self.read_only, self.wait_seconds)
             self._opened_at = time.monotonic()
