@@ -153,7 +153,7 @@ def harvest_command(ctx: click.Context, /, dry_run: bool, as_json: bool, **flags
     Example: paramminer harvest --contact me@example.org --start-date 2024-01-01
 
     \b
-    Last line of stdout (when not a terminal, or --json): one JSON object with
+    Stdout (when not a terminal, or --json): exactly one line, one JSON object with
     api_requests, new_papers, pdfs_downloaded, failures, errors, ...
     """
     settings = harvest_settings(ctx, flags)
