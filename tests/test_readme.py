@@ -39,3 +39,15 @@ def test_every_command_in_the_readme_tables_exists() -> None:
     for name in commands:  # every listed command imports and is what its name says
         command = cli.get_command(click.Context(cli), name)
         assert command is not None and command.name == name
+
+
+def test_every_command_module_is_in_the_lazy_registry() -> None:
+    """Commands load on use, by name: a command missing from COMMAND_MODULES would vanish."""
+    import importlib
+
+    from paramminer.cli import COMMAND_MODULES
+
+    for module_name in set(COMMAND_MODULES.values()):
+        module = importlib.import_module(f"paramminer.cli.{module_name}")
+        for command in module.COMMANDS:
+            assert COMMAND_MODULES.get(command.name or "") == module_name, command.name

@@ -161,7 +161,9 @@ def process_pdf(
     pages = text.pages
     from paramminer.names import guess_title
 
-    title = (arxiv.title if arxiv and arxiv.title else "") or text.title or guess_title(pages[0])
+    # the title printed on page 1 beats the PDF's /Title metadata, which is often a file name
+    title = ((arxiv.title if arxiv and arxiv.title else "")
+             or (guess_title(pages[0], pages[1:]) if pages else "") or text.title)
     resolution = extract_paper(pages, title)
     result = PaperResult(
         path=path, sha256=sha256, pages=pages, title=title,
@@ -323,8 +325,11 @@ def ingest(
     force: bool = False,
     progress: ProgressCallback | None = None,
     prior_failures: Sequence[Failure] = (),
+    on_loaded: Callable[[PaperResult], None] | None = None,
 ) -> IngestReport:
-    """Parse, extract and load `items`; PDFs already in the warehouse are skipped unless `force`."""
+    """Parse, extract and load `items`; PDFs already in the warehouse are skipped unless `force`.
+
+    `on_loaded` sees each paper's result after it is loaded (evaluation keeps them)."""
     started = time.perf_counter()
     report = IngestReport(failures=list(prior_failures))
     from paramminer import load  # local: load imports ingest's dataclasses
@@ -363,6 +368,8 @@ def ingest(
         report.pages += len(result.pages)
         if not result.from_cache:
             report.parsed_pages += len(result.pages)
+        if on_loaded:
+            on_loaded(result)
         if progress:
             progress(key, True)
 

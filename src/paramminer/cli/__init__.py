@@ -22,6 +22,7 @@ COMMAND_MODULES = {
     "export": "analyst", "eval": "analyst",
     "report": "analysis", "sql": "analysis", "reference": "analysis",
     "review": "reviewer",
+    "fit": "analyst", "serve": "web",
 }
 
 
