@@ -107,6 +107,8 @@ def open_warehouse(settings: Settings, *, read_only: bool = False, create: bool 
                              "`paramminer demo` first, or pass --warehouse)")
     wait = BATCH_WAIT_SECONDS if create or batch else LOCK_RETRY_SECONDS
     warehouse = Warehouse.open(path, read_only=read_only, wait_seconds=wait)
+    if create or batch:
+        warehouse.release()  # migrated; a batch takes the file again only to write
     try:
         yield warehouse
     finally:
