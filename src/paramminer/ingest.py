@@ -337,6 +337,7 @@ def ingest(
     for failure in prior_failures:
         load.record_failure(warehouse, failure.path, None, failure.reason)
     known = load.known_documents(warehouse)
+    warehouse.release()  # the warehouse is held only while a paper is written
     jobs: list[Job] = []
     items_by_key: dict[str, IngestItem] = {}
     for item in items:
@@ -357,10 +358,12 @@ def ingest(
         items_by_key[key] = item
         jobs.append((key, process_pdf, (key, sha, str(settings.text_cache_dir),
                                         settings.pdf_timeout, item.arxiv)))
+    warehouse.release()
 
     def on_result(key: str, result: PaperResult) -> None:
         paper_id = load.load_paper(warehouse, result, source_file=Path(key).name,
                                    source_path=key)
+        warehouse.release()  # readers get the file between papers
         report.loaded.append(paper_id)
         report.pages += len(result.pages)
         if not result.from_cache:
@@ -374,6 +377,7 @@ def ingest(
         item = items_by_key.get(key)
         report.failures.append(Failure(key, reason))
         load.record_failure(warehouse, key, item.sha256 if item else None, reason)
+        warehouse.release()
         if progress:
             progress(key, False)
 
@@ -399,12 +403,16 @@ def reextract(
 
         def job_args(paper_id: str = paper_id, sha: str = sha, title: str = title,
                      arxiv: ArxivMeta | None = arxiv) -> tuple[object, ...]:
-            return (paper_id, sha, load.stored_pages(warehouse, sha), title, arxiv)
+            pages = load.stored_pages(warehouse, sha)
+            warehouse.release()  # not held while the workers run
+            return (paper_id, sha, pages, title, arxiv)
 
         jobs.append((paper_id, reextract_pages, job_args))
+    warehouse.release()
 
     def on_result(key: str, result: PaperResult) -> None:
         load.load_extraction(warehouse, key, result)
+        warehouse.release()  # readers get the file between papers
         report.loaded.append(key)
         report.pages += len(result.pages)
         if progress:

@@ -8,15 +8,20 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
-from paramminer.cli.common import handle_errors, open_warehouse, settings_from, warehouse_option
+from paramminer.cli.common import (
+    handle_errors,
+    open_warehouse,
+    require_rules,
+    settings_from,
+    stdout_console,
+    warehouse_option,
+)
 from paramminer.errors import ConfigError
 from paramminer.evaluate import METRICS, evaluate
 from paramminer.numbers import humanize
 
-console = Console()
 EXPORT_VIEWS = {"systems": "export_systems", "candidates": "export_candidates"}
 
 
@@ -106,11 +111,13 @@ def eval_command(ctx: click.Context, gold: Path, pdfs: Path, manifest: Path | No
     if folds == 1:
         raise ConfigError("--folds must be 0 (no cross-validation) or at least 2")
     settings = settings_from(ctx, workers=workers)
+    require_rules()
     result = evaluate(gold, pdfs, settings, manifest_csv=manifest, warehouse_path=keep_warehouse,
                       folds=folds, seed=seed)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=1, default=str))
         return
+    console = stdout_console()
     columns = {f"{subset} in-sample": result.metrics[subset] for subset in result.metrics}
     if result.cross_validation:
         for subset, values in result.cross_validation.metrics.items():
@@ -179,6 +186,7 @@ def fit_command(ctx: click.Context, gold: Path, pdfs: Path, manifest: Path | Non
     if as_json:
         click.echo(json.dumps({"path": str(fitted.path), **fitted.model.report}, indent=1))
         return
+    console = stdout_console()
     columns = {f"{s} {folds}-fold CV": v for s, v in fitted.cross_validation.metrics.items()}
     columns.update({f"{s} in-sample": v for s, v in fitted.in_sample.items()})
     console.print(metrics_table("Headline model: cross-validated and in-sample", columns))
