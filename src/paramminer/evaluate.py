@@ -87,7 +87,7 @@ class CorpusPaper:
     title: str
     mentions: list[Mention]
     candidates: tuple[Candidate, ...]
-    presents_model: bool
+    allows_auto: bool  # presents a model of its own, all of whose size tiers are stated
 
 
 @dataclass
@@ -303,7 +303,8 @@ def ingest_corpus(
         resolution = result.resolution
         key = Path(result.path).stem
         papers[key] = CorpusPaper(key, result.pages, result.title, resolution.mentions,
-                                  tuple(resolution.candidates), resolution.presents_model)
+                                  tuple(resolution.candidates),
+                                  resolution.presents_model and not resolution.unsized_variants)
 
     items, failures = discover([pdfs])
     warehouse = Warehouse.open(warehouse_path)
@@ -324,7 +325,7 @@ def training_examples(
         PaperExample(key, paper.candidates,
                      tuple(any(matches(c.value, g) for g in gold[key].values)
                            for c in paper.candidates),
-                     paper.presents_model, gold[key].stated)
+                     paper.allows_auto, gold[key].stated)
         for key, paper in sorted(papers.items()) if key in gold
     ]
 

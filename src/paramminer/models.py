@@ -82,3 +82,4 @@ class Resolution:
     candidates: list[Any] = field(default_factory=list)  # features.Candidate, for evaluation
     decision: Any = None  # headline_model.Decision
     presents_model: bool = True  # False: a survey, benchmark, system or tool paper
+    unsized_variants: list[str] = field(default_factory=list)  # own tiers with no size stated

@@ -8,6 +8,7 @@ features (features.py) -> the fitted model's headline and calibrated confidence
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -78,12 +79,29 @@ class _Paper:
         """Its title says it is a survey, a benchmark, a system or a tool, not a model."""
         return bool(self.lexicon.cue("not_model_paper").search(self.title))
 
+    def unsized_variants(self, mentions: Sequence[Mention]) -> list[str]:
+        """Own variants named by a size tier ("Foo-XL", "Foo-Large") that no count is tied
+        to: the paper may present a larger model whose size it does not state."""
+        tiers = self.lexicon.word_list("size_tier_words")
+        sized = {_norm(m.system) for m in mentions if m.system}
+        return [v for v in self.names.variants
+                if _norm(v) not in sized and _tier(v) in tiers]
 
-def auto_gate(paper: _Paper) -> Gate:
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def _tier(variant: str) -> str:
+    """The last word of a variant name: "Foo-XL" -> "xl"."""
+    return re.split(r"[\s\-_/]+", variant.strip().lower())[-1]
+
+
+def auto_gate(paper: _Paper, unsized: Sequence[str]) -> Gate:
     """The hard conditions of `auto` for this paper, beyond the model's confidence."""
 
     def gate(cands: Sequence[Candidate], index: int) -> bool:
-        return auto_allowed(cands, index) and not paper.presents_no_model
+        return auto_allowed(cands, index) and not paper.presents_no_model and not unsized
 
     return gate
 
@@ -108,12 +126,16 @@ def resolve(
     cues = {id(m): mention_cues(m, paper.names) for m in mentions
             if m.section not in EXCLUDED_SECTIONS}
     cands = candidates(mentions, paper.names, len(pages), cues)
-    decision = model.decide(cands, auto_gate(paper))
+    unsized = paper.unsized_variants(mentions)
+    decision = model.decide(cands, auto_gate(paper, unsized))
     scored = _score_mentions(mentions, cues, paper, model)
     if decision.index is None:
         return Resolution(scored, [], [], paper.names.introduced, title, cands, decision,
-                          not paper.presents_no_model)
+                          not paper.presents_no_model, unsized)
     flags = _flags(cands, decision, paper, model)
+    if unsized:
+        flags.append(Flag("several_candidates", "own variants whose size the paper does not "
+                          "state: " + ", ".join(unsized[:5])))
     auto = decision.auto and not flags
     active = _active_count(scored, cands[decision.index], paper)
     if active is None and _is_moe(scored, paper):
@@ -121,7 +143,7 @@ def resolve(
         auto = False
     systems = _systems(cands, decision, auto, active, paper.names, scored)
     return Resolution(scored, systems, flags, paper.names.introduced, title, cands, decision,
-                      not paper.presents_no_model)
+                      not paper.presents_no_model, unsized)
 
 
 def _score_mentions(
