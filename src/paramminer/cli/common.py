@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import functools
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any, TypeVar
 
 import click
+import duckdb
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from paramminer.config import Settings, load_settings
-from paramminer.errors import ParamminerError
+from paramminer.errors import EXIT_IO, ConfigError, ParamminerError
 from paramminer.warehouse import Warehouse
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -35,24 +39,75 @@ def warehouse_option(function: F) -> F:
 def settings_from(ctx: click.Context, **overrides: Any) -> Settings:
     """Resolve settings from the config file in the group context plus this command's flags."""
     root = ctx.find_root().obj or {}
-    return load_settings(root.get("config"), overrides)
+    settings = load_settings(root.get("config"), overrides)
+    check_folders(settings)
+    return settings
+
+
+def check_folders(settings: Settings) -> None:
+    """A file where the data folder (or the warehouse's folder) should be is a bad setting."""
+    for what, folder in (("data folder", settings.data_dir),
+                         ("warehouse folder", settings.warehouse_path.parent)):
+        if folder.exists() and not folder.is_dir():
+            raise ConfigError(f"{what} {folder} is a file, not a folder "
+                              "(set data_dir / --warehouse to a folder path)")
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())
+
+
+def boundary_error(error: BaseException) -> tuple[str, int] | None:
+    """The one-line message and exit code of an error reaching a command, or None for a bug
+    (which keeps its traceback). Database and file errors exit 74 (EX_IOERR)."""
+    if isinstance(error, ParamminerError):
+        return _one_line(error), error.exit_code
+    if isinstance(error, duckdb.IOException | duckdb.PermissionException):
+        return f"database file error: {_one_line(error)}", EXIT_IO
+    if isinstance(error, duckdb.Error):
+        return f"database error: {_one_line(error)}", 1
+    if isinstance(error, OSError):
+        where = f"{error.filename}: " if error.filename else ""
+        return f"{where}{error.strerror or _one_line(error)}", EXIT_IO
+    return None
 
 
 def handle_errors(function: F) -> F:
-    """Turn ParamminerError into one line on stderr and its exit code."""
+    """Turn paramminer's, DuckDB's and the OS's errors into one line on stderr and an exit
+    code (README: Exit codes); Ctrl-C and SIGTERM exit 130 after stopping cleanly."""
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return function(*args, **kwargs)
-        except ParamminerError as exc:
-            click.echo(f"paramminer: error: {exc}", err=True)
-            sys.exit(exc.exit_code)
+            with sigterm_interrupts():
+                return function(*args, **kwargs)
         except KeyboardInterrupt:
             click.echo("paramminer: interrupted; re-run the same command to finish", err=True)
             sys.exit(130)
+        except (ParamminerError, duckdb.Error, OSError) as exc:
+            message, code = boundary_error(exc) or (_one_line(exc), 1)
+            click.echo(f"paramminer: error: {message}", err=True)
+            sys.exit(code)
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """Inside the block SIGTERM (systemd, cron, `kill`) unwinds like Ctrl-C, so workers are
+    stopped and the run is recorded as interrupted; the previous handler comes back after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import signal
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
-from types import FrameType
 from typing import Any, TypeVar
 
 import click
@@ -99,15 +97,6 @@ def harvest_settings(ctx: click.Context, flags: dict[str, Any]) -> Settings:
     return settings_from(ctx, **flags, queries=queries)
 
 
-def _interrupt_on_sigterm() -> None:
-    """systemd and cron stop jobs with SIGTERM: unwind like Ctrl-C so the run row is closed."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, handler)
-
-
 def _progress(enabled: bool) -> Callable[[int, str], AbstractContextManager[Any]]:
     return lambda total, label: progress_bar(total, label, enabled)
 
@@ -150,7 +139,6 @@ def harvest_command(ctx: click.Context, /, dry_run: bool, as_json: bool, **flags
     """
     settings = harvest_settings(ctx, flags)
     json_out = _json_wanted(as_json)
-    _interrupt_on_sigterm()
     report = run_harvest(settings, dry_run=dry_run, echo=click.echo,
                          progress=_progress(is_terminal() and not json_out))
     print_harvest(report)
@@ -202,7 +190,6 @@ def run_command(ctx: click.Context, /, dry_run: bool, as_json: bool,
     settings = harvest_settings(ctx, flags)
     json_out = _json_wanted(as_json)
     show_progress = is_terminal() and not json_out
-    _interrupt_on_sigterm()
     report = run_harvest(settings, dry_run=dry_run, echo=click.echo,
                          progress=_progress(show_progress))
     print_harvest(report)
