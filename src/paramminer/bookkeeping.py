@@ -165,8 +165,25 @@ def _within(item: str, path: str) -> bool:
     return item == path or Path(item).is_relative_to(path)
 
 
+def has_table(warehouse: Warehouse, name: str) -> bool:
+    """Whether the warehouse has this table (a read-only look at an older file may not)."""
+    row = warehouse.con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
+    return bool(row and row[0])
+
+
+def alias_count(warehouse: Warehouse) -> int:
+    """How many other file names of loaded PDFs were seen."""
+    if not has_table(warehouse, "document_aliases"):
+        return 0
+    row = warehouse.con.execute("SELECT count(*) FROM document_aliases").fetchone()
+    return int(row[0]) if row else 0
+
+
 def unfinished_runs(warehouse: Warehouse, command: str | None = None) -> list[RunRecord]:
     """Runs that were interrupted or abandoned and that no later run has finished."""
+    if not has_table(warehouse, "ingest_runs"):
+        return []
     sql = ("SELECT run_id, command, status, started_at, paths, pid FROM ingest_runs "
            "WHERE status IN ('interrupted', 'abandoned', 'running') AND finished_by IS NULL")
     params: list[object] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import sys
@@ -12,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from paramminer.cli.common import handle_errors, open_warehouse, settings_from, warehouse_option
-from paramminer.errors import ConfigError
+from paramminer.errors import ConfigError, StorageError
 from paramminer.evaluate import METRICS, evaluate
 from paramminer.numbers import humanize
 
@@ -63,9 +64,15 @@ def export_command(ctx: click.Context, what: str, warehouse: Path | None, fmt: s
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary file beside `path`, then rename it into place."""
     temp = path.with_name(f".{path.name}.tmp")
-    temp.write_bytes(data)
-    temp.replace(path)
+    try:
+        temp.write_bytes(data)
+        temp.replace(path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _write_text(text: str, output: Path | None) -> None:

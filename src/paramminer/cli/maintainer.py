@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from paramminer.bookkeeping import recorded_run, unfinished_runs
+from paramminer.bookkeeping import alias_count, recorded_run, unfinished_runs
 from paramminer.cli.common import (
     handle_errors,
     is_terminal,
@@ -20,6 +20,7 @@ from paramminer.cli.common import (
     warehouse_option,
 )
 from paramminer.config import project_root
+from paramminer.harvest import queue_problems
 from paramminer.ingest import IngestReport, discover, ingest, reextract
 from paramminer.numbers import humanize
 from paramminer.warehouse import Warehouse
@@ -238,10 +239,19 @@ def status_command(ctx: click.Context, warehouse: Path | None) -> None:
             click.echo(f"  {name:16} {value}")
         for status, value in by_status:
             click.echo(f"  headline {status:7} {value}")
+        click.echo(f"  {'aliases':16} {alias_count(wh)}")
         for path, reason in con.execute(
             "SELECT source_path, reason FROM ingest_failures ORDER BY source_path"
         ).fetchall():
             click.echo(f"  FAILED {path}: {reason}")
+        for run in unfinished_runs(wh):
+            hint = "paramminer ingest --resume" if run.command == "ingest" else "paramminer extract"
+            click.echo(f"  {run.status.upper()} {run.command} run {run.run_id} "
+                       f"(started {run.started_at:%Y-%m-%d %H:%M}): finish it with `{hint}`")
+        for queued in queue_problems(wh):
+            word = "GAVE UP" if queued.status == "gave_up" else "RETRY"
+            click.echo(f"  {word} {queued.describe()}"
+                       + ("  (paramminer requeue)" if queued.status == "gave_up" else ""))
 
 
 COMMANDS = [ingest_command, extract_command, demo_command, status_command]
