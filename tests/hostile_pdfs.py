@@ -119,25 +119,26 @@ def cyclic_page_tree() -> bytes:
 
 
 def inflating_streams(pages: int = 20, inflated_mb: int = 70) -> bytes:
-    """A 'zip bomb': each page's content inflates from ~70 KB to `inflated_mb` MB of
-    text-positioning operators (each becomes Python objects when pypdf parses it)."""
-    operators = b"BT /F1 1 Tf " + b"1 0 Td (x) Tj " * (inflated_mb * (1 << 20) // 14) + b" ET"
-    compressed = zlib.compress(operators, 9)
-    body = b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(compressed) + compressed + (
+    """A 'zip bomb' of ~1.4 MB: each page has its own content stream inflating from ~70 KB to
+    `inflated_mb` MB (a comment, which pypdf scans byte by byte and keeps): seconds and
+    +70 MB per page, 1.4 GB for the whole file."""
+    data = b"% " + b"x" * (inflated_mb << 20) + b"\nBT /F1 10 Tf 72 700 Td (inflated) Tj ET"
+    packed = zlib.compress(data, 6)
+    body = b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + packed + (
         b"\nendstream")
     first = PAGE_TREE_SIZE + 1
-    kids = " ".join(f"{first + i} 0 R" for i in range(pages))
+    kids = " ".join(f"{first + 2 * i} 0 R" for i in range(pages))
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode(),
         FONT,
     ]
-    content = first + pages
-    for _ in range(pages):  # every page shares one content stream: a small file
+    for index in range(pages):
+        page = first + 2 * index
         objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-                       f"/Resources << /Font << /F1 3 0 R >> >> /Contents {content} 0 R >>"
+                       f"/Resources << /Font << /F1 3 0 R >> >> /Contents {page + 1} 0 R >>"
                        .encode())
-    objects.append(body)
+        objects.append(body)
     return raw_pdf(objects)
 
 
@@ -169,6 +170,7 @@ HOSTILE_REASONS = {
     "not-a-pdf.pdf": "not a PDF (no %PDF- header)",
     "encrypted.pdf": "encrypted PDF (needs a password)",
     "textless.pdf": "no text layer (scanned or image-only PDF; OCR it first)",
+    "fifo.pdf": "not a regular file: a FIFO (named pipe)",
 }
 """Inputs whose reason is fixed word for word (the others: see `build_hostile_batch`)."""
 
@@ -178,7 +180,7 @@ def build_hostile_batch(
 ) -> dict[str, Path]:
     """Write a mixed batch into `folder`; keys are file names.
 
-    good-NN.pdf (distinct papers), dup-of-good-00.pdf (same bytes as good-00.pdf), empty,
+    good-NN.pdf (distinct papers), twin-of-good-00.pdf (same bytes as good-00.pdf), empty,
     not-a-pdf, truncated, corrupt (garbage after the header), encrypted, textless,
     cyclic (page tree cycle), and optionally bomb (inflating streams), sizes (a very long
     list of sizes) and a FIFO named fifo.pdf.
@@ -186,7 +188,7 @@ def build_hostile_batch(
     folder.mkdir(parents=True, exist_ok=True)
     papers = [good_paper(i) for i in range(good)]
     files: dict[str, bytes] = {f"good-{i:02d}.pdf": data for i, data in enumerate(papers)}
-    files["dup-of-good-00.pdf"] = papers[0]
+    files["twin-of-good-00.pdf"] = papers[0]
     files["empty.pdf"] = b""
     files["not-a-pdf.pdf"] = b"Just some text with a .pdf name.\n"
     files["truncated.pdf"] = papers[1][: len(papers[1]) * 2 // 5]

@@ -76,6 +76,7 @@ class Settings:
 
 
 _SCALAR_FIELDS = {f.name: f for f in fields(Settings) if f.name != "queries"}
+SETTING_NAMES = frozenset(_SCALAR_FIELDS)
 
 
 def _coerce(name: str, raw: Any, origin: str) -> Any:

@@ -6,9 +6,24 @@ raised in a worker process reaches the parent as the same error.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 EXIT_IO = 74  # EX_IOERR (sysexits.h): a file or the database could not be read or written
+_STORAGE_TROUBLE = re.compile(
+    r"No space left on device|Disk quota exceeded|Read-only file system|Permission denied|"
+    r"File too large|Input/output error|Could not (?:write|read|open|create|sync|truncate)",
+    re.IGNORECASE)
+
+
+def is_storage_failure(error: BaseException) -> bool:
+    """Whether an error (the OS's, or DuckDB's in any of its classes) says that a file could
+    not be read or written: disk full, permissions, a vanished disk."""
+    if isinstance(error, OSError):
+        return True
+    if type(error).__name__ in ("IOException", "PermissionException"):
+        return True
+    return bool(_STORAGE_TROUBLE.search(str(error)))
 
 
 def _rebuild(cls: type[ParamminerError], args: tuple[Any, ...],

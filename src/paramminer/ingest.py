@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from paramminer.config import Settings
-from paramminer.errors import InputError, StorageError
+from paramminer.errors import InputError, StorageError, is_storage_failure
 from paramminer.identity import paper_fields
 from paramminer.models import ArxivMeta, Resolution
 from paramminer.pdftext import ArxivStamp, TextCache, find_arxiv_stamp, load_pdf_text
@@ -159,7 +159,7 @@ def content_sha256(path: Path) -> str:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             kind = next((what for test, what in _FILE_KINDS if test(mode)), "not a file")
-            raise InputError(name, f"not a regular file ({kind})")
+            raise InputError(name, f"not a regular file: {kind}")
         digest = hashlib.sha256()
         try:
             for block in iter(lambda: handle.read(1 << 20), b""):
@@ -300,10 +300,10 @@ class _IngestBatch:
             paper_id = self.load.load_paper(self.warehouse, result,
                                             source_file=self.names.get(key, Path(key).name),
                                             source_path=key)
-        except duckdb.IOException as exc:  # disk full, file gone: nothing more can be written
-            raise StorageError(f"cannot write the warehouse {self.warehouse.path}: "
-                               f"{one_line(str(exc))}") from None
         except duckdb.Error as exc:
+            if is_storage_failure(exc):  # disk full, file gone: nothing more can be written
+                raise StorageError(f"cannot write the warehouse {self.warehouse.path}: "
+                                   f"{one_line(str(exc))}") from None
             self.fail(key, sha, f"could not be loaded: {one_line(str(exc))}")
             return
         self.alias(key, sha)

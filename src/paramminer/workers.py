@@ -44,6 +44,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from paramminer.config import SETTING_NAMES
 from paramminer.errors import ConfigError, InputError, ParamminerError, WorkerError
 
 log = logging.getLogger(__name__)
@@ -556,9 +557,12 @@ def _init_error(error: BaseException, limits: Limits) -> ParamminerError:
 
 
 def _environment() -> tuple[object, ...]:
-    """What a worker inherits at its start: a pool started under other values is stale."""
-    settings = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("PARAMMINER_")))
-    return settings, str(Path.cwd()), tuple(sys.path)
+    """What a worker inherits at its start and may read: a pool started under other values
+    is stale. Settings are left out: they reach the workers in jobs and WorkerSetup."""
+    passed = {f"PARAMMINER_{name.upper()}" for name in SETTING_NAMES}
+    inherited = tuple(sorted((k, v) for k, v in os.environ.items()
+                             if k.startswith("PARAMMINER_") and k not in passed))
+    return inherited, str(Path.cwd()), tuple(sys.path)
 
 
 _shared: WorkerPool | None = None

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from paramminer.config import Settings, load_settings
-from paramminer.errors import EXIT_IO, ConfigError, ParamminerError
+from paramminer.errors import EXIT_IO, ConfigError, ParamminerError, is_storage_failure
 from paramminer.warehouse import Warehouse
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -62,13 +62,13 @@ def boundary_error(error: BaseException) -> tuple[str, int] | None:
     (which keeps its traceback). Database and file errors exit 74 (EX_IOERR)."""
     if isinstance(error, ParamminerError):
         return _one_line(error), error.exit_code
-    if isinstance(error, duckdb.IOException | duckdb.PermissionException):
-        return f"database file error: {_one_line(error)}", EXIT_IO
-    if isinstance(error, duckdb.Error):
-        return f"database error: {_one_line(error)}", 1
     if isinstance(error, OSError):
         where = f"{error.filename}: " if error.filename else ""
         return f"{where}{error.strerror or _one_line(error)}", EXIT_IO
+    if isinstance(error, duckdb.Error) and is_storage_failure(error):
+        return f"database file error: {_one_line(error)}", EXIT_IO
+    if isinstance(error, duckdb.Error):
+        return f"database error: {_one_line(error)}", 1
     return None
 
 
