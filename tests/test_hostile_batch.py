@@ -8,7 +8,6 @@ same bytes are one paper; kill -9 of a worker, SIGTERM and Ctrl-C lose nothing.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import io
@@ -20,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,6 +45,7 @@ from paramminer.workers import (
     HARD_KILL_GRACE,
     Job,
     WorkerPool,
+    close_shared_pool,
     memory_reason,
     timeout_reason,
 )
@@ -224,7 +225,7 @@ def test_a_long_list_of_sizes_is_extracted_in_linear_time(
     settings, wh = warm_settings
     pdf = tmp_path / "sizes.pdf"
     pdf.write_bytes(long_size_list())
-    report = ingest([IngestItem(pdf)], wh, dataclasses.replace(settings, pdf_timeout=20.0))
+    report = ingest([IngestItem(pdf)], wh, dataclasses.replace(settings, pdf_timeout=15.0))
     assert report.failures == [] and len(report.loaded) == 1
 
 
@@ -326,38 +327,34 @@ def gone(pids: list[int], seconds: float = 15) -> bool:
     return False
 
 
-def _wait_for_cache(cache: Path, process: subprocess.Popen[str]) -> None:
-    """Until the first parsed PDF reaches the text cache: the workers are at work."""
-    deadline = time.monotonic() + 120
-    while not any(cache.rglob("*.json.gz")) and process.poll() is None:
-        if time.monotonic() > deadline:
-            pytest.fail("no PDF was parsed in 120 s")
-        time.sleep(0.02)
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds workers in /proc")
 def test_kill_9_of_one_worker_at_random_points_ten_times_loses_nothing(tmp_path: Path) -> None:
+    """Ten batches through two warm workers (this process is their parent); in each, one
+    worker is killed with SIGKILL at a random moment. Every input is loaded every time."""
     folder = tmp_path / "pdfs"
     copies = _copies(folder)
+    items = [IngestItem(path) for path in copies]
+    settings = Settings(data_dir=tmp_path / "data", workers=2)
+    close_shared_pool()  # the only children of this process are now this test's workers
+    with Warehouse.open(tmp_path / "warm.duckdb") as wh:  # fills the text cache
+        assert ingest(items, wh, settings).exit_code == 0
     rng = random.Random(int(os.environ.get("WORKER_KILL_SEED", time.time_ns() % 10_000)))
     retried = 0
     for trial in range(10):
-        wh, data = tmp_path / f"w{trial}.duckdb", tmp_path / f"data{trial}"  # cold cache
-        process = _cli(["ingest", str(folder), "-w", str(wh), "-j", "2", "--json",
-                        "--no-show"], data)
-        workers = wait_for_children(process.pid, 2)
-        _wait_for_cache(data / "cache", process)
-        time.sleep(rng.uniform(0.0, 1.0))
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(rng.choice(workers), signal.SIGKILL)
-        stdout, stderr = process.communicate(timeout=300)
-        assert process.returncode == 0, stderr
-        report = json.loads(stdout)
-        assert (report["inputs"], report["loaded"], report["failures"]) == (COPIES, COPIES, [])
-        assert query(wh, "SELECT count(*) FROM documents") == [(len(copies),)]
-        retried += "will be retried alone" in stderr
-    assert retried >= 3  # most kills landed on a worker in the middle of a PDF
+        workers = wait_for_children(os.getpid(), 1)  # a worker killed after a batch is
+        delay, victim = rng.uniform(0.0, 1.5), rng.choice(workers)  # replaced when needed
+        killer = threading.Timer(delay, lambda pid=victim: os.kill(pid, signal.SIGKILL))
+        with Warehouse.open(tmp_path / f"w{trial}.duckdb") as wh:
+            killer.start()
+            report = ingest([IngestItem(item.path) for item in items], wh, settings)
+            killer.join()
+            assert report.accounted and report.exit_code == 0, report.failures
+            assert (report.inputs, len(report.loaded)) == (COPIES, COPIES)
+            (documents,) = wh.con.execute("SELECT count(*) FROM documents").fetchone() or (0,)
+        assert documents == COPIES
+        retried += victim not in children(os.getpid()) and report.seconds > delay
+    assert retried >= 5  # most kills landed while the batch ran
 
 
 def _interrupted_run(tmp_path: Path, stop: signal.Signals) -> None:

@@ -47,7 +47,7 @@ from paramminer.arxiv_ids import ArxivId, parse_arxiv_id
 from paramminer.config import QuerySpec, Settings
 from paramminer.errors import ConfigError, InputError, ParamminerError
 from paramminer.fetch import FetchedPdf, FetchError, PdfFetcher, remove_partial_files
-from paramminer.ingest import IngestItem, ingest
+from paramminer.ingest import IngestItem, ingest, prestart_workers
 from paramminer.models import ArxivMeta
 from paramminer.warehouse import Warehouse
 
@@ -830,6 +830,8 @@ def run_harvest(
         report.retried = sum(p.reason == "retry" for p in report.planned)
         if dry_run:
             return report
+        if report.planned:
+            prestart_workers(settings)  # loads the rules while the first PDF downloads
 
         def bump_pdf() -> None:
             report.pdf_requests += 1

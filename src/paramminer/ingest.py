@@ -193,6 +193,13 @@ def worker_setup(settings: Settings) -> WorkerSetup:
     return WorkerSetup(limits, warm_worker)
 
 
+def prestart_workers(settings: Settings, count: int = 1) -> None:
+    """Start `count` warm workers for a later `ingest` in this process (a harvest does this
+    once it knows it will fetch PDFs, so start-up overlaps the downloads)."""
+    with shared_pool(settings.worker_count, worker_setup(settings)) as pool:
+        pool.warm_up(count)
+
+
 def extract_paper(
     pages: list[str], title: str = "", ruleset: RuleSet | None = None
 ) -> Resolution:
@@ -367,10 +374,12 @@ def ingest(
     batch = _IngestBatch(warehouse, settings, report, progress)
     for failure in prior_failures:
         batch.load.record_failure(warehouse, failure.path, None, failure.reason)
-    for item in items:
-        batch.add(item, force)
-    if batch.jobs:
-        with shared_pool(settings.worker_count, worker_setup(settings)) as pool:
+    with shared_pool(settings.worker_count, worker_setup(settings)) as pool:
+        for index, item in enumerate(items):
+            batch.add(item, force)
+            if len(batch.jobs) == 1:  # workers start while the other inputs are hashed
+                pool.warm_up(len(items) - index)
+        if batch.jobs:
             pool.run(batch.jobs, batch.loaded, batch.failed)
     batch.settle()
     report.order_failures([str(item.path) for item in items])

@@ -338,6 +338,12 @@ class WorkerPool:
         """Process ids of the live workers (for tests and diagnostics)."""
         return [w.popen.pid for w in self._workers]
 
+    def warm_up(self, count: int) -> None:
+        """Start up to `count` workers now, without waiting for them: their start-up (spaCy,
+        the rules) overlaps whatever the caller does before the first job."""
+        if not self._in_process:
+            self._start(min(count, self.size))
+
     def run(self, jobs: Iterable[Job], on_result: OnResult, on_failure: OnFailure) -> None:
         """Run every job; each ends in exactly one call of `on_result` or `on_failure`.
 
