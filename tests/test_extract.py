@@ -9,7 +9,6 @@ import pytest
 
 from paramminer.extract import find_mentions
 from paramminer.ingest import extract_paper
-from paramminer.names import introduced_names
 from paramminer.pdftext import load_pdf_text
 from paramminer.resolve import resolve
 from paramminer.rules import RuleSet, load_rules
@@ -168,16 +167,6 @@ def test_hedged_sizes_are_flagged(rules: RuleSet) -> None:
     result = extract_paper(pages, "Orca-X: Scalable Training", rules)
     assert all(s.status == "flagged" for s in result.systems)
     assert {f.reason for f in result.flags} & {"low_confidence"}
-
-
-def test_introduced_names_from_title_and_text() -> None:
-    pages = [
-        "We introduce a simpler position method, Attention with Linear Biases (ALiBi).",
-        "Our largest model, GPT-2, is a 1.5B parameter Transformer.",
-    ]
-    names = introduced_names("LLaMA: Open and Efficient Foundation Language Models", pages)
-    assert names[0] == "LLaMA"
-    assert "ALiBi" in names and "GPT-2" in names
 
 
 def test_resolution_is_deterministic(rules: RuleSet) -> None:

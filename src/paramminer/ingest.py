@@ -226,7 +226,9 @@ def process_pdf(
     pages = text.pages
     from paramminer.names import guess_title
 
-    title = (arxiv.title if arxiv and arxiv.title else "") or text.title or guess_title(pages[0])
+    # the title printed on page 1 beats the PDF's /Title metadata, which is often a file name
+    title = ((arxiv.title if arxiv and arxiv.title else "")
+             or (guess_title(pages[0], pages[1:]) if pages else "") or text.title)
     resolution = extract_paper(pages, title)
     result = PaperResult(
         path=path, sha256=sha256, pages=pages, title=title,
@@ -261,12 +263,14 @@ class _IngestBatch:
     of every input (loaded, unchanged or failed) as it arrives."""
 
     def __init__(self, warehouse: Warehouse, settings: Settings, report: IngestReport,
-                 progress: ProgressCallback | None) -> None:
+                 progress: ProgressCallback | None,
+                 on_loaded: Callable[[PaperResult], None] | None = None) -> None:
         from paramminer import bookkeeping, load
 
         self.load, self.bookkeeping = load, bookkeeping
         self.warehouse, self.settings, self.report = warehouse, settings, report
         self.progress = progress or (lambda key, ok: None)
+        self.on_loaded = on_loaded or (lambda result: None)
         self.sources = bookkeeping.document_sources(warehouse)
         self.jobs: list[Job] = []
         self.items: dict[str, IngestItem] = {}
@@ -319,6 +323,7 @@ class _IngestBatch:
         self.report.pages += len(result.pages)
         if not result.from_cache:
             self.report.parsed_pages += len(result.pages)
+        self.on_loaded(result)
         self.progress(key, True)
 
     def unchanged(self, key: str, sha: str) -> None:
@@ -363,15 +368,17 @@ def ingest(
     force: bool = False,
     progress: ProgressCallback | None = None,
     prior_failures: Sequence[Failure] = (),
+    on_loaded: Callable[[PaperResult], None] | None = None,
 ) -> IngestReport:
     """Parse, extract and load `items`; PDFs already in the warehouse are skipped unless `force`.
 
     Every input ends loaded, unchanged (already there, or the same bytes as another input:
     recorded as an alias of that paper) or failed with its own one-line reason.
+    `on_loaded` sees each paper's result after it is loaded (evaluation keeps them).
     """
     started = time.perf_counter()
     report = IngestReport(failures=list(prior_failures), inputs=len(items) + len(prior_failures))
-    batch = _IngestBatch(warehouse, settings, report, progress)
+    batch = _IngestBatch(warehouse, settings, report, progress, on_loaded)
     for failure in prior_failures:
         batch.load.record_failure(warehouse, failure.path, None, failure.reason)
     with shared_pool(settings.worker_count, worker_setup(settings)) as pool:
