@@ -383,8 +383,9 @@ def ingest(
         batch.load.record_failure(warehouse, failure.path, None, failure.reason)
     with shared_pool(settings.worker_count, worker_setup(settings)) as pool:
         for index, item in enumerate(items):
+            had_jobs = bool(batch.jobs)
             batch.add(item, force)
-            if len(batch.jobs) == 1:  # workers start while the other inputs are hashed
+            if batch.jobs and not had_jobs:  # workers start while the rest is hashed
                 pool.warm_up(len(items) - index)
         if batch.jobs:
             pool.run(batch.jobs, batch.loaded, batch.failed)
