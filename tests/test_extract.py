@@ -202,7 +202,13 @@ def test_bundled_sample_matches_expected(expected: dict[str, object], rules: Rul
         want["parameters"],
         want["parameters_active"],
     )
-    assert headline.status == "auto"
+    reasons = {flag.reason for flag in result.flags}
+    if len(systems) > 1 and "several_candidates" in reasons:
+        # a family of own sizes whose main one the text does not name: the fitted model may
+        # leave the choice of the largest to a reviewer
+        assert headline.status == "flagged" and result.decision.confidence < 0.9
+    else:
+        assert headline.status == "auto", result.flags
     assert sorted(s.parameters for s in result.systems) == sorted(s["parameters"] for s in systems)
     cited = expected.get("cited") or []
     assert isinstance(cited, list)

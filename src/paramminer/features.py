@@ -21,6 +21,7 @@ MAX_PLAUSIBLE = 50 * 10**12
 SAME_SIZE = 0.01  # mentions within 1% are one candidate size
 EXCLUDED_SECTIONS = frozenset({"references", "acknowledgments"})
 HEADLINE_KINDS = frozenset({"total", "non_embedding"})
+CITED_CUES = frozenset({"cited_name", "citation", "comparison", "example", "baseline"})
 NAMED_OWN = frozenset({"own_name", "own_pronoun"})  # the size is tied to an own model's name
 OWN_SIGNALS = frozenset({"own_name", "own_near", "own_sentence", "own_table", "own_pronoun"})
 HEDGES = frozenset({"citation", "comparison", "baseline", "derived_from", "hypothetical",
@@ -108,10 +109,20 @@ def headline_mentions(mentions: Sequence[Mention]) -> list[Mention]:
     ]
 
 
+def is_cited(cues: frozenset[str]) -> bool:
+    """The mention is written as someone else's model (and not tied to an own name)."""
+    return bool(CITED_CUES & cues) and not NAMED_OWN & cues
+
+
 def candidates(mentions: Sequence[Mention], names: PaperNames, n_pages: int) -> list[Candidate]:
-    """The paper's candidate sizes with their features, largest first."""
-    groups = group_sizes(headline_mentions(mentions))
-    cues = [[mention_cues(m, names) for m in group] for group in groups]
+    """The paper's candidate sizes with their features, largest first. A size every mention
+    of which is someone else's model is no candidate."""
+    groups, cues = [], []
+    for group in group_sizes(headline_mentions(mentions)):
+        group_cues = [mention_cues(m, names) for m in group]
+        if not all(is_cited(c) for c in group_cues):
+            groups.append(group)
+            cues.append(group_cues)
     own_values = [g[0].value for g, c in zip(groups, cues, strict=True)
                   if any(OWN_SIGNALS & cs for cs in c)]
     clean_values = [g[0].value for g, c in zip(groups, cues, strict=True)

@@ -15,14 +15,17 @@ from functools import lru_cache
 from pathlib import Path
 
 from paramminer.config import file_version
+from paramminer.cues import mention_cues
 from paramminer.features import (
+    CITED_CUES,
+    EXCLUDED_SECTIONS,
     MAX_PLAUSIBLE,
     MIN_HEADLINE,
-    NAMED_OWN,
     OWN_SIGNALS,
     Candidate,
     candidates,
-    headline_mentions,
+    is_cited,
+    mention_features,
 )
 from paramminer.headline_model import (
     Decision,
@@ -43,7 +46,6 @@ SECONDARY_SHARE = 0.1  # other sizes listed as systems: clean own statements, or
 OWN_SCORE = 0.5  # mention probability from which an own-looking mention has the own scope
 IMPLAUSIBLE_RATIO = 1000  # a headline this far from every other own size is suspicious
 MODEL_ENV = "PARAMMINER_HEADLINE_MODEL"
-CITED_CUES = frozenset({"cited_name", "citation", "comparison", "example", "baseline"})
 __all__ = ["MAX_PLAUSIBLE", "MIN_HEADLINE", "MIN_PLAUSIBLE", "guess_title", "resolve"]
 
 
@@ -106,7 +108,7 @@ def resolve(
     cands = candidates(mentions, paper.names, len(pages))
     gate = auto_gate(paper)
     decision = model.decide(cands, gate)
-    scored = _score_mentions(mentions, cands, model)
+    scored = _score_mentions(mentions, paper, model)
     if decision.index is None:
         return Resolution(scored, [], [], paper.names.introduced, title, cands, decision,
                           not paper.presents_no_model)
@@ -122,31 +124,29 @@ def resolve(
 
 
 def _score_mentions(
-    mentions: list[Mention], cands: Sequence[Candidate], model: HeadlineModel
+    mentions: list[Mention], paper: _Paper, model: HeadlineModel
 ) -> list[Mention]:
-    """New mentions with score (probability of stating a recorded size), scope and cues."""
-    scored: dict[int, Mention] = {}
-    for cand in cands:
-        for mention, cues, row in zip(cand.mentions, cand.cues, cand.mention_features,
-                                      strict=True):
-            probability = _probability(model.mentions.score(row))
-            scope = _scope(probability, cues)
-            scored[id(mention)] = replace(mention, score=round(probability, 3), scope=scope,
-                                          cues=sorted(cues))
-    eligible = {id(m) for m in headline_mentions(mentions)}
-    return [
-        scored.get(id(m)) or replace(m, score=0.0, scope="cited" if id(m) not in eligible
-                                     and m.section in ("references", "acknowledgments")
-                                     else "unknown")
-        for m in mentions
-    ]
+    """New mentions with score (probability of stating a recorded size), scope and cues.
+    Mentions in the references or acknowledgments are cited and score 0."""
+    scored = []
+    for mention in mentions:
+        if mention.section in EXCLUDED_SECTIONS:
+            scored.append(replace(mention, score=0.0, scope="cited",
+                                  cues=[f"section:{mention.section}"]))
+            continue
+        cues = mention_cues(mention, paper.names)
+        row = mention_features(mention, cues, len(paper.pages))
+        probability = _probability(model.mentions.score(row))
+        scored.append(replace(mention, score=round(probability, 3),
+                              scope=_scope(probability, cues), cues=sorted(cues)))
+    return scored
 
 
 def _scope(probability: float, cues: frozenset[str]) -> str:
     """own: the paper's own size, said so and likely; cited: someone else's, said so."""
     if OWN_SIGNALS & cues and not CITED_CUES & cues and probability >= OWN_SCORE:
         return "own"
-    if CITED_CUES & cues and not NAMED_OWN & cues:
+    if is_cited(cues):
         return "cited"
     return "unknown"
 

@@ -19,6 +19,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import EllipsisType
 from typing import Any
 
 import duckdb
@@ -55,6 +56,17 @@ class UnknownItemError(ReviewError):
     def __init__(self, key: str) -> None:
         super().__init__(f"no review item {key!r} (see `paramminer review list --all`)")
         self.key = key
+
+
+class DecisionConflictError(ReviewError):
+    """Someone decided the item after the reviewer looked at it; `item` is how it is now."""
+
+    def __init__(self, item: ReviewItem) -> None:
+        shown = "not stated" if item.decided_value is None else humanize(item.decided_value)
+        who = f"{item.decided_by} ({item.decided_action} {shown}, decision #{item.decision_id})"
+        super().__init__(f"{item.item_key}: {who if item.decision_id else 'an undo'} changed "
+                         "this item after you looked at it; look again and confirm to supersede")
+        self.item = item
 
 
 class ImportRowsError(ReviewError):
@@ -424,8 +436,13 @@ def decide(
     active: int | None = None,
     candidate_number: int | None = None,
     origin: str = "cli",
+    seen_decision: int | EllipsisType | None = ...,
 ) -> Decision:
-    """Record accept, choose (candidate_number, 1-based), set (value) or reject; one transaction."""
+    """Record accept, choose (candidate_number, 1-based), set (value) or reject; one transaction.
+
+    With `seen_decision` (the decision id in force when the reviewer looked, None for none),
+    the decision is refused with DecisionConflictError if another one is in force now.
+    """
     if value is not None:
         try:
             _check_plausible(value)
@@ -433,6 +450,8 @@ def decide(
             raise ReviewError(f"{key}: {exc}") from None
     with warehouse.transaction() as con:
         item = get_item(con, key)
+        if seen_decision is not ... and item.decision_id != seen_decision:
+            raise DecisionConflictError(item)
         candidate = None
         if action == "choose":
             options = candidates_for(con, item)

@@ -30,9 +30,10 @@ from paramminer.cli import (  # noqa: E402  (commands register on import)
     harvest,
     maintainer,
     reviewer,
+    web,
 )
 
-for module in (maintainer, harvest, analyst, analysis, reviewer):
+for module in (maintainer, harvest, analyst, analysis, reviewer, web):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -109,20 +109,31 @@ def reference_group() -> None:
 @reference_group.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--name", "-n", required=True, help="Name of the reference (its `source` in views).")
+@click.option("--data-date", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Date of the data (the export's date), shown on every chart.")
+@click.option("--credit", default=None,
+              help="Whom charts credit [default for Epoch AI exports: Epoch AI].")
+@click.option("--license", "license_", default=None,
+              help="The data's licence [default for Epoch AI exports: CC-BY 4.0].")
+@click.option("--url", default=None, help="Where the data comes from.")
 @warehouse_option
 @click.pass_context
 @handle_errors
 def reference_import_command(ctx: click.Context, file: Path, name: str,
+                             data_date: datetime | None, credit: str | None,
+                             license_: str | None, url: str | None,
                              warehouse: Path | None) -> None:
     """Load FILE into reference_systems under NAME (re-importing NAME replaces it).
 
     Example: paramminer reference import ../shared/reference/notable_ai_models.csv --name epoch
+    --data-date 2026-03-30
     """
     settings = settings_from(ctx, warehouse=warehouse)
     with open_warehouse(settings) as wh:
-        from paramminer.reference import import_reference
+        from paramminer.reference import Provenance, import_reference
 
-        result = import_reference(wh, file, name)
+        facts = Provenance(data_date.date() if data_date else None, credit, license_, url)
+        result = import_reference(wh, file, name, facts)
     click.echo(f"reference {result.name}: {result.rows} systems loaded from {file}; skipped "
                f"{result.skipped_no_parameters} without parameters, "
                f"{result.skipped_no_date} without a date")
