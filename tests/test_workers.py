@@ -4,6 +4,7 @@ warm, and no worker outlives its parent."""
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 import re
@@ -26,6 +27,7 @@ from paramminer.errors import (
     RuleError,
     StorageError,
     WarehouseBusyError,
+    WorkerError,
 )
 from paramminer.fetch import FetchError
 from paramminer.harvest import HarvestBusyError
@@ -210,6 +212,32 @@ def test_a_job_whose_worker_dies_once_is_retried_and_succeeds(tmp_path: Path) ->
         results, failures = run(pool, jobs)
     assert failures == {}
     assert results["flaky"] == "survived" and len(results) == 7
+
+
+def only_the_first_starts(marker: str) -> None:
+    """Initializer: the first worker to get here lives, every later one dies starting."""
+    try:
+        Path(marker).touch(exist_ok=False)
+    except FileExistsError:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_workers_dying_at_start_do_not_stop_a_pool_that_has_one(tmp_path: Path) -> None:
+    setup = WorkerSetup(initializer=functools.partial(only_the_first_starts,
+                                                      str(tmp_path / "first")))
+    with WorkerPool(2, setup) as pool:
+        results, failures = run(pool, [Job(str(i), square, (i,)) for i in range(12)])
+    assert failures == {} and results == {str(i): i * i for i in range(12)}
+
+
+def test_a_pool_whose_workers_all_die_at_start_says_so(tmp_path: Path) -> None:
+    (tmp_path / "first").touch()
+    setup = WorkerSetup(initializer=functools.partial(only_the_first_starts,
+                                                      str(tmp_path / "first")))
+    with WorkerPool(2, setup) as pool, pytest.raises(
+            WorkerError, match=r"cannot run worker processes: workers die at start-up "
+                               r"\(killed by SIGKILL\)"):
+        run(pool, [Job("x", square, (2,))])
 
 
 def test_workers_stay_warm_and_a_broken_one_is_replaced() -> None:

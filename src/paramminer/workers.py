@@ -383,6 +383,8 @@ class WorkerPool:
         return sum(1 for w in self._workers if w.job is not None)
 
     def _start(self, wanted: int) -> None:
+        if self._start_failures >= MAX_START_FAILURES and self._workers:
+            return  # new workers keep dying at start-up: go on with those there are
         while len(self._workers) < wanted:
             try:
                 self._workers.append(self._spawn())
@@ -498,8 +500,11 @@ class WorkerPool:
             self._start_failed(f"workers die at start-up ({describe_exit(code)})")
 
     def _start_failed(self, why: str) -> None:
+        """A worker died before its first job. Only when no worker is ready and several
+        died in a row is it the machine, not a kill from outside: then give up."""
         self._start_failures += 1
-        if self._start_failures >= MAX_START_FAILURES:
+        if (self._start_failures >= MAX_START_FAILURES
+                and not any(w.ready for w in self._workers)):
             raise WorkerError(f"cannot run worker processes: {why}")
 
     def _discard(self, worker: _Worker) -> None:
