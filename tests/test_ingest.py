@@ -283,8 +283,8 @@ def _cached(cache: Path) -> int:
 def _kill_after(process: subprocess.Popen[bytes], cache: Path, parsed: int) -> bool:
     """kill -9 once `parsed` more PDFs reached the text cache; False if it finished first.
 
-    The cache file is written right before the paper's load transaction starts, so the
-    kill lands just before, during or just after a load.
+    The worker writes a paper's cache file, hands the paper over and gets the next PDF
+    while the paper is loaded, so the kill lands just before, during or just after a load.
     """
     start = _cached(cache)
     deadline = time.monotonic() + 60
@@ -336,7 +336,9 @@ def test_kill_minus_nine_midway_then_resume(tmp_path: Path) -> None:
     cache = tmp_path / "cache"  # PARAMMINER_CACHE_DIR: the text lands in cache/text
     code = source_fingerprint()  # every run below must be made by the same code
     loaded_after_kill = []
-    for parsed in (2, 3, 1):  # the first kill comes once the first paper has landed
+    # The worker starts PDF n+1 only once paper n-1 is loaded: after 3 parsed PDFs the first
+    # paper has landed when the first kill comes.
+    for parsed in (3, 3, 1):
         process = _ingest_process(folder, wh, data, cache)
         killed = _kill_after(process, cache, parsed)
         if wh.exists():

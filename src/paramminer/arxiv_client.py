@@ -10,6 +10,10 @@ parses the Atom feed; this module supplies the transport around it:
   fetch hook, to send our User-Agent, keep the process-wide request spacing,
   retry 429/5xx/connection errors honouring ``Retry-After``, never retry another
   4xx, and turn arXiv's error entries into :class:`ArxivApiError`;
+* every response is checked to be a whole Atom feed with arXiv's totals (an HTML page or a
+  cut-off document is retried like a 503, then reported), and each entry is converted on
+  its own: an unusable entry is skipped and reported (``on_bad_entry``) while the rest
+  of the query goes on;
 * results come back as :class:`PaperMeta`, independent of the package's types.
 """
 
@@ -18,8 +22,8 @@ from __future__ import annotations
 import logging
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Any
@@ -43,6 +47,7 @@ __all__ = [
     "DEFAULT_DELAY_SECONDS",
     "ArxivApiError",
     "ArxivClient",
+    "BadEntry",
     "FeedPage",
     "PaperMeta",
     "error_reason",
@@ -63,10 +68,9 @@ MAX_PAGE_SIZE = 2000
 MAX_RESULTS_PER_QUERY = 30000
 """...and at most 30,000 per query; narrow the query (e.g. by date) for more."""
 IDS_PER_REQUEST = 100
-_ATOM = {"atom": "http://www.w3.org/2005/Atom"}
-
-# One spacer for the whole process: arXiv's limit is per user, not per client object.
-_API_SPACER = RequestSpacer()
+ATOM_NS = "http://www.w3.org/2005/Atom"
+_ATOM = {"atom": ATOM_NS}
+_NS = {**_ATOM, "opensearch": "http://a9.com/-/spec/opensearch/1.1/"}
 
 
 class ArxivApiError(ParamminerError):
@@ -108,6 +112,14 @@ class PaperMeta:
 
 
 @dataclass(frozen=True)
+class BadEntry:
+    """A feed entry that cannot be used (no valid id, a missing or broken date...)."""
+
+    entry_id: str  # as the feed gives it ("" when it has none)
+    reason: str
+
+
+@dataclass(frozen=True)
 class FeedPage:
     """One parsed API response."""
 
@@ -115,6 +127,11 @@ class FeedPage:
     start_index: int
     items_per_page: int
     papers: list[PaperMeta]
+    bad_entries: list[BadEntry] = field(default_factory=list)
+
+
+class FeedError(ValueError):
+    """A response that is not a whole arXiv Atom feed (HTML, cut off, not XML)."""
 
 
 def error_reason(content: bytes) -> str | None:
@@ -170,20 +187,85 @@ def paper_from_result(result: arxiv.Result) -> PaperMeta:
 
 
 def parse_feed(content: bytes, url: str = "<feed>") -> FeedPage:
-    """Parse an API response body with the ``arxiv`` package's own parser.
+    """Parse an API response body: the ``arxiv`` package's entry parser, one entry at a time.
 
-    Raises :class:`ArxivApiError` for an unreadable document or an error entry.
+    Raises :class:`ArxivApiError` for an error entry or a document that is not a whole
+    Atom feed; unusable entries are in ``bad_entries``, the others in ``papers``.
     """
     _raise_for_error_entry(content, url, None)
-    feed = _feed.parse(content)
-    if feed.malformed:
-        raise ArxivApiError(url, f"malformed Atom feed: {feed.error}", retryable=True)
-    return FeedPage(
-        total_results=feed.header.total_results,
-        start_index=feed.header.start_index,
-        items_per_page=feed.header.items_per_page,
-        papers=[paper_from_result(r) for r in feed.results],
+    try:
+        feed = parse_page(content)
+    except FeedError as exc:
+        raise ArxivApiError(url, str(exc), retryable=True) from None
+    papers: list[PaperMeta] = []
+    bad: list[BadEntry] = []
+    for result in feed.results:
+        converted = convert_entry(result)
+        if isinstance(converted, BadEntry):
+            bad.append(converted)
+        else:
+            papers.append(converted)
+    return FeedPage(feed.header.total_results, feed.header.start_index,
+                    feed.header.items_per_page, papers, bad)
+
+
+def _checked_root(content: bytes) -> ET.Element:
+    """The root of a whole Atom feed with arXiv's totals, else FeedError saying what it is."""
+    head = content[:200].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")):
+        raise FeedError("not an Atom feed: the server sent an HTML page")
+    try:
+        root = ET.fromstring(content)
+    except ET.ParseError as exc:
+        raise FeedError(f"malformed or cut-off Atom feed ({exc})") from None
+    if root.tag != f"{{{ATOM_NS}}}feed":
+        raise FeedError(f"not an Atom feed: the document is <{root.tag.rsplit('}', 1)[-1]}>")
+    if root.find("opensearch:totalResults", _NS) is None:
+        raise FeedError("Atom feed without opensearch:totalResults (not an arXiv answer)")
+    return root
+
+
+def _number(root: ET.Element, path: str) -> int:
+    text = (root.findtext(path, default="", namespaces=_NS) or "").strip()
+    try:
+        return int(text)
+    except ValueError:
+        raise FeedError(f"Atom feed with a bad {path}: {text!r}") from None
+
+
+def parse_page(content: bytes) -> _feed.ParsedFeed:
+    """The package's ``ParsedFeed`` of a checked document; each entry is an ``arxiv.Result``,
+    or a :class:`BadEntry` in its place (so the package's paging still counts it)."""
+    root = _checked_root(content)
+    header = _feed.FeedHeader(
+        total_results=_number(root, "opensearch:totalResults"),
+        items_per_page=_number(root, "opensearch:itemsPerPage"),
+        start_index=_number(root, "opensearch:startIndex"),
     )
+    results: list[Any] = [_entry(element) for element in root.iterfind("atom:entry", _ATOM)]
+    return _feed.ParsedFeed(header=header, results=results, malformed=False)
+
+
+def _entry(element: ET.Element) -> Any:
+    """``arxiv.Result`` of one entry, or a BadEntry saying why there is none."""
+    entry_id = (element.findtext("atom:id", default="", namespaces=_ATOM) or "").strip()
+    try:
+        result = _feed._build_result(element)
+    except (ValueError, TypeError, AttributeError) as exc:
+        return BadEntry(entry_id, f"unreadable entry: {exc}")
+    if result is None:
+        return BadEntry(entry_id, "entry without an id, a published or an updated date")
+    return result
+
+
+def convert_entry(result: Any) -> PaperMeta | BadEntry:
+    """A feed result as PaperMeta, or the BadEntry it already is, or one for a bad id."""
+    if isinstance(result, BadEntry):
+        return result
+    try:
+        return paper_from_result(result)
+    except ArxivApiError as exc:
+        return BadEntry(str(result.entry_id), exc.reason)
 
 
 def _as_date(value: date | str) -> date:
@@ -278,12 +360,14 @@ class ArxivClient:
         max_results: int | None = 100,
         sort_by: str = "submittedDate",
         sort_order: str = "descending",
+        on_bad_entry: Callable[[BadEntry], None] | None = None,
     ) -> Iterator[PaperMeta]:
         """Yield papers matching an arXiv ``search_query``, fetching page after page.
 
         ``start_date``/``end_date`` (inclusive, UTC days) add a ``submittedDate``
         range. ``max_results=None`` means arXiv's ceiling of 30,000 per query.
-        ``sort_by`` is relevance, lastUpdatedDate or submittedDate.
+        ``sort_by`` is relevance, lastUpdatedDate or submittedDate. An unusable entry is
+        skipped and given to ``on_bad_entry`` (default: a logged warning).
         """
         clauses = [f"({query})"] if query.strip() else []
         if start_date is not None or end_date is not None:
@@ -304,8 +388,7 @@ class ArxivClient:
             query=" AND ".join(clauses), max_results=limit, sort_by=criterion, sort_order=order
         )
         client = _PackageClient(self, page_size=min(self.page_size, limit))
-        for result in client.results(package_search):
-            yield paper_from_result(result)
+        yield from _usable(client.results(package_search), on_bad_entry)
 
     def fetch_ids(self, ids: Iterable[str | ArxivId]) -> list[PaperMeta]:
         """Metadata for these identifiers (a version pins it; otherwise the latest).
@@ -323,14 +406,15 @@ class ArxivClient:
             chunk = wanted[offset : offset + IDS_PER_REQUEST]
             package_search = arxiv.Search(id_list=chunk, max_results=len(chunk))
             client = _PackageClient(self, page_size=len(chunk))
-            papers.extend(paper_from_result(r) for r in client.results(package_search))
+            papers.extend(_usable(client.results(package_search), None))
         return papers
 
     def _get_feed(self, url: str, *, first_page: bool) -> _feed.ParsedFeed:
         """Fetch and parse one page: spacing, User-Agent, retries, error entries."""
         last: ArxivApiError | None = None
+        spacer = RequestSpacer.for_url(url)
         for attempt in range(self.max_attempts):
-            _API_SPACER.wait(self.delay_seconds)
+            spacer.wait(self.delay_seconds)
             retry_after: float | None = None
             try:
                 response = self._http.get(url)
@@ -341,12 +425,13 @@ class ArxivClient:
                 status = response.status_code
                 if status == 200:
                     _raise_for_error_entry(response.content, url, status)
-                    feed = _feed.parse(response.content)
-                    if feed.malformed:
-                        last = ArxivApiError(url, f"malformed feed: {feed.error}", True, status)
-                    elif feed.results or first_page:
-                        return feed
+                    try:
+                        feed = parse_page(response.content)
+                    except FeedError as exc:
+                        last = ArxivApiError(url, str(exc), True, status)
                     else:
+                        if feed.results or first_page:
+                            return feed
                         # arXiv sporadically answers a later page with nothing; ask again.
                         last = ArxivApiError(url, "page unexpectedly empty", True, status)
                 elif status == 429 or status >= 500:
@@ -378,6 +463,22 @@ class ArxivClient:
             retryable=True,
             status=last.status,
         )
+
+
+def _usable(
+    results: Iterable[Any], on_bad_entry: Callable[[BadEntry], None] | None
+) -> Iterator[PaperMeta]:
+    """The papers among the package's results; each bad entry goes to `on_bad_entry`."""
+    for result in results:
+        converted = convert_entry(result)
+        if isinstance(converted, BadEntry):
+            if on_bad_entry is None:
+                logger.warning("skipping an unusable feed entry %r: %s", converted.entry_id,
+                               converted.reason)
+            else:
+                on_bad_entry(converted)
+            continue
+        yield converted
 
 
 def search(

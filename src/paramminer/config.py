@@ -36,7 +36,8 @@ class Settings:
     pdf_dir: Path | None = None  # default: data_dir / "pdfs"
     rules_dir: Path | None = None  # default: the rules bundled with paramminer
     workers: int = 0  # 0: one per core
-    pdf_timeout: float = 120.0  # seconds one PDF may take to parse before it is recorded as failed
+    pdf_timeout: float = 120.0  # seconds one PDF may take (parse, extract, resolve) before it fails
+    worker_memory_mb: int = 2048  # address space per worker process; 0: no limit
     arxiv_url: str = "https://export.arxiv.org"
     api_delay: float = 3.0  # arXiv asks for at most one API request every 3 seconds
     contact: str = ""
@@ -76,6 +77,7 @@ class Settings:
 
 
 _SCALAR_FIELDS = {f.name: f for f in fields(Settings) if f.name != "queries"}
+SETTING_NAMES = frozenset(_SCALAR_FIELDS)
 
 
 def _coerce(name: str, raw: Any, origin: str) -> Any:
@@ -164,6 +166,7 @@ def load_settings(
     for name, bad, rule in (("api_delay", settings.api_delay < 0, ">= 0"),
                             ("pdf_timeout", settings.pdf_timeout <= 0, "> 0"),
                             ("workers", settings.workers < 0, ">= 0"),
+                            ("worker_memory_mb", settings.worker_memory_mb < 0, ">= 0"),
                             # harvest settings
                             ("pdf_delay", settings.pdf_delay < 0, ">= 0"),
                             ("lookback_days", settings.lookback_days < 0, ">= 0"),

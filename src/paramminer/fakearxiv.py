@@ -483,10 +483,15 @@ class Faults:
     drop_every: int = 0  # close the connection without any response
     truncate_pdfs: bool = False  # serve the first half of every PDF
     truncate_every: int = 0  # ...or of every Nth PDF
+    html_every: int = 0  # answer every Nth API request with an HTML page and status 200
+    cut_feed_every: int = 0  # answer every Nth API request with the first half of its feed
+    bad_entry_ids: tuple[str, ...] = ()  # these papers' entries carry an unusable <id>
     seed: int | None = None  # random faults (probability 1/N) from this seed
 
     def __post_init__(self) -> None:
-        for name in ("rate_limit_every", "unavailable_every", "drop_every", "truncate_every"):
+        object.__setattr__(self, "bad_entry_ids", tuple(self.bad_entry_ids))
+        for name in ("rate_limit_every", "unavailable_every", "drop_every", "truncate_every",
+                     "html_every", "cut_feed_every"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"fault {name} must be >= 0")
         if self.slow_seconds < 0 or self.retry_after < 0:
@@ -517,6 +522,14 @@ class _Decision:
     status: int = 200
     slow: float = 0.0
     truncate: bool = False
+    html: bool = False
+    cut_feed: bool = False
+
+
+HTML_PAGE = (b"<!DOCTYPE html>\n<html><head><title>Service notice</title></head>\n"
+             b"<body><h1>We are upgrading our systems</h1><p>Please come back later.</p>"
+             b"</body></html>\n")
+"""What a proxy or a maintenance page answers in place of the API, with status 200."""
 
 
 # ------------------------------------------------------------------------ server
@@ -552,11 +565,12 @@ def _feed_head(
     return lines
 
 
-def _entry(record: PaperRecord, base: str) -> list[str]:
+def _entry(record: PaperRecord, base: str, unusable_id: bool = False) -> list[str]:
     versioned = record.arxiv_id.versioned
+    shown = f"../{versioned}" if unusable_id else versioned  # a path, not an arXiv id
     lines = [
         "  <entry>",
-        f"    <id>http://arxiv.org/abs/{versioned}</id>",
+        f"    <id>http://arxiv.org/abs/{shown}</id>",
         f"    <title>{_xml(record.title)}</title>",
         f"    <updated>{_atom_time(record.updated)}</updated>",
         f'    <link href={quoteattr(f"{base}/abs/{versioned}")} rel="alternate" type="text/html"/>',
@@ -634,6 +648,7 @@ class FakeArxivServer(ThreadingHTTPServer):
         self._lock = threading.Lock()
         self._count = 0
         self._pdf_count = 0
+        self._api_count = 0
         self._rng = random.Random(faults.seed)
         super().__init__(address, _Handler)
 
@@ -654,6 +669,7 @@ class FakeArxivServer(ThreadingHTTPServer):
             self.faults = Faults(**faults)
             self._count = 0
             self._pdf_count = 0
+            self._api_count = 0
             self._rng = random.Random(self.faults.seed)
 
     def load(self, data_dir: DataDirs) -> None:
@@ -693,6 +709,11 @@ class FakeArxivServer(ThreadingHTTPServer):
                 decision.truncate = f.truncate_pdfs or self._fires(
                     f.truncate_every, self._pdf_count
                 )
+            else:
+                self._api_count += 1
+                decision.html = self._fires(f.html_every, self._api_count)
+                decision.cut_feed = not decision.html and self._fires(
+                    f.cut_feed_every, self._api_count)
             return decision
 
     def log(self, entry: LoggedRequest) -> None:
@@ -745,9 +766,14 @@ class _Handler(BaseHTTPRequestHandler):
                 decision.status, f"{reason}\n".encode(), "text/plain", {"Retry-After": retry_after}
             )
             return
-        if parts.path.rstrip("/") == "/api/query":
+        if parts.path.rstrip("/") == "/api/query" and decision.html:
+            log(200)
+            self._send(200, HTML_PAGE, "text/html; charset=utf-8")
+        elif parts.path.rstrip("/") == "/api/query":
             status, body = self._api(parse_qs(parts.query, keep_blank_values=True))
             log(status)
+            if decision.cut_feed:
+                body = body[: len(body) // 2]  # a whole HTTP answer holding half a feed
             self._send(status, body, "application/atom+xml; charset=utf-8")
         elif is_pdf:
             self._pdf(parts.path[len("/pdf/") :], decision.truncate, log)
@@ -833,8 +859,9 @@ class _Handler(BaseHTTPRequestHandler):
             f"&max_results={max_results}&id_list={quote(id_list_raw, safe=',/')}"
         )
         lines = _feed_head(title, feed_id, self_url, start, max_results, len(records))
+        bad_ids = set(self._server.faults.bad_entry_ids)
         for record in page:
-            lines += _entry(record, base)
+            lines += _entry(record, base, unusable_id=record.arxiv_id.id in bad_ids)
         lines.append("</feed>")
         return 200, ("\n".join(lines) + "\n").encode("utf-8")
 
@@ -934,6 +961,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--drop-every", type=int, default=0, metavar="N")
     parser.add_argument("--truncate-pdfs", action="store_true")
     parser.add_argument("--truncate-every", type=int, default=0, metavar="N")
+    parser.add_argument("--html-every", type=int, default=0, metavar="N")
+    parser.add_argument("--cut-feed-every", type=int, default=0, metavar="N")
+    parser.add_argument("--bad-entry-id", dest="bad_entry_ids", action="append", default=[],
+                        metavar="ID")
     parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args(argv)
     faults = {name: getattr(args, name) for name in FAULT_NAMES}

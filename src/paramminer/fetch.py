@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import ClassVar
 
 import httpx
 from pypdf import PdfReader
@@ -137,12 +138,25 @@ class RequestSpacer:
     """Lets at most one request start per ``interval`` seconds, measured start to start.
 
     The lock is held while sleeping, so threads sharing a spacer also make their
-    requests one at a time.
+    requests one at a time. :meth:`for_url` gives the one spacer of a host for the whole
+    process: API and PDF requests to one host share it (arXiv counts requests per user,
+    whatever they ask for).
     """
+
+    _by_host: ClassVar[dict[str, RequestSpacer]] = {}
+    _registry_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._last_start: float | None = None
+
+    @classmethod
+    def for_url(cls, url: str) -> RequestSpacer:
+        """The process-wide spacer of the host (scheme, name and port) `url` points at."""
+        parts = httpx.URL(url)
+        host = f"{parts.scheme}://{parts.host}:{parts.port or ''}"
+        with cls._registry_lock:
+            return cls._by_host.setdefault(host, RequestSpacer())
 
     def wait(self, interval: float) -> float:
         """Sleep until ``interval`` has passed since the previous start; return the sleep."""
@@ -257,7 +271,6 @@ class PdfFetcher:
         self.max_retry_after = max_retry_after
         self.max_bytes = max_bytes
         self._rng = random.Random(seed)
-        self._spacer = RequestSpacer()
         self._client = polite_client(user_agent(contact), timeout)
 
     def __enter__(self) -> PdfFetcher:
@@ -288,8 +301,9 @@ class PdfFetcher:
         parsed = arxiv_id if isinstance(arxiv_id, ArxivId) else parse_arxiv_id(arxiv_id)
         target = url or self.url_for(parsed)
         last_error: FetchError | None = None
+        spacer = RequestSpacer.for_url(target)
         for attempt in range(self.max_attempts):
-            self._spacer.wait(self.min_delay_seconds)
+            spacer.wait(self.min_delay_seconds)
             try:
                 data, final_url = self._download(target)
                 verify_pdf(data, target)

@@ -42,12 +42,12 @@ from typing import Any
 
 import httpx
 
-from paramminer.arxiv_client import ArxivApiError, ArxivClient, PaperMeta
+from paramminer.arxiv_client import ArxivApiError, ArxivClient, BadEntry, PaperMeta
 from paramminer.arxiv_ids import ArxivId, parse_arxiv_id
 from paramminer.config import QuerySpec, Settings
 from paramminer.errors import ConfigError, InputError, ParamminerError
 from paramminer.fetch import FetchedPdf, FetchError, PdfFetcher, remove_partial_files
-from paramminer.ingest import IngestItem, ingest
+from paramminer.ingest import IngestItem, ingest, prestart_workers
 from paramminer.models import ArxivMeta
 from paramminer.warehouse import Warehouse
 
@@ -63,8 +63,12 @@ __all__ = [
     "HarvestReport",
     "PlannedPaper",
     "QueryOutcome",
+    "QueuedPaper",
+    "data_lock_path",
     "demo_settings",
     "lock_path",
+    "queue_problems",
+    "requeue",
     "run_harvest",
     "search_query_for",
 ]
@@ -104,7 +108,15 @@ class HarvestBusyError(ParamminerError):
 
 
 def lock_path(settings: Settings) -> Path:
-    """``<data_dir>/harvest.lock``."""
+    """The warehouse's harvest lock, beside it: ``<warehouse>.harvest.lock`` (the file's real
+    path, so two spellings of one warehouse share one lock)."""
+    warehouse = settings.warehouse_path.resolve()
+    return warehouse.with_name(f"{warehouse.name}.{LOCK_FILE_NAME}")
+
+
+def data_lock_path(settings: Settings) -> Path:
+    """``<data_dir>/harvest.lock``: one harvest per data folder too (one PDF store, and
+    arXiv's rate limit is per user)."""
     return settings.data_dir / LOCK_FILE_NAME
 
 
@@ -178,6 +190,22 @@ def _describe_holder(content: str) -> str:
 
 
 @dataclass(frozen=True)
+class QueuedPaper:
+    """A paper version that failed in the harvest queue: retried next run, or given up."""
+
+    paper_id: str
+    version: int
+    status: str  # failed / gave_up
+    attempts: int
+    last_error: str | None
+
+    def describe(self) -> str:
+        """``<id>vN (5 attempts): fetch: HTTP 404``."""
+        return (f"{self.paper_id}v{self.version} ({self.attempts} attempt"
+                f"{'' if self.attempts == 1 else 's'}): {self.last_error or 'no error recorded'}")
+
+
+@dataclass(frozen=True)
 class HarvestFailure:
     """A query or paper that failed this run, and why (one line)."""
 
@@ -197,6 +225,7 @@ class QueryOutcome:
     new: int = 0
     watermark: datetime | None = None
     error: str | None = None
+    bad_entries: list[BadEntry] = field(default_factory=list)  # skipped, the rest went on
 
 
 @dataclass(frozen=True)
@@ -233,6 +262,7 @@ class HarvestReport:
     planned: list[PlannedPaper] = field(default_factory=list)
     removed_partial_files: int = 0
     stale_lock_pid: int | None = None
+    gave_up: list[QueuedPaper] = field(default_factory=list)  # in the queue, not retried
     seconds: float = 0.0
 
     @property
@@ -276,9 +306,11 @@ class HarvestReport:
                     "new": q.new,
                     "watermark": _iso(q.watermark),
                     "error": q.error,
+                    "bad_entries": [f"{b.entry_id}: {b.reason}" for b in q.bad_entries],
                 }
                 for q in self.queries
             },
+            "gave_up": [q.describe() for q in self.gave_up],
             "stale_lock_pid": self.stale_lock_pid,
             "removed_partial_files": self.removed_partial_files,
             "seconds": round(self.seconds, 2),
@@ -294,6 +326,7 @@ class HarvestReport:
             f"{self.retried} retried; {verb} {count} PDFs, ingested {len(self.ingested)}, "
             f"{len(self.failures)} failures; {self.api_requests} API "
             f"request{'' if self.api_requests == 1 else 's'} in {self.seconds:.1f}s"
+            + (f"; {len(self.gave_up)} given up (paramminer requeue)" if self.gave_up else "")
         )
 
 
@@ -490,12 +523,39 @@ class _Run:
 
     def finish(self, status: str) -> None:
         sql, params = self.counts_sql()
-        with self.warehouse() as wh, wh.transaction() as con:
-            con.execute(sql, params)
-            con.execute(
-                "UPDATE harvest_runs SET status = ?, finished_at = ? WHERE run_id = ?",
-                [status, _utcnow(), self.report.run_id],
-            )
+        with self.warehouse() as wh:
+            with wh.transaction() as con:
+                con.execute(sql, params)
+                con.execute(
+                    "UPDATE harvest_runs SET status = ?, finished_at = ? WHERE run_id = ?",
+                    [status, _utcnow(), self.report.run_id],
+                )
+            self.report.gave_up = [q for q in queue_problems(wh) if q.status == "gave_up"]
+
+
+def queue_problems(warehouse: Warehouse) -> list[QueuedPaper]:
+    """Papers of the harvest queue that failed (retried by the next run) or were given up
+    (after max_paper_attempts; `requeue` puts them back)."""
+    if not _has_harvest_tables(warehouse):
+        return []
+    rows = warehouse.con.execute(
+        "SELECT paper_id, version, status, attempts, last_error FROM harvest_queue "
+        "WHERE status <> 'queued' ORDER BY status DESC, paper_id, version").fetchall()
+    return [QueuedPaper(pid, int(version), status, int(attempts), error)
+            for pid, version, status, attempts, error in rows]
+
+
+def requeue(warehouse: Warehouse, paper_ids: Sequence[str] = ()) -> list[QueuedPaper]:
+    """Put given-up papers (every one, or those of `paper_ids`) back in the harvest queue
+    with no attempts counted; the next harvest fetches them. Returns those re-queued."""
+    wanted = set(paper_ids)
+    chosen = [q for q in queue_problems(warehouse) if q.status == "gave_up"
+              and (not wanted or q.paper_id in wanted or f"{q.paper_id}v{q.version}" in wanted)]
+    with warehouse.transaction() as con:
+        for queued in chosen:
+            con.execute("UPDATE harvest_queue SET status = 'queued', attempts = 0 "
+                        "WHERE paper_id = ? AND version = ?", [queued.paper_id, queued.version])
+    return chosen
 
 
 def _count_requests(client: httpx.Client, bump: Callable[[], None]) -> None:
@@ -526,14 +586,16 @@ def _discover(
     newest = watermark
     try:
         for paper in client.search(query, max_results=None, sort_by="lastUpdatedDate",
-                                   sort_order="ascending"):
+                                   sort_order="ascending",
+                                   on_bad_entry=outcome.bad_entries.append):
             outcome.seen += 1
             updated = _naive_utc(paper.updated)
             newest = updated if newest is None or updated > newest else newest
             try:
                 parse_arxiv_id(paper.versioned_id)  # before it names a file or a URL
-            except InputError as exc:
-                logger.warning("skipping an entry with a bad id: %s", exc)
+            except InputError as exc:  # the client checked it already: never here
+                outcome.bad_entries.append(BadEntry(paper.versioned_id, exc.reason))
+                outcome.seen -= 1
                 continue
             if state.is_known(paper) or (paper.arxiv_id, paper.version) in state.queued:
                 continue
@@ -546,6 +608,7 @@ def _discover(
                 break  # ascending order: the watermark stops here, the next run goes on
     except ArxivApiError as exc:
         outcome.error = exc.reason
+    outcome.seen += len(outcome.bad_entries)
     outcome.new = len(found)
     outcome.watermark = newest
     return found
@@ -708,7 +771,7 @@ def run_harvest(
                        "(set contact in paramminer.toml or PARAMMINER_CONTACT)")
     report = HarvestReport(dry_run=dry_run)
     clock = time.perf_counter()
-    lock: HarvestLock | None = None
+    locks: list[HarvestLock] = []
     run = _Run(settings, report, say)
     end_status = "failed"
     try:
@@ -718,11 +781,13 @@ def run_harvest(
                 warehouse = Warehouse.open(settings.warehouse_path, read_only=True)
                 try:
                     state = _read_state(warehouse)
+                    report.gave_up = [q for q in queue_problems(warehouse)
+                                      if q.status == "gave_up"]
                 finally:
                     warehouse.close()
         else:
-            lock = HarvestLock(lock_path(settings)).acquire()
-            report.stale_lock_pid = lock.stale_pid
+            locks = _acquire_locks(settings)
+            report.stale_lock_pid = next((k.stale_pid for k in locks if k.stale_pid), None)
             report.removed_partial_files = remove_partial_files(settings.pdf_store_dir)
             state = run.start(queries)
 
@@ -743,9 +808,14 @@ def run_harvest(
                 report.new_versions += sum(p.reason == "new_version" for p in found)
                 if outcome.error:
                     report.failures.append(HarvestFailure(spec.name, "query", outcome.error))
+                report.failures += [HarvestFailure(bad.entry_id or "(no id)", "entry", bad.reason)
+                                    for bad in outcome.bad_entries]
                 plural = "" if outcome.api_requests == 1 else "s"
+                skipped = len(outcome.bad_entries)
                 say(f"query {spec.name}: {outcome.seen} seen, {outcome.new} new"
                     f" ({outcome.api_requests} API request{plural})"
+                    + (f"; {skipped} unusable entr{'y' if skipped == 1 else 'ies'} skipped"
+                       if skipped else "")
                     + (f"; FAILED: {outcome.error}" if outcome.error else ""))
                 if not dry_run and (found or outcome.watermark is not None):
                     _queue(run, spec.name, outcome.search_query, found, outcome.watermark)
@@ -760,6 +830,8 @@ def run_harvest(
         report.retried = sum(p.reason == "retry" for p in report.planned)
         if dry_run:
             return report
+        if report.planned:
+            prestart_workers(settings)  # loads the rules while the first PDF downloads
 
         def bump_pdf() -> None:
             report.pdf_requests += 1
@@ -787,12 +859,25 @@ def run_harvest(
         raise
     finally:
         report.seconds = time.perf_counter() - clock
-        if lock is not None:
-            try:
-                if report.run_id is not None:
-                    run.finish(end_status)
-            finally:
+        try:
+            if locks and report.run_id is not None:
+                run.finish(end_status)
+        finally:
+            for lock in reversed(locks):
                 lock.release()
+
+
+def _acquire_locks(settings: Settings) -> list[HarvestLock]:
+    """The warehouse's lock, then the data folder's (a second harvest gets HarvestBusyError)."""
+    locks: list[HarvestLock] = []
+    try:
+        for path in dict.fromkeys([lock_path(settings), data_lock_path(settings)]):
+            locks.append(HarvestLock(path).acquire())
+    except BaseException:
+        for lock in locks:
+            lock.release()
+        raise
+    return locks
 
 
 DEMO_QUERY = QuerySpec("demo-sample", categories=("cs.CL", "cs.LG", "cs.CV", "eess.AS"))

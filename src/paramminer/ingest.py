@@ -1,33 +1,29 @@
-"""Ingest PDFs: parse (cached) and extract in a process pool, load each paper in one transaction."""
+"""Ingest PDFs: parse (cached), extract and resolve in warm worker processes bounded in time
+and memory, load each paper in one transaction. Every input ends loaded, unchanged or failed
+with its own one-line reason; the same bytes under two names are one paper."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
 import os
+import stat
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from paramminer.config import Settings
-from paramminer.errors import InputError, ParamminerError
+from paramminer.errors import InputError, StorageError, is_storage_failure
+from paramminer.identity import paper_fields
 from paramminer.models import ArxivMeta, Resolution
-from paramminer.pdftext import (
-    ArxivStamp,
-    TextCache,
-    file_sha256,
-    find_arxiv_stamp,
-    load_pdf_text,
-)
-from paramminer.warehouse import Warehouse
+from paramminer.pdftext import ArxivStamp, TextCache, find_arxiv_stamp, load_pdf_text
+from paramminer.workers import Job, Limits, WorkerSetup, one_line, shared_pool
 
-if TYPE_CHECKING:  # spaCy is imported only where rules run, so the CLI starts fast
+if TYPE_CHECKING:  # spaCy is imported only where rules run, DuckDB only where rows are written
     from paramminer.rules import RuleSet
+    from paramminer.warehouse import Warehouse
 
 
 @dataclass
@@ -66,57 +62,111 @@ class PaperResult:
 
 @dataclass
 class IngestReport:
-    """Counts and failures of one ingest or extract run."""
+    """Counts and failures of one ingest or extract run; every input is in exactly one list."""
 
-    loaded: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
+    loaded: list[str] = field(default_factory=list)  # paper ids
+    unchanged: list[str] = field(default_factory=list)  # inputs already in the warehouse
     failures: list[Failure] = field(default_factory=list)
+    inputs: int = 0
     pages: int = 0
     parsed_pages: int = 0
     seconds: float = 0.0
 
     @property
+    def accounted(self) -> bool:
+        """Whether loaded + unchanged + failed is every input."""
+        return len(self.loaded) + len(self.unchanged) + len(self.failures) == self.inputs
+
+    @property
     def exit_code(self) -> int:
-        """0 all good; 3 some inputs failed; 4 every input failed."""
+        """0 all good; 3 some inputs failed; 4 every input failed; 1 an input is unaccounted
+        for (a bug: never a silent success)."""
+        if not self.accounted:
+            return 1
         if not self.failures:
             return 0
         return 4 if not self.loaded and not self.unchanged else 3
+
+    def order_failures(self, order: Sequence[str]) -> None:
+        """Failures in input order (earlier failures, e.g. missing paths, first)."""
+        rank = {key: index for index, key in enumerate(order)}
+        self.failures.sort(key=lambda failure: rank.get(failure.path, -1))
 
     def summary(self) -> str:
         """One line for the end of a run."""
         rate = self.pages / self.seconds if self.seconds > 0 else 0.0
         cached = self.pages - self.parsed_pages
+        lost = "" if self.accounted else (
+            f" ({self.inputs} inputs: some are unaccounted for, please report this)")
         return (
             f"{len(self.loaded)} loaded, {len(self.unchanged)} unchanged, "
-            f"{len(self.failures)} failed; {self.pages} pages in {self.seconds:.1f}s "
+            f"{len(self.failures)} failed{lost}; {self.pages} pages in {self.seconds:.1f}s "
             f"({rate:.1f} pages/s; {self.parsed_pages} parsed from PDF, "
             f"{cached} from the text cache)"
         )
 
 
 def discover(paths: Iterable[Path]) -> tuple[list[IngestItem], list[Failure]]:
-    """Expand files and folders (recursively, *.pdf) into items; a missing path is a failure."""
+    """Expand files and folders (recursively, *.pdf) into items; a missing path is a failure.
+
+    Anything that is not a folder becomes an item, FIFOs and devices too: they are refused,
+    with a reason, when ingest reads them (without blocking on them).
+    """
     items: list[IngestItem] = []
     failures: list[Failure] = []
     seen: set[Path] = set()
-    for path in paths:
-        path = Path(path)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() == ".pdf")
-            if not found:
-                failures.append(Failure(str(path), "folder holds no .pdf files"))
-            candidates = found
-        elif path.exists():
-            candidates = [path]
-        else:
+    for path in map(Path, paths):
+        try:
+            is_folder = stat.S_ISDIR(path.stat().st_mode)
+        except FileNotFoundError:
             failures.append(Failure(str(path), "no such file or folder"))
             continue
+        except OSError as exc:
+            failures.append(Failure(str(path), f"cannot read: {exc.strerror or exc}"))
+            continue
+        candidates = _pdfs_in(path) if is_folder else [path]
+        if is_folder and not candidates:
+            failures.append(Failure(str(path), "folder holds no .pdf files"))
         for candidate in candidates:
             resolved = candidate.resolve()
             if resolved not in seen:
                 seen.add(resolved)
                 items.append(IngestItem(candidate))
     return items, failures
+
+
+def _pdfs_in(folder: Path) -> list[Path]:
+    """Every *.pdf below `folder` that is not itself a folder, sorted."""
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() == ".pdf" and not p.is_dir())
+
+
+_FILE_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+               (stat.S_ISDIR, "a folder"))
+
+
+def content_sha256(path: Path) -> str:
+    """Hex sha256 of a regular file's bytes. Anything else (FIFO, device, socket) is refused
+    with an InputError before a byte is read: it is opened non-blocking and checked first."""
+    name = str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise InputError(name, "no such file") from None
+    except OSError as exc:
+        raise InputError(name, f"cannot read: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((what for test, what in _FILE_KINDS if test(mode)), "not a file")
+            raise InputError(name, f"not a regular file: {kind}")
+        digest = hashlib.sha256()
+        try:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        except OSError as exc:
+            raise InputError(name, f"cannot read: {exc.strerror or exc}") from None
+    return digest.hexdigest()
 
 
 _RULESET: RuleSet | None = None
@@ -131,12 +181,23 @@ def _ruleset() -> RuleSet:
     return _RULESET
 
 
-def _init_worker(home: str | None) -> None:
-    if home:
-        os.environ["PARAMMINER_HOME"] = home
-    # spawned workers do not inherit the CLI's logging setup: keep pypdf's repair notes quiet
+def warm_worker() -> None:
+    """Worker start-up, once per worker: pypdf's repair notes quiet, spaCy and the rules loaded."""
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     _ruleset()
+
+
+def worker_setup(settings: Settings) -> WorkerSetup:
+    """The workers' bounds: pdf_timeout per job (parse, extract, resolve), memory per worker."""
+    limits = Limits(seconds=settings.pdf_timeout, memory_mb=settings.worker_memory_mb or None)
+    return WorkerSetup(limits, warm_worker)
+
+
+def prestart_workers(settings: Settings, count: int = 1) -> None:
+    """Start `count` warm workers for a later `ingest` in this process (a harvest does this
+    once it knows it will fetch PDFs, so start-up overlaps the downloads)."""
+    with shared_pool(settings.worker_count, worker_setup(settings)) as pool:
+        pool.warm_up(count)
 
 
 def extract_paper(
@@ -152,12 +213,16 @@ def extract_paper(
 
 
 def process_pdf(
-    path: str, sha256: str, cache_root: str | None, timeout: float | None,
-    arxiv: ArxivMeta | None,
+    path: str, sha256: str, cache_root: str | None, arxiv: ArxivMeta | None,
+    source_file: str | None = None,
 ) -> PaperResult:
-    """Worker job: text (from the cache or parsed), margin stamp, mentions and resolution."""
+    """Worker job: text (from the cache or parsed), margin stamp, mentions and resolution.
+
+    `source_file` is the name the paper is known by (its first file name when these bytes
+    were loaded before under another). The time limit is the worker's, over the whole job.
+    """
     cache = TextCache(Path(cache_root)) if cache_root else None
-    text = load_pdf_text(Path(path), cache, timeout=timeout, sha256=sha256)
+    text = load_pdf_text(Path(path), cache, sha256=sha256)
     pages = text.pages
     from paramminer.names import guess_title
 
@@ -171,9 +236,7 @@ def process_pdf(
         resolution=resolution, arxiv=arxiv, parse_seconds=text.parse_seconds,
         from_cache=text.from_cache, ruleset=_ruleset().describe(),
     )
-    from paramminer.load import paper_fields
-
-    result.fields = paper_fields(result, Path(path).name)
+    result.fields = paper_fields(result, source_file or Path(path).name)
     return result
 
 
@@ -187,134 +250,118 @@ def reextract_pages(
         stamp=find_arxiv_stamp(pages[0]) if pages else None, resolution=resolution,
         arxiv=arxiv, parse_seconds=0.0, from_cache=True, ruleset=_ruleset().describe(),
     )
-    from paramminer.load import paper_fields
-
     result.fields = paper_fields(result, f"{paper_id}.pdf")
     return result
 
 
 ProgressCallback = Callable[[str, bool], None]
+LOADED = ""  # the outcome of an input that is in the warehouse (else: why it failed)
 
 
-JobArgs = tuple[object, ...] | Callable[[], tuple[object, ...]]
-Job = tuple[str, Callable[..., PaperResult], JobArgs]
-MAX_IN_FLIGHT_PER_WORKER = 4  # bounded submission: memory stays flat on a large corpus
+class _IngestBatch:
+    """One ingest: which inputs become jobs, which are copies or unchanged, and the outcome
+    of every input (loaded, unchanged or failed) as it arrives."""
 
+    def __init__(self, warehouse: Warehouse, settings: Settings, report: IngestReport,
+                 progress: ProgressCallback | None,
+                 on_loaded: Callable[[PaperResult], None] | None = None) -> None:
+        from paramminer import bookkeeping, load
 
-def _args(job: Job) -> tuple[object, ...]:
-    args = job[2]
-    if callable(args):
-        return args()
-    return args
+        self.load, self.bookkeeping = load, bookkeeping
+        self.warehouse, self.settings, self.report = warehouse, settings, report
+        self.progress = progress or (lambda key, ok: None)
+        self.on_loaded = on_loaded or (lambda result: None)
+        self.sources = bookkeeping.document_sources(warehouse)
+        warehouse.release()  # the warehouse is held only while a paper is written
+        self.jobs: list[Job] = []
+        self.items: dict[str, IngestItem] = {}
+        self.names: dict[str, str] = {}  # input -> the file name its paper is known by
+        self.first: dict[str, str] = {}  # sha256 -> the first input with these bytes
+        self.copies: list[tuple[str, str]] = []  # (input, first input with the same bytes)
+        self.outcome: dict[str, str] = {}
 
-
-def _run_one(job: Job, on_result: Callable[[str, PaperResult], None],
-             on_failure: Callable[[str, str], None]) -> None:
-    key, function, _ = job
-    try:
-        result = function(*_args(job))
-    except ParamminerError as exc:
-        on_failure(key, _reason(exc))
-        return
-    except Exception as exc:  # noqa: BLE001 - a bug on one paper must not stop the batch
-        on_failure(key, f"internal error: {type(exc).__name__}: {exc}")
-        return
-    on_result(key, result)
-
-
-def run_jobs(
-    jobs: Sequence[Job],
-    workers: int,
-    on_result: Callable[[str, PaperResult], None],
-    on_failure: Callable[[str, str], None],
-) -> None:
-    """Run (key, function, args) jobs on `workers` processes; results are handled here.
-
-    `args` may be a callable, evaluated just before submission, so that a large batch
-    never holds every paper's text in memory; at most a few jobs per worker are in flight.
-    When a worker dies (out of memory, a crash in a C extension), the jobs that were in
-    flight are re-run one per fresh process, so only the paper that kills its process is
-    recorded as failed. If no process can run at all here, the work is done in-process.
-    """
-    if workers <= 1 or len(jobs) <= 1:
-        for job in jobs:
-            _run_one(job, on_result, on_failure)
-        return
-    context = multiprocessing.get_context("spawn")
-    home = os.environ.get("PARAMMINER_HOME")
-    pending: list[Job] = list(jobs)
-    finished_any = False
-    while pending:
-        suspects: list[Job] = []
-        queue = iter(pending)
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                                 initargs=(home,)) as pool:
-            finished_any |= _drain(pool, queue, workers * MAX_IN_FLIGHT_PER_WORKER, suspects,
-                                   on_result, on_failure)
-            pending = list(queue)  # not submitted: the pool broke first
-        for index, job in enumerate(suspects):
-            with ProcessPoolExecutor(1, mp_context=context, initializer=_init_worker,
-                                     initargs=(home,)) as single:
-                killed: list[Job] = []
-                finished_any |= _drain(single, iter([job]), 1, killed, on_result, on_failure)
-            if killed and not finished_any:
-                # not one job has finished in a worker process: processes cannot run here
-                for rest in [*suspects[index:], *pending]:
-                    _run_one(rest, on_result, on_failure)
-                return
-            if killed:
-                on_failure(job[0], "worker process died while handling this paper")
-
-
-def _drain(
-    pool: ProcessPoolExecutor, queue: Iterator[Job], limit: int, broken_jobs: list[Job],
-    on_result: Callable[[str, PaperResult], None], on_failure: Callable[[str, str], None],
-) -> bool:
-    """Run the queue on `pool` until it is empty or the pool breaks (the jobs then in
-    flight go to `broken_jobs`); True if some job finished."""
-    in_flight: dict[Future[PaperResult], Job] = {}
-    finished = False
-    broken = not _refill(pool, queue, in_flight, limit)
-    while in_flight:
-        done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-        for future in done:
-            job = in_flight.pop(future)
-            try:
-                result = future.result()
-            except BrokenProcessPool:
-                broken = True
-                broken_jobs.append(job)
-                continue
-            except ParamminerError as exc:
-                on_failure(job[0], _reason(exc))
-            except Exception as exc:  # noqa: BLE001 - one bad paper must not stop the batch
-                on_failure(job[0], f"internal error: {type(exc).__name__}: {exc}")
-            else:
-                on_result(job[0], result)
-            finished = True
-        if not broken:
-            broken = not _refill(pool, queue, in_flight, limit)
-    return finished
-
-
-def _refill(
-    pool: ProcessPoolExecutor, queue: Iterator[Job], in_flight: dict[Future[PaperResult], Job],
-    limit: int,
-) -> bool:
-    """Submit jobs until `limit` are in flight; False when the pool is broken."""
-    while len(in_flight) < limit:
-        job = next(queue, None)
-        if job is None:
-            return True
+    def add(self, item: IngestItem, force: bool) -> None:
+        key = str(item.path)
         try:
-            in_flight[pool.submit(job[1], *_args(job))] = job
-        except BrokenProcessPool:
-            return False
-    return True
+            item.sha256 = item.sha256 or content_sha256(item.path)
+        except InputError as exc:
+            self.fail(key, None, exc.reason)
+            return
+        sha = item.sha256
+        if sha in self.first:
+            self.copies.append((key, self.first[sha]))
+            return
+        self.first[sha] = key
+        self.items[key] = item
+        source = self.sources.get(sha)
+        if source is not None:
+            if not force and not self.load.needs_metadata_update(self.warehouse, sha,
+                                                                 item.arxiv):
+                self.unchanged(key, sha)
+                return
+            self.names[key] = source.name  # same bytes, same paper: never a second one
+        cache = str(self.settings.text_cache_dir)
+        self.jobs.append(Job(key, process_pdf,
+                             (key, sha, cache, item.arxiv, self.names.get(key))))
 
+    def loaded(self, key: str, result: PaperResult) -> None:
+        import duckdb
 
-def _reason(exc: ParamminerError) -> str:
-    return exc.reason if isinstance(exc, InputError) else str(exc)
+        sha = result.sha256
+        try:
+            paper_id = self.load.load_paper(self.warehouse, result,
+                                            source_file=self.names.get(key, Path(key).name),
+                                            source_path=key)
+        except duckdb.Error as exc:
+            if is_storage_failure(exc):  # disk full, file gone: nothing more can be written
+                raise StorageError(f"cannot write the warehouse {self.warehouse.path}: "
+                                   f"{one_line(str(exc))}") from None
+            self.fail(key, sha, f"could not be loaded: {one_line(str(exc))}")
+            return
+        self.alias(key, sha)
+        self.warehouse.release()  # readers get the file between papers
+        self.outcome[key] = LOADED
+        self.report.loaded.append(paper_id)
+        self.report.pages += len(result.pages)
+        if not result.from_cache:
+            self.report.parsed_pages += len(result.pages)
+        self.on_loaded(result)
+        self.progress(key, True)
+
+    def unchanged(self, key: str, sha: str) -> None:
+        self.alias(key, sha)
+        self.warehouse.release()
+        self.outcome[key] = LOADED
+        self.report.unchanged.append(key)
+        self.progress(key, True)
+
+    def alias(self, key: str, sha: str) -> None:
+        source = self.sources.get(sha)
+        if source is not None and source.path != key:
+            self.bookkeeping.record_alias(self.warehouse, sha, key)
+
+    def fail(self, key: str, sha: str | None, reason: str) -> None:
+        self.outcome[key] = reason
+        self.report.failures.append(Failure(key, reason))
+        self.load.record_failure(self.warehouse, key, sha, reason)
+        self.warehouse.release()
+        self.progress(key, False)
+
+    def failed(self, key: str, reason: str) -> None:
+        self.fail(key, self.items[key].sha256, reason)
+
+    def settle(self) -> None:
+        """Copies share the outcome of their first input; no job may end without one."""
+        for job in self.jobs:
+            if job.key not in self.outcome:  # never: the pool ends every job
+                self.failed(job.key, "internal error: the worker pool gave no outcome")
+        for key, first in self.copies:
+            sha = self.items[first].sha256 or ""
+            if self.outcome[first] == LOADED:
+                self.sources.setdefault(sha, self.bookkeeping.DocumentSource.of(first))
+                self.unchanged(key, sha)
+            else:
+                self.fail(key, sha, self.outcome[first])
 
 
 def ingest(
@@ -329,59 +376,26 @@ def ingest(
 ) -> IngestReport:
     """Parse, extract and load `items`; PDFs already in the warehouse are skipped unless `force`.
 
-    `on_loaded` sees each paper's result after it is loaded (evaluation keeps them)."""
+    Every input ends loaded, unchanged (already there, or the same bytes as another input:
+    recorded as an alias of that paper) or failed with its own one-line reason.
+    `on_loaded` sees each paper's result after it is loaded (evaluation keeps them).
+    """
     started = time.perf_counter()
-    report = IngestReport(failures=list(prior_failures))
-    from paramminer import load  # local: load imports ingest's dataclasses
-
+    report = IngestReport(failures=list(prior_failures), inputs=len(items) + len(prior_failures))
+    batch = _IngestBatch(warehouse, settings, report, progress, on_loaded)
     for failure in prior_failures:
-        load.record_failure(warehouse, failure.path, None, failure.reason)
-    known = load.known_documents(warehouse)
-    warehouse.release()  # the warehouse is held only while a paper is written
-    jobs: list[Job] = []
-    items_by_key: dict[str, IngestItem] = {}
-    for item in items:
-        key = str(item.path)
-        try:
-            sha = item.sha256 or file_sha256(item.path)
-        except OSError as exc:
-            report.failures.append(Failure(key, f"cannot read: {exc.strerror or exc}"))
-            load.record_failure(warehouse, key, None, f"cannot read: {exc.strerror or exc}")
-            continue
-        item.sha256 = sha
-        if (sha in known and not force
-                and not load.needs_metadata_update(warehouse, sha, item.arxiv)):
-            report.unchanged.append(key)
-            if progress:
-                progress(key, True)
-            continue
-        items_by_key[key] = item
-        jobs.append((key, process_pdf, (key, sha, str(settings.text_cache_dir),
-                                        settings.pdf_timeout, item.arxiv)))
-    warehouse.release()
-
-    def on_result(key: str, result: PaperResult) -> None:
-        paper_id = load.load_paper(warehouse, result, source_file=Path(key).name,
-                                   source_path=key)
-        warehouse.release()  # readers get the file between papers
-        report.loaded.append(paper_id)
-        report.pages += len(result.pages)
-        if not result.from_cache:
-            report.parsed_pages += len(result.pages)
-        if on_loaded:
-            on_loaded(result)
-        if progress:
-            progress(key, True)
-
-    def on_failure(key: str, reason: str) -> None:
-        item = items_by_key.get(key)
-        report.failures.append(Failure(key, reason))
-        load.record_failure(warehouse, key, item.sha256 if item else None, reason)
-        warehouse.release()
-        if progress:
-            progress(key, False)
-
-    run_jobs(jobs, settings.worker_count, on_result, on_failure)
+        batch.load.record_failure(warehouse, failure.path, None, failure.reason)
+    with shared_pool(settings.worker_count, worker_setup(settings)) as pool:
+        for index, item in enumerate(items):
+            had_jobs = bool(batch.jobs)
+            batch.add(item, force)
+            if batch.jobs and not had_jobs:  # workers start while the rest is hashed
+                pool.warm_up(len(items) - index)
+        warehouse.release()  # not held while the workers run
+        if batch.jobs:
+            pool.run(batch.jobs, batch.loaded, batch.failed)
+    batch.settle()
+    report.order_failures([str(item.path) for item in items])
     report.seconds = time.perf_counter() - started
     return report
 
@@ -407,8 +421,9 @@ def reextract(
             warehouse.release()  # not held while the workers run
             return (paper_id, sha, pages, title, arxiv)
 
-        jobs.append((paper_id, reextract_pages, job_args))
+        jobs.append(Job(paper_id, reextract_pages, job_args))
     warehouse.release()
+    report.inputs = len(jobs)
 
     def on_result(key: str, result: PaperResult) -> None:
         load.load_extraction(warehouse, key, result)
@@ -423,7 +438,10 @@ def reextract(
         if progress:
             progress(key, False)
 
-    run_jobs(jobs, settings.worker_count, on_result, on_failure)
+    if jobs:
+        with shared_pool(settings.worker_count, worker_setup(settings)) as pool:
+            pool.run(jobs, on_result, on_failure)
+    report.order_failures([job.key for job in jobs])
     report.seconds = time.perf_counter() - started
     return report
 

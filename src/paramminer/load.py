@@ -2,40 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
 
-from paramminer.dates import publication_date
-from paramminer.domains import classify_domains
+from paramminer.identity import fields_for, paper_identity
 from paramminer.models import ArxivMeta
 from paramminer.review import reconcile
 from paramminer.warehouse import Warehouse
 
 if TYPE_CHECKING:
     from paramminer.ingest import PaperResult
-
-_ARXIV_STEM = re.compile(r"^(?P<id>\d{4}\.\d{4,5})(?:v(?P<v>\d+))?$")
-
-
-def paper_identity(
-    result: PaperResult, source_file: str | None
-) -> tuple[str, str | None, int | None]:
-    """(paper_id, arxiv_id, version): API metadata, else margin stamp, else an id-like file name."""
-    if result.arxiv is not None:
-        return result.arxiv.arxiv_id, result.arxiv.arxiv_id, result.arxiv.version
-    if result.stamp is not None:
-        return result.stamp.arxiv_id, result.stamp.arxiv_id, result.stamp.version
-    stem = Path(source_file or result.path).stem
-    match = _ARXIV_STEM.match(stem)
-    if match:
-        return match["id"], match["id"], int(match["v"]) if match["v"] else None
-    return stem, None, None
-
 
 CANDIDATE_COLUMNS = (
     "candidate_id", "paper_id", "sha256", "parameters", "kind", "system", "page", "char_start",
@@ -129,28 +108,6 @@ def _write_extraction(warehouse: Warehouse, paper_id: str, result: PaperResult) 
     reconcile(con, paper_id)  # decisions survive re-extraction; flag the ones it contradicts
 
 
-PaperFields = tuple[str | None, str | None, str | None, str | None, str | None]
-
-
-def paper_fields(result: PaperResult, source_file: str | None) -> PaperFields:
-    """(publication_date, date_source, domain, domains, date conflict): pure, so workers
-    compute it and the loading process only writes."""
-    _, arxiv_id, _ = paper_identity(result, source_file)
-    return _paper_fields(arxiv_id, result)
-
-
-def _paper_fields(arxiv_id: str | None, result: PaperResult) -> PaperFields:
-    """(publication_date, date_source, domain, domains, date conflict) for a paper."""
-    dated = publication_date(result.arxiv, arxiv_id, result.stamp, result.pages)
-    categories: list[str] = list(result.arxiv.categories) if result.arxiv else []
-    if not categories and result.stamp:
-        categories = [result.stamp.category]
-    abstract = result.arxiv.abstract if result.arxiv else ""
-    domain = classify_domains(categories, result.title, abstract, result.pages)
-    return (dated.date, dated.source, domain.primary,
-            ",".join(domain.domains) or None, dated.conflict)
-
-
 def load_paper(
     warehouse: Warehouse, result: PaperResult, *, source_file: str | None, source_path: str | None
 ) -> str:
@@ -158,7 +115,7 @@ def load_paper(
     paper_id, arxiv_id, version = paper_identity(result, source_file)
     stamp = result.stamp
     arxiv = result.arxiv
-    fields = result.fields or _paper_fields(arxiv_id, result)
+    fields = result.fields or fields_for(arxiv_id, result)
     date, date_source, domain, domains, conflict = fields
     harvested = arxiv is not None
     with warehouse.transaction() as con:

@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from paramminer.errors import ParamminerError
+from paramminer.errors import ParamminerError, StorageError
 from paramminer.numbers import humanize, parse_count
 from paramminer.resolve import MAX_PLAUSIBLE, MIN_PLAUSIBLE
 from paramminer.warehouse import Warehouse
@@ -712,7 +712,7 @@ def export_csv(con: duckdb.DuckDBPyConnection, path: Path, where: ItemFilter | N
         temp.replace(path)
     except OSError as exc:
         temp.unlink(missing_ok=True)
-        raise ReviewError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from None
     return len(items)
 
 

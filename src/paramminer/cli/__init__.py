@@ -18,7 +18,7 @@ from paramminer import __version__
 COMMAND_MODULES = {
     "ingest": "maintainer", "extract": "maintainer", "demo": "maintainer",
     "status": "maintainer",
-    "harvest": "harvest", "run": "harvest", "serve-arxiv": "harvest",
+    "harvest": "harvest", "run": "harvest", "serve-arxiv": "harvest", "requeue": "harvest",
     "export": "analyst", "eval": "analyst",
     "report": "analysis", "sql": "analysis", "reference": "analysis",
     "review": "reviewer",

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import duckdb
 from rich.table import Table
 
 from paramminer.cli.common import (
@@ -21,7 +20,7 @@ from paramminer.cli.common import (
     stdout_console,
     warehouse_option,
 )
-from paramminer.errors import UsageError
+from paramminer.sqlquery import run_query
 
 
 @click.command("report")
@@ -71,22 +70,23 @@ def _plain(value: Any) -> Any:
 @warehouse_option
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
+@click.option("--allow-external-access", is_flag=True,
+              help="Let the query read and write files (COPY, read_csv, ATTACH...) and load "
+                   "extensions. Off by default: the query only reads the warehouse.")
 @click.pass_context
 @handle_errors
-def sql_command(ctx: click.Context, query: str, warehouse: Path | None, fmt: str) -> None:
+def sql_command(ctx: click.Context, query: str, warehouse: Path | None, fmt: str,
+                allow_external_access: bool) -> None:
     """Run one SQL query on a read-only connection to the warehouse and print the result.
+
+    The query cannot change the warehouse, touch files or the network, or install
+    extensions, unless --allow-external-access is given (it still cannot change tables).
 
     Example: paramminer sql "SELECT * FROM trend_fits WHERE domain = 'All'" --format csv
     """
     settings = settings_from(ctx, warehouse=warehouse)
     with open_warehouse(settings, read_only=True) as wh:
-        try:
-            result = wh.con.execute(query)
-            names = [column[0] for column in (result.description or [])]
-            rows = result.fetchall() if names else []
-        except duckdb.Error as exc:
-            message = " ".join(str(exc).split())
-            raise UsageError(f"query failed: {message}") from None
+        names, rows = run_query(wh, query, allow_external=allow_external_access)
     if fmt == "json":
         records = [{n: _plain(v) for n, v in zip(names, row, strict=True)} for row in rows]
         click.echo(json.dumps(records, ensure_ascii=False, indent=1))

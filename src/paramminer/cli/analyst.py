@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import sys
@@ -18,7 +19,7 @@ from paramminer.cli.common import (
     stdout_console,
     warehouse_option,
 )
-from paramminer.errors import ConfigError
+from paramminer.errors import ConfigError, StorageError
 from paramminer.evaluate import METRICS, evaluate
 from paramminer.numbers import humanize
 
@@ -68,9 +69,15 @@ def export_command(ctx: click.Context, what: str, warehouse: Path | None, fmt: s
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary file beside `path`, then rename it into place."""
     temp = path.with_name(f".{path.name}.tmp")
-    temp.write_bytes(data)
-    temp.replace(path)
+    try:
+        temp.write_bytes(data)
+        temp.replace(path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _write_text(text: str, output: Path | None) -> None:

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any, TypeVar
 
 import click
+import duckdb
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from paramminer.config import Settings, load_settings
-from paramminer.errors import ParamminerError, WarehouseError
+from paramminer.errors import (
+    EXIT_IO,
+    ConfigError,
+    ParamminerError,
+    WarehouseError,
+    is_storage_failure,
+)
 from paramminer.resources import RULES_ENV, rules_dir
 from paramminer.warehouse import LOCK_RETRY_SECONDS, Warehouse
 
@@ -56,6 +66,7 @@ def settings_from(ctx: click.Context, **overrides: Any) -> Settings:
     settings = load_settings(root.get("config"), overrides)
     if settings.rules_dir is not None:  # workers and every loader read it from the environment
         _set_env_for_this_command(ctx, RULES_ENV, str(settings.rules_dir.resolve()))
+    check_folders(settings)
     return settings
 
 
@@ -78,21 +89,70 @@ def require_rules() -> None:
     rules_dir()
 
 
+def check_folders(settings: Settings) -> None:
+    """A file where the data folder (or the warehouse's folder) should be is a bad setting."""
+    for what, folder in (("data folder", settings.data_dir),
+                         ("warehouse folder", settings.warehouse_path.parent)):
+        if folder.exists() and not folder.is_dir():
+            raise ConfigError(f"{what} {folder} is a file, not a folder "
+                              "(set data_dir / --warehouse to a folder path)")
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())
+
+
+def boundary_error(error: BaseException) -> tuple[str, int] | None:
+    """The one-line message and exit code of an error reaching a command, or None for a bug
+    (which keeps its traceback). Database and file errors exit 74 (EX_IOERR)."""
+    if isinstance(error, ParamminerError):  # ours: one line, or one line per bad CSV row
+        return str(error), error.exit_code
+    if isinstance(error, OSError):
+        where = f"{error.filename}: " if error.filename else ""
+        return f"{where}{error.strerror or _one_line(error)}", EXIT_IO
+    if isinstance(error, duckdb.Error) and is_storage_failure(error):
+        return f"database file error: {_one_line(error)}", EXIT_IO
+    if isinstance(error, duckdb.Error):
+        return f"database error: {_one_line(error)}", 1
+    return None
+
+
 def handle_errors(function: F) -> F:
-    """Turn ParamminerError into one line on stderr and its exit code."""
+    """Turn paramminer's, DuckDB's and the OS's errors into one line on stderr and an exit
+    code (README: Exit codes); Ctrl-C and SIGTERM exit 130 after stopping cleanly."""
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return function(*args, **kwargs)
-        except ParamminerError as exc:
-            click.echo(f"paramminer: error: {exc}", err=True)
-            sys.exit(exc.exit_code)
+            with sigterm_interrupts():
+                return function(*args, **kwargs)
         except KeyboardInterrupt:
             click.echo("paramminer: interrupted; re-run the same command to finish", err=True)
             sys.exit(130)
+        except (ParamminerError, duckdb.Error, OSError) as exc:
+            message, code = boundary_error(exc) or (_one_line(exc), 1)
+            click.echo(f"paramminer: error: {message}", err=True)
+            sys.exit(code)
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """Inside the block SIGTERM (systemd, cron, `kill`) unwinds like Ctrl-C, so workers are
+    stopped and the run is recorded as interrupted; the previous handler comes back after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import signal
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
-from types import FrameType
 from typing import Any, TypeVar
 
 import click
@@ -25,7 +23,7 @@ from paramminer.cli.common import (
 )
 from paramminer.config import QuerySpec, Settings
 from paramminer.errors import ConfigError
-from paramminer.harvest import HarvestReport, run_harvest
+from paramminer.harvest import HarvestReport, requeue, run_harvest
 from paramminer.ingest import IngestReport, discover, ingest
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -100,15 +98,6 @@ def harvest_settings(ctx: click.Context, flags: dict[str, Any]) -> Settings:
     return settings_from(ctx, **flags, queries=queries)
 
 
-def _interrupt_on_sigterm() -> None:
-    """systemd and cron stop jobs with SIGTERM: unwind like Ctrl-C so the run row is closed."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, handler)
-
-
 def _progress(enabled: bool) -> Callable[[int, str], AbstractContextManager[Any]]:
     return lambda total, label: progress_bar(total, label, enabled)
 
@@ -129,6 +118,8 @@ def print_harvest(report: HarvestReport, json_out: bool = False) -> None:
                  f"{planned.paper.published}  {title}")
     for failure in report.failures:
         click.echo(f"  FAILED {failure.item} ({failure.stage}): {failure.reason}", err=True)
+    for queued in report.gave_up:
+        click.echo(f"  GAVE UP {queued.describe()} (paramminer requeue)", err=True)
     if report.stale_lock_pid:
         click.echo(f"took over the lock of pid {report.stale_lock_pid} (no longer running)",
                    err=True)
@@ -160,7 +151,6 @@ def harvest_command(ctx: click.Context, /, dry_run: bool, as_json: bool, **flags
     json_out = _json_wanted(as_json)
     if not dry_run:
         require_rules()
-    _interrupt_on_sigterm()
     report = run_harvest(settings, dry_run=dry_run, echo=_echo(json_out),
                          progress=_progress(is_terminal() and not json_out))
     print_harvest(report, json_out)
@@ -213,7 +203,6 @@ def run_command(ctx: click.Context, /, dry_run: bool, as_json: bool,
     if not dry_run:
         require_rules()
     show_progress = is_terminal() and not json_out
-    _interrupt_on_sigterm()
     echo = _echo(json_out)
     report = run_harvest(settings, dry_run=dry_run, echo=echo,
                          progress=_progress(show_progress))
@@ -255,6 +244,32 @@ def run_command(ctx: click.Context, /, dry_run: bool, as_json: bool,
 run_command.help = (run_command.help or "") + "\n\n" + EXIT_CODES_HELP
 
 
+@click.command("requeue")
+@click.argument("paper_ids", nargs=-1)
+@warehouse_option
+@click.pass_context
+@handle_errors
+def requeue_command(ctx: click.Context, paper_ids: tuple[str, ...],
+                    warehouse: Path | None) -> None:
+    """Put papers the harvest gave up on back in its queue (all of them, or PAPER_IDS).
+
+    A paper is given up after max_paper_attempts failed runs; `paramminer status` and the
+    harvest's JSON summary (gave_up) list them. The next harvest fetches them again.
+
+    Example: paramminer requeue 2401.90001
+    """
+    settings = settings_from(ctx, warehouse=warehouse)
+    with open_warehouse(settings) as wh:
+        done = requeue(wh, paper_ids)
+    for queued in done:
+        click.echo(f"requeued {queued.paper_id}v{queued.version} (was: {queued.last_error})")
+    click.echo(f"{len(done)} paper(s) back in the harvest queue")
+    missing = set(paper_ids) - {q.paper_id for q in done} - {
+        f"{q.paper_id}v{q.version}" for q in done}
+    if missing:
+        raise ConfigError(f"not given up in the harvest queue: {', '.join(sorted(missing))}")
+
+
 @click.command("serve-arxiv")
 @click.option("--data", "data_dirs", multiple=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -278,6 +293,12 @@ run_command.help = (run_command.help or "") + "\n\n" + EXIT_CODES_HELP
 @click.option("--truncate-pdfs", is_flag=True, help="Send half of every PDF, then close.")
 @click.option("--truncate-every", type=click.IntRange(min=0), default=0, metavar="N",
               help="Send half of every Nth PDF, then close.")
+@click.option("--html-every", type=click.IntRange(min=0), default=0, metavar="N",
+              help="Answer every Nth API request with an HTML page (status 200).")
+@click.option("--cut-feed-every", type=click.IntRange(min=0), default=0, metavar="N",
+              help="Answer every Nth API request with half of its Atom feed.")
+@click.option("--bad-entry-id", "bad_entry_ids", multiple=True, metavar="ID",
+              help="Give this paper's feed entries an unusable <id> (repeatable).")
 @click.option("--seed", type=int, default=None,
               help="Faults fire at random (probability 1/N) instead of every Nth request.")
 @handle_errors
@@ -295,4 +316,4 @@ def serve_arxiv_command(data_dirs: tuple[Path, ...], host: str, port: int,
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
-COMMANDS = [harvest_command, run_command, serve_arxiv_command]
+COMMANDS = [harvest_command, run_command, requeue_command, serve_arxiv_command]

@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from paramminer.bookkeeping import alias_count, recorded_run, unfinished_runs
 from paramminer.cli.common import (
     handle_errors,
     is_terminal,
@@ -23,6 +24,7 @@ from paramminer.cli.common import (
     warehouse_option,
 )
 from paramminer.errors import UsageError
+from paramminer.harvest import queue_problems
 from paramminer.ingest import IngestReport, discover, ingest, reextract
 from paramminer.numbers import humanize
 from paramminer.resources import sample_dir
@@ -35,6 +37,7 @@ def print_report(report: IngestReport, as_json: bool) -> None:
     """Failures, then the summary line (or one JSON object when asked / not a terminal)."""
     if as_json:
         click.echo(json.dumps({
+            "inputs": report.inputs,
             "loaded": len(report.loaded), "unchanged": len(report.unchanged),
             "failures": [{"path": f.path, "reason": f.reason} for f in report.failures],
             "pages": report.pages, "parsed_pages": report.parsed_pages,
@@ -90,39 +93,64 @@ def print_systems(warehouse: Warehouse, paper_ids: list[str] | None = None,
 
 
 @click.command("ingest")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @warehouse_option
 @click.option("--workers", "-j", type=click.IntRange(min=0), default=None,
               help="Processes parsing PDFs [default: one per core]")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=None,
-              help="Seconds one PDF may take to parse [default 120]")
+              help="Seconds one PDF may take to parse, extract and resolve [default 120]")
+@click.option("--memory-mb", type=click.IntRange(min=0), default=None,
+              help="Memory (address space) of one worker process, 0 for no limit "
+                   "[default 2048]")
 @click.option("--force", is_flag=True, help="Re-parse and re-extract PDFs already loaded.")
+@click.option("--resume", is_flag=True,
+              help="Also ingest the inputs of earlier runs that were interrupted.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary instead of text.")
 @click.option("--show/--no-show", default=None,
               help=f"Print the systems found [default: when at most {SHOW_SYSTEMS_LIMIT} papers]")
 @click.pass_context
 @handle_errors
 def ingest_command(ctx: click.Context, paths: tuple[Path, ...], warehouse: Path | None,
-                   workers: int | None, timeout: float | None, force: bool, as_json: bool,
-                   show: bool | None) -> None:
+                   workers: int | None, timeout: float | None, memory_mb: int | None,
+                   force: bool, resume: bool, as_json: bool, show: bool | None) -> None:
     """Parse, extract and load PDFs (files or folders) into the warehouse.
 
     Example: paramminer ingest ../shared/corpus/pdfs
 
-    Exit codes: 0 all loaded; 3 some inputs failed (listed); 4 every input failed.
+    Exit codes: 0 all loaded; 3 some inputs failed (listed); 4 every input failed;
+    130 interrupted (Ctrl-C, SIGTERM: run it again, or --resume, to finish).
     """
-    settings = settings_from(ctx, warehouse=warehouse, workers=workers, pdf_timeout=timeout)
+    if not paths and not resume:
+        raise click.UsageError("give PDF files or folders to ingest, or --resume")
+    settings = settings_from(ctx, warehouse=warehouse, workers=workers, pdf_timeout=timeout,
+                             worker_memory_mb=memory_mb)
     require_rules()
-    items, failures = discover(paths)
     with open_warehouse(settings, create=True) as wh:
-        with progress_bar(len(items), "ingest", is_terminal() and not as_json) as advance:
+        inputs = resume_inputs(wh, paths) if resume else list(paths)
+        scope = [str(path.resolve()) for path in inputs]  # what the run record remembers
+        items, failures = discover(inputs)
+        with recorded_run(wh, "ingest", scope) as run, \
+                progress_bar(len(items), "ingest", is_terminal() and not as_json) as advance:
             report = ingest(items, wh, settings, force=force, progress=advance,
                             prior_failures=failures)
+            run.record(report)
         touched = report.loaded
         if show or (show is None and not as_json and 0 < len(touched) <= SHOW_SYSTEMS_LIMIT):
             print_systems(wh, touched, output_console(as_json))
     print_report(report, as_json)
     sys.exit(report.exit_code)
+
+
+def resume_inputs(warehouse: Warehouse, paths: tuple[Path, ...]) -> list[Path]:
+    """`paths` plus the inputs of every unfinished ingest run, without repeats."""
+    inputs = list(paths)
+    known = {str(path.resolve()) for path in inputs}
+    for run in unfinished_runs(warehouse, "ingest"):
+        inputs += [Path(path) for path in run.scope if path not in known]
+        known.update(run.scope)
+    if not inputs:
+        raise click.UsageError("no interrupted ingest run to resume, and no PATHS given")
+    return inputs
 
 
 @click.command("extract")
@@ -150,8 +178,10 @@ def extract_command(ctx: click.Context, warehouse: Path | None, paper_ids: tuple
             raise UsageError(f"no paper {', '.join(map(repr, unknown))} in {wh.path} "
                              "(see `paramminer export systems`)")
         count = len(paper_ids) or int(papers)
-        with progress_bar(count, "extract", is_terminal() and not as_json) as advance:
+        with recorded_run(wh, "extract", paper_ids) as run, \
+                progress_bar(count, "extract", is_terminal() and not as_json) as advance:
             report = reextract(wh, settings, paper_ids=paper_ids, progress=advance)
+            run.record(report)
     print_report(report, as_json)
     sys.exit(report.exit_code)
 
@@ -231,11 +261,23 @@ def status_command(ctx: click.Context, warehouse: Path | None, as_json: bool) ->
     settings = settings_from(ctx, warehouse=warehouse)
     with open_warehouse(settings, read_only=True) as wh:
         counts = warehouse_counts(wh)
+        counts["aliases"] = alias_count(wh)
         failures = wh.con.execute(
             "SELECT source_path, reason FROM ingest_failures ORDER BY source_path").fetchall()
+        runs = unfinished_runs(wh)
+        queued = queue_problems(wh)
+    problems = [_unfinished_line(run) for run in runs] + [
+        ("GAVE UP " if q.status == "gave_up" else "RETRY ") + q.describe()
+        + ("  (paramminer requeue)" if q.status == "gave_up" else "") for q in queued]
     if as_json:
-        click.echo(json.dumps({"warehouse": str(settings.warehouse_path), **counts,
-                               "failures": [{"path": p, "reason": r} for p, r in failures]}))
+        click.echo(json.dumps({
+            "warehouse": str(settings.warehouse_path), **counts,
+            "failures": [{"path": p, "reason": r} for p, r in failures],
+            "unfinished_runs": [{"run_id": r.run_id, "command": r.command, "status": r.status}
+                                for r in runs],
+            "gave_up": [q.describe() for q in queued if q.status == "gave_up"],
+            "retrying": [q.describe() for q in queued if q.status != "gave_up"],
+        }, default=str))
         return
     click.echo(f"warehouse {settings.warehouse_path}")
     for name, value in counts.items():
@@ -246,6 +288,14 @@ def status_command(ctx: click.Context, warehouse: Path | None, as_json: bool) ->
             click.echo(f"  {name:16} {value}")
     for path, reason in failures:
         click.echo(f"  FAILED {path}: {reason}")
+    for line in problems:
+        click.echo(f"  {line}")
+
+
+def _unfinished_line(run: Any) -> str:
+    hint = "paramminer ingest --resume" if run.command == "ingest" else "paramminer extract"
+    return (f"{run.status.upper()} {run.command} run {run.run_id} "
+            f"(started {run.started_at:%Y-%m-%d %H:%M}): finish it with `{hint}`")
 
 
 COMMANDS = [ingest_command, extract_command, demo_command, status_command]
