@@ -142,9 +142,12 @@ def inflating_streams(pages: int = 20, inflated_mb: int = 70) -> bytes:
     return raw_pdf(objects)
 
 
+SLOW_SIZES = 60_000  # a list this long takes a worker well over ten seconds to extract
+
+
 def long_size_list(count: int = 8000) -> bytes:
-    """A one-page PDF of ~30 KB whose text is one sentence listing `count` model sizes:
-    extraction time grows with the square of its length (8,000: minutes)."""
+    """A one-page PDF whose text is one sentence listing `count` model sizes (8,000: ~23 KB,
+    which took minutes while extraction was quadratic; SLOW_SIZES: ~170 KB, a long job)."""
     sizes = ", ".join(f"a {1 + i % 997}.{i % 10}B-parameter model" for i in range(count))
     words = f"We train {sizes} and a 7B-parameter model."
     lines = [words[i:i + 90] for i in range(0, len(words), 90)]
@@ -199,7 +202,7 @@ def build_hostile_batch(
     if bomb:
         files["bomb.pdf"] = inflating_streams()
     if slow:
-        files["sizes.pdf"] = long_size_list()
+        files["sizes.pdf"] = long_size_list(SLOW_SIZES)
     paths = {}
     for name, data in files.items():
         path = folder / name

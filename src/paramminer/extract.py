@@ -234,12 +234,14 @@ def _word_at(token: Token) -> str:
 
 
 def _evidence(sentence: Span, token: Token, limit: int = 320) -> str:
-    text = sentence.text
-    start = token.idx - sentence.start_char
-    if len(text) > limit:
-        lo = max(0, start - limit // 2)
-        text = text[lo : lo + limit]
-    return " ".join(text.split())
+    """The sentence around `token`, at most `limit` characters of it (sliced from the page's
+    text, never rebuilt from tokens: a sentence can be a page long)."""
+    text = token.doc.user_data.get("text") or token.doc.text
+    lo, hi = sentence.start_char, sentence.end_char
+    if hi - lo > limit:
+        lo = max(lo, token.idx - limit // 2)
+        hi = min(hi, lo + limit)
+    return " ".join(text[lo:hi].split())
 
 
 def _cell_evidence(cell: TableCell) -> str:

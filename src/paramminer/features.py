@@ -126,7 +126,8 @@ def candidates(
     known_cues = known_cues or {}
     groups, cues = [], []
     for group in group_sizes(headline_mentions(mentions)):
-        group_cues = [known_cues.get(id(m)) or mention_cues(m, names) for m in group]
+        group_cues = [known_cues[id(m)] if id(m) in known_cues else mention_cues(m, names)
+                      for m in group]
         if not all(is_cited(c) for c in group_cues):
             groups.append(group)
             cues.append(group_cues)

@@ -108,10 +108,17 @@ class PaperNames:
     lexicon: Lexicon
     written: dict[str, str] = field(default_factory=dict)  # own key -> name as written
     variants: list[str] = field(default_factory=list)  # own variants mentioned, as written
+    _own_memo: dict[str, bool] = field(default_factory=dict, repr=False, compare=False)
 
     def is_own(self, system: str) -> bool:
         """`system` is an own name, an own variant, or builds on an own name and is not cited
         ("PNASFoo-5" of own "PNAS", "Base-Foo-4B" of own "Foo")."""
+        known = self._own_memo.get(system)
+        if known is None:
+            known = self._own_memo[system] = self._is_own(system)
+        return known
+
+    def _is_own(self, system: str) -> bool:
         if _is_row_label(system, self.lexicon):
             return True
         key = _key(system)

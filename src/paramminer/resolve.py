@@ -45,6 +45,7 @@ MIN_PLAUSIBLE = 1_000
 RIVAL_SHARE = 0.25  # a runner-up with this much of the softmax makes the choice uncertain
 SECONDARY_SHARE = 0.1  # other sizes listed as systems: clean own statements, or this share
 OWN_SCORE = 0.5  # mention probability from which an own-looking mention has the own scope
+FAMILY_LIMIT = 5  # more own sizes than this: the system of record is a reviewer's call
 IMPLAUSIBLE_RATIO = 1000  # a headline this far from every other own size is suspicious
 MODEL_ENV = "PARAMMINER_HEADLINE_MODEL"
 __all__ = ["MAX_PLAUSIBLE", "MIN_HEADLINE", "MIN_PLAUSIBLE", "guess_title", "resolve"]
@@ -97,11 +98,19 @@ def _tier(variant: str) -> str:
     return re.split(r"[\s\-_/]+", variant.strip().lower())[-1]
 
 
-def auto_gate(paper: _Paper, unsized: Sequence[str]) -> Gate:
-    """The hard conditions of `auto` for this paper, beyond the model's confidence."""
+def own_family(cands: Sequence[Candidate]) -> int:
+    """How many distinct sizes the paper ties to its own models by name or in its tables."""
+    return sum(any({"own_name", "own_table"} & cues for cues in c.cues) for c in cands)
+
+
+def auto_gate(paper: _Paper, unsized: Sequence[str], family: int) -> Gate:
+    """The hard conditions of `auto` for this paper, beyond the model's confidence: it
+    presents a model, states the size of every size tier it names, and its family of own
+    sizes is small enough that the system of record is not a judgment call."""
 
     def gate(cands: Sequence[Candidate], index: int) -> bool:
-        return auto_allowed(cands, index) and not paper.presents_no_model and not unsized
+        return (auto_allowed(cands, index) and not paper.presents_no_model and not unsized
+                and family <= FAMILY_LIMIT)
 
     return gate
 
@@ -127,15 +136,20 @@ def resolve(
             if m.section not in EXCLUDED_SECTIONS}
     cands = candidates(mentions, paper.names, len(pages), cues)
     unsized = paper.unsized_variants(mentions)
-    decision = model.decide(cands, auto_gate(paper, unsized))
+    family = own_family(cands)
+    decision = model.decide(cands, auto_gate(paper, unsized, family))
     scored = _score_mentions(mentions, cues, paper, model)
     if decision.index is None:
         return Resolution(scored, [], [], paper.names.introduced, title, cands, decision,
-                          not paper.presents_no_model, unsized)
+                          not paper.presents_no_model and family <= FAMILY_LIMIT, unsized)
     flags = _flags(cands, decision, paper, model)
     if unsized:
         flags.append(Flag("several_candidates", "own variants whose size the paper does not "
                           "state: " + ", ".join(unsized[:5])))
+    if family > FAMILY_LIMIT:
+        flags.append(Flag("several_candidates", f"a family of {family} own sizes: which one "
+                          "is the system of record is a judgment call"))
+    flags = _unique(flags)
     auto = decision.auto and not flags
     active = _active_count(scored, cands[decision.index], paper)
     if active is None and _is_moe(scored, paper):
@@ -143,7 +157,7 @@ def resolve(
         auto = False
     systems = _systems(cands, decision, auto, active, paper.names, scored)
     return Resolution(scored, systems, flags, paper.names.introduced, title, cands, decision,
-                      not paper.presents_no_model, unsized)
+                      not paper.presents_no_model and family <= FAMILY_LIMIT, unsized)
 
 
 def _score_mentions(

@@ -50,6 +50,7 @@ NAME_SIZE_RE = re.compile(
 MOE_SHAPE_RE = re.compile(r"^(?P<experts>\d+)[x×](?P<num>\d+(?:\.\d+)?)(?P<sc>[MBT])$")
 
 RULES_EXTENSION = ".jsonl"
+MAX_PAGE_CHARS = 20_000_000  # spaCy refuses longer texts by default (1M); a page is one text
 
 if not Token.has_extension("count"):
     Token.set_extension("count", default=None)
@@ -254,6 +255,7 @@ def load_rules(directory: Path | None = None, files: Iterable[Path] | None = Non
     folder = directory or rules_dir()
     paths = sorted(files) if files is not None else sorted(folder.glob(f"*{RULES_EXTENSION}"))
     nlp = spacy.blank("en")
+    nlp.max_length = MAX_PAGE_CHARS  # only the tokenizer and rules run: no parser memory
     # "3.7M." and "Chinchilla-70B." end a sentence: split the period off the count
     tokenizer: Any = nlp.tokenizer
     suffixes = [*(nlp.Defaults.suffixes or ()), r"(?<=[0-9][KMBTkmbt])\."]
