@@ -18,6 +18,7 @@ from paramminer.config import Settings
 from paramminer.errors import InputError, ParamminerError
 from paramminer.models import ArxivMeta, Resolution
 from paramminer.pdftext import (
+    DEFAULT_BACKEND,
     ArxivStamp,
     TextCache,
     file_sha256,
@@ -153,11 +154,11 @@ def extract_paper(
 
 def process_pdf(
     path: str, sha256: str, cache_root: str | None, timeout: float | None,
-    arxiv: ArxivMeta | None,
+    arxiv: ArxivMeta | None, backend: str = DEFAULT_BACKEND,
 ) -> PaperResult:
     """Worker job: text (from the cache or parsed), margin stamp, mentions and resolution."""
     cache = TextCache(Path(cache_root)) if cache_root else None
-    text = load_pdf_text(Path(path), cache, timeout=timeout, sha256=sha256)
+    text = load_pdf_text(Path(path), cache, timeout=timeout, sha256=sha256, backend=backend)
     pages = text.pages
     from paramminer.resolve import guess_title
 
@@ -351,7 +352,8 @@ def ingest(
             continue
         items_by_key[key] = item
         jobs.append((key, process_pdf, (key, sha, str(settings.text_cache_dir),
-                                        settings.pdf_timeout, item.arxiv)))
+                                        settings.pdf_timeout, item.arxiv,
+                                        settings.pdf_backend)))
 
     def on_result(key: str, result: PaperResult) -> None:
         paper_id = load.load_paper(warehouse, result, source_file=Path(key).name,
