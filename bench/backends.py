@@ -7,8 +7,8 @@ For each backend (pdfium, pypdf), every PDF is read in this one process with
 and the script reports, beside each other:
 
 - pages/s over the whole folder (one core), and PDFs that failed;
-- pages whose raw text (before the fallback) has glued words or no text, and pages the
-  fallback replaced;
+- pages whose raw text (before the fallback) has glued words, glyphs without Unicode or
+  no text, and pages the fallback replaced;
 - parameter-looking strings in the normalized text ("1.5B", "340 M", "175 billion
   parameters"), in total and per PDF where the backends disagree;
 - the arXiv margin stamp and the guessed title of page 1, and the PDFs where the two
@@ -34,11 +34,13 @@ from paramminer.config import PDF_BACKENDS, project_root
 from paramminer.errors import InputError
 from paramminer.pdftext import (
     GLUED_PAGE_RUNS,
+    UNMAPPED_PAGE_GLYPHS,
     _open,
     find_arxiv_stamp,
     glued_runs,
     normalize_text,
     parse_pdf,
+    unmapped_glyphs,
 )
 from paramminer.resolve import guess_title
 
@@ -58,6 +60,7 @@ class BackendRun:
     failed: dict[str, str] = field(default_factory=dict)
     glued_pages: int = 0  # raw text, before the fallback
     empty_pages: int = 0  # raw text, before the fallback
+    unmapped_pages: int = 0  # raw text, before the fallback
     fallback_pages: int = 0
     glued_after: int = 0  # what the pipeline keeps
     empty_after: int = 0
@@ -117,6 +120,7 @@ def _count(run: BackendRun, name: str, raw: list[str], pages: list[str], replace
     run.fallback_pages += replaced
     run.glued_pages += sum(glued_runs(p) >= GLUED_PAGE_RUNS for p in raw)
     run.empty_pages += sum(not p.strip() for p in raw)
+    run.unmapped_pages += sum(unmapped_glyphs(p) >= UNMAPPED_PAGE_GLYPHS for p in raw)
     run.glued_after += sum(glued_runs(p) >= GLUED_PAGE_RUNS for p in pages)
     run.empty_after += sum(not p.strip() for p in pages)
     text = [normalize_text(p) for p in pages]
@@ -137,6 +141,7 @@ def report(runs: list[BackendRun]) -> list[str]:
         ("PDFs failed", lambda r: str(len(r.failed))),
         ("pages with glued words (raw)", lambda r: str(r.glued_pages)),
         ("pages with no text (raw)", lambda r: str(r.empty_pages)),
+        ("pages with unmapped glyphs (raw)", lambda r: str(r.unmapped_pages)),
         ("pages taken from the other backend", lambda r: str(r.fallback_pages)),
         ("pages with glued words (kept)", lambda r: str(r.glued_after)),
         ("pages with no text (kept)", lambda r: str(r.empty_after)),

@@ -378,8 +378,10 @@ LONG_NUMBER = b"q 1 0 0 1 0." + b"0" * 100 + b"1 0 cm Q\n"
 FILLER = b"Ordinary words on a line long enough to pass the minimum amount of text."
 
 
-def raw_pdf(path: Path, pages: list[bytes], font: bytes = b"", tounicode: bytes = b"") -> Path:
-    """A minimal PDF: Helvetica (plus `font` entries, a ToUnicode CMap), one stream per page."""
+def raw_pdf(path: Path, pages: list[bytes], font: bytes = b"", tounicode: bytes = b"",
+            type3: bytes = b"") -> Path:
+    """A minimal PDF: Helvetica /F1 (plus `font` entries, a ToUnicode CMap), one stream per
+    page, and /F3, a Type 3 font drawing the glyphs named in `type3` for codes 1, 2, ..."""
     objects: list[bytes] = [b"<< /Type /Catalog /Pages 2 0 R >>", b""]
 
     def add(body: bytes) -> int:
@@ -391,11 +393,20 @@ def raw_pdf(path: Path, pages: list[bytes], font: bytes = b"", tounicode: bytes 
 
     if tounicode:
         font += b" /ToUnicode %d 0 R" % add(stream(tounicode))
-    font_id = add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
-                  b"/Encoding /WinAnsiEncoding%s >>" % font)
+    fonts = b"/F1 %d 0 R" % add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
+                                b"/Encoding /WinAnsiEncoding%s >>" % font)
+    if type3:
+        glyph = add(stream(b"500 0 0 0 400 600 d1 0 0 400 600 re f"))
+        names = type3.split()
+        fonts += b" /F3 %d 0 R" % add(
+            b"<< /Type /Font /Subtype /Type3 /FontBBox [0 0 500 700] /FontMatrix [0.001 0 0 "
+            b"0.001 0 0] /CharProcs << %s >> /Encoding << /Type /Encoding /Differences [1 %s] >> "
+            b"/FirstChar 1 /LastChar %d /Widths [%s] /Resources << >> >>" % (
+                b" ".join(b"/%s %d 0 R" % (name, glyph) for name in set(names)),
+                b" ".join(b"/" + name for name in names), len(names), b"500 " * len(names)))
     kids = [
-        add(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 "
-            b"%d 0 R >> >> /Contents %d 0 R >>" % (font_id, add(stream(content))))
+        add(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << %s "
+            b">> >> /Contents %d 0 R >>" % (fonts, add(stream(content))))
         for content in pages
     ]
     objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (
@@ -515,6 +526,19 @@ def test_glued_page_is_read_again_with_the_other_backend(tmp_path: Path) -> None
     assert "notes" not in pdfium_meta
     assert pypdf_pages == pdfium_pages
     assert normalize_text(pdfium_pages[0]).split("\n")[0] == words.decode()
+
+
+def test_page_with_unmapped_type3_glyphs_is_read_with_pypdf(tmp_path: Path) -> None:
+    """Plots embed Type 3 fonts named by /Differences alone: pdfium gives their codes."""
+    legend = bytes(range(1, 11)) + bytes([11, 12, 11])  # "Qwen-14B LaMa" in the font's codes
+    shown = legend.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+    content = lines(FILLER, FILLER, FILLER) + b"".join(
+        b"BT /F3 10 Tf 100 %d Td (%s) Tj ET\n" % (400 - 12 * i, shown) for i in range(4))
+    pdf = raw_pdf(tmp_path / "plot.pdf", [content], type3=b"Q w e n hyphen one four B space L a M")
+    pages, meta = parse_pdf(pdf, backend="pdfium")
+    assert meta["notes"] == "page 1: unmapped glyphs; text from pypdf"
+    assert normalize_text(pages[0]).split("\n")[3:] == ["Qwen-14B LaMa"] * 4
+    assert parse_pdf(pdf, backend="pypdf") == (pages, {})
 
 
 def test_page_over_pypdf_limits_is_read_with_pdfium(tmp_path: Path) -> None:

@@ -44,6 +44,7 @@ DEFAULT_BACKEND = PDF_BACKENDS[0]
 MIN_TEXT_CHARS = 200  # fewer characters over the whole PDF: treated as having no text layer
 GLUE_RUN = 18  # a run of this many lower-case letters is rarely one English word ...
 GLUED_PAGE_RUNS = 3  # ... and a page with this many such runs has lost its spaces
+UNMAPPED_PAGE_GLYPHS = 20  # a page with this many glyphs without Unicode is partly unreadable
 MAX_REASON_CHARS = 200
 
 _ODD_SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t\f\v]+")
@@ -68,6 +69,7 @@ _INVALID = re.compile(
     + "]"
 )
 _GLUE = re.compile(f"[a-z]{{{GLUE_RUN},}}")
+_UNMAPPED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # pdfium's mark for a line-end hyphen, whose line break it removed: "non\ufffelinear"
 _PDFIUM_HYPHEN = re.compile("(?<=\\w)\ufffe(?=\\w)")
 
@@ -121,6 +123,13 @@ def normalize_text(text: str) -> str:
     text = _KEY_VALUE_COMMA.sub(", ", text)  # "A=16,355M" (lost space) -> "A=16, 355M"
     text = _MULTI_SPACE.sub(" ", text)
     return text
+
+
+def unmapped_glyphs(text: str) -> int:
+    """How many control characters a raw text holds: glyphs the PDF gave no Unicode for
+    (pdfium passes on the codes of Type 3 fonts, as in many plots, where pypdf reads the
+    glyph names)."""
+    return len(_UNMAPPED.findall(text))
 
 
 def glued_runs(text: str) -> int:
@@ -295,7 +304,7 @@ class _Document(Protocol):
     def __len__(self) -> int: ...
 
     def page_text(self, index: int) -> str:
-        """Cleaned raw text of page `index` (0-based); raises _PageFailed."""
+        """Raw text of page `index` (0-based), not yet cleaned; raises _PageFailed."""
         ...
 
     def title(self) -> str:
@@ -331,7 +340,7 @@ class _PypdfDocument:
     def page_text(self, index: int) -> str:
         """pypdf's text of one page; any failure of its extractor is this page's alone."""
         try:
-            return clean_text(str(self.reader.pages[index].extract_text()))
+            return str(self.reader.pages[index].extract_text())
         except RecursionError:
             raise _PageFailed("pypdf: nesting too deep") from None
         except Exception as exc:  # noqa: BLE001 - pypdf raises many types on malformed pages
@@ -383,8 +392,7 @@ class _PdfiumDocument:
             raise _PageFailed(f"pdfium: {_pdfium_reason(exc)}") from None
         except Exception as exc:  # noqa: BLE001 - e.g. ctypes errors: this page's alone
             raise _PageFailed(f"pdfium: {type(exc).__name__}: {one_line(exc)}") from None
-        text = _PDFIUM_HYPHEN.sub("-\n", text.replace("\r\n", "\n"))
-        return clean_text(text)
+        return _PDFIUM_HYPHEN.sub("-\n", text.replace("\r\n", "\n"))
 
     def title(self) -> str:
         """The /Title metadata, or ""."""
@@ -613,33 +621,42 @@ def _pages(document: _Document, spare: _Spare) -> tuple[list[str], list[str], li
             text, problem = "", exc.reason
         if problem:
             other = spare.page_text(index)
-            if other is not None and _better(other, text):
+            if other is not None and _better(other, text, problem):
                 text = other
                 notes.append(f"page {index + 1}: {problem}; text from {spare.name}")
-            elif problem not in ("no text", "glued words"):
+            elif problem not in _LOOKS:
                 failed.append(f"page {index + 1}: {problem}")
                 notes.append(failed[-1])
-        pages.append(text)
+        pages.append(clean_text(text))
     return pages, notes, failed
 
 
+_LOOKS = ("no text", "glued words", "unmapped glyphs")  # the problems _page_problem sees
+
+
 def _page_problem(text: str) -> str:
-    """Why a page's text looks broken ("" when it looks fine)."""
+    """Why a page's raw text looks broken ("" when it looks fine)."""
     if not text.strip():
         return "no text"
     if glued_runs(text) >= GLUED_PAGE_RUNS:
         return "glued words"
+    if unmapped_glyphs(text) >= UNMAPPED_PAGE_GLYPHS:
+        return "unmapped glyphs"
     return ""
 
 
-def _better(candidate: str, current: str) -> bool:
+def _better(candidate: str, current: str, problem: str) -> bool:
     """Whether the other backend's text of a page beats the chosen backend's broken one."""
     if not candidate.strip():
         return False
     if not current.strip():
         return True
-    fewer_glued = glued_runs(candidate) * 2 <= glued_runs(current)
-    return fewer_glued and len(candidate.split()) >= len(current.split())
+    if _page_problem(candidate) not in ("", problem):
+        return False
+    if problem == "glued words":
+        return (glued_runs(candidate) * 2 <= glued_runs(current)
+                and len(candidate.split()) >= len(current.split()))
+    return unmapped_glyphs(candidate) * 2 <= unmapped_glyphs(current)
 
 
 _JUNK_TITLE = re.compile(r"(?i)^(untitled|microsoft word|doi:|arxiv|\S+\.(?:dvi|tex|docx?|pdf))")
