@@ -8,6 +8,7 @@ import re
 import signal
 import threading
 import time
+import zlib
 from pathlib import Path
 
 import pypdf
@@ -268,12 +269,13 @@ def test_file_sha256(tmp_path: Path) -> None:
         ("image_only", "no text layer"),
     ],
 )
+@pytest.mark.parametrize("backend", PDF_BACKENDS)
 def test_bad_input_gives_pdf_error_with_reason(
-    bad_inputs: dict[str, Path], stem: str, reason: str
+    bad_inputs: dict[str, Path], stem: str, reason: str, backend: str
 ) -> None:
     path = bad_inputs[stem]
     with pytest.raises(PdfError) as caught:
-        parse_pdf(path)
+        parse_pdf(path, backend=backend)
     assert reason in caught.value.reason
     assert caught.value.path == str(path)
     assert str(caught.value).startswith(f"{path}: ")
@@ -379,17 +381,20 @@ FILLER = b"Ordinary words on a line long enough to pass the minimum amount of te
 
 
 def raw_pdf(path: Path, pages: list[bytes], font: bytes = b"", tounicode: bytes = b"",
-            type3: bytes = b"") -> Path:
+            type3: bytes = b"", deflate: bool = False) -> Path:
     """A minimal PDF: Helvetica /F1 (plus `font` entries, a ToUnicode CMap), one stream per
-    page, and /F3, a Type 3 font drawing the glyphs named in `type3` for codes 1, 2, ..."""
+    page (Flate-compressed if `deflate`), and /F3, a Type 3 font drawing the glyphs named in
+    `type3` for codes 1, 2, ..."""
     objects: list[bytes] = [b"<< /Type /Catalog /Pages 2 0 R >>", b""]
 
     def add(body: bytes) -> int:
         objects.append(body)
         return len(objects)
 
-    def stream(data: bytes) -> bytes:
-        return b"<< /Length %d >>\nstream\n%s\nendstream" % (len(data), data)
+    def stream(data: bytes, flate: bool = False) -> bytes:
+        data = zlib.compress(data, 9) if flate else data
+        filters = b" /Filter /FlateDecode" if flate else b""
+        return b"<< /Length %d%s >>\nstream\n%s\nendstream" % (len(data), filters, data)
 
     if tounicode:
         font += b" /ToUnicode %d 0 R" % add(stream(tounicode))
@@ -406,7 +411,7 @@ def raw_pdf(path: Path, pages: list[bytes], font: bytes = b"", tounicode: bytes 
                 b" ".join(b"/" + name for name in names), len(names), b"500 " * len(names)))
     kids = [
         add(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << %s "
-            b">> >> /Contents %d 0 R >>" % (fonts, add(stream(content))))
+            b">> >> /Contents %d 0 R >>" % (fonts, add(stream(content, deflate))))
         for content in pages
     ]
     objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (
@@ -561,6 +566,23 @@ def test_pages_lost_to_pypdf_limits_end_in_a_one_line_reason(tmp_path: Path) -> 
         "no usable text: 3 of 3 pages failed (page 1: pypdf: LimitReachedError: Read stream "
         "length of 112 exceeds maximum allowed length of 64.)"
     )
+
+
+def test_page_over_a_pypdf_memory_limit_is_not_handed_to_pdfium(tmp_path: Path) -> None:
+    """A decompression bomb stays stopped: pdfium, which has no such limit, never sees it."""
+    apply_configuration = getattr(pypdf, "apply_configuration", None)
+    if apply_configuration is None:
+        pytest.skip("this pypdf has no configurable limits")
+    inflating = lines(FILLER, FILLER, FILLER, FILLER) + b" " * 2_000_000
+    pdf = raw_pdf(tmp_path / "bomb.pdf", [inflating], deflate=True)
+    assert len(parse_pdf(pdf, backend="pdfium")[0][0]) > 200  # pdfium can read it ...
+    with apply_configuration(zlib_maximum_output_length=1_000_000), \
+            pytest.raises(PdfError) as caught:
+        parse_pdf(pdf, backend="pypdf")  # ... but is not asked to
+    assert caught.value.reason.startswith(
+        "no usable text: 1 of 1 pages failed (page 1: pypdf: LimitReachedError: Limit reached "
+        "while decompressing.")
+    assert "\n" not in caught.value.reason
 
 
 def test_pdf_over_pypdf_limits_when_opened_is_read_with_pdfium(tmp_path: Path) -> None:

@@ -289,11 +289,18 @@ def one_line(text: object) -> str:
 
 
 class _PageFailed(Exception):
-    """A backend could not give a page's text; `reason` is one line."""
+    """A backend could not give a page's text; `reason` is one line. `retry` is False when
+    the other backend must not try: the page is over a limit that guards memory."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, retry: bool = True) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.retry = retry
+
+
+# pypdf's limits that guard memory (decompression bombs, huge images): the page is given up,
+# never handed to pdfium, which has no such limits
+_MEMORY_LIMIT = re.compile(r"(?i)decompress|output length|buffer|image|declared size|decoding")
 
 
 class _Document(Protocol):
@@ -344,7 +351,9 @@ class _PypdfDocument:
         except RecursionError:
             raise _PageFailed("pypdf: nesting too deep") from None
         except Exception as exc:  # noqa: BLE001 - pypdf raises many types on malformed pages
-            raise _PageFailed(f"pypdf: {type(exc).__name__}: {one_line(exc)}") from None
+            kind = type(exc).__name__
+            bomb = kind == "LimitReachedError" and bool(_MEMORY_LIMIT.search(str(exc)))
+            raise _PageFailed(f"pypdf: {kind}: {one_line(exc)}", retry=not bomb) from None
 
     def title(self) -> str:
         """The /Title metadata, or "" when it is absent or unreadable."""
@@ -584,19 +593,19 @@ class _Spare:
         self.document: _Document | None = None
         self.failed = False
 
-    def page_text(self, index: int) -> str | None:
-        """The other backend's text of a page, or None when it cannot give one."""
+    def page_text(self, index: int) -> tuple[str | None, str]:
+        """The other backend's text of a page, or None and why it cannot give one."""
         if self.document is None and not self.failed:
             try:
                 self.document = _open(self.path, self.label, self.name)
             except PdfError:
                 self.failed = True
         if self.document is None or index >= len(self.document):
-            return None
+            return None, ""
         try:
-            return self.document.page_text(index)
-        except _PageFailed:
-            return None
+            return self.document.page_text(index), ""
+        except _PageFailed as exc:
+            return None, exc.reason
 
     def close(self) -> None:
         """Close the other backend's document if it was opened."""
@@ -614,18 +623,19 @@ def _pages(document: _Document, spare: _Spare) -> tuple[list[str], list[str], li
     failed: list[str] = []
     for index in range(len(document)):
         _check_alarm()
+        retry = True
         try:
             text = document.page_text(index)
             problem = _page_problem(text)
         except _PageFailed as exc:
-            text, problem = "", exc.reason
+            text, problem, retry = "", exc.reason, exc.retry
         if problem:
-            other = spare.page_text(index)
+            other, why = spare.page_text(index) if retry else (None, "")
             if other is not None and _better(other, text, problem):
                 text = other
                 notes.append(f"page {index + 1}: {problem}; text from {spare.name}")
-            elif problem not in _LOOKS:
-                failed.append(f"page {index + 1}: {problem}")
+            elif problem not in _LOOKS or (why and not text.strip()):
+                failed.append(f"page {index + 1}: {problem}" + (f"; {why}" if why else ""))
                 notes.append(failed[-1])
         pages.append(clean_text(text))
     return pages, notes, failed
