@@ -9,8 +9,9 @@ import pytest
 
 from paramminer.extract import find_mentions
 from paramminer.ingest import extract_paper
+from paramminer.names import introduced_names
 from paramminer.pdftext import load_pdf_text
-from paramminer.resolve import introduced_names, resolve
+from paramminer.resolve import resolve
 from paramminer.rules import RuleSet, load_rules
 
 SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "sample"

@@ -43,6 +43,17 @@ def test_rule_examples(key: str, example: dict[str, object], ruleset: RuleSet) -
     if "kinds" in example:
         assert sorted(m.kind for m in mentions) == sorted(example["kinds"])  # type: ignore[arg-type]
     assert all(m.rule in ruleset.rules for m in mentions)
+    # every example says which rule found each of its values
+    expected_rules = example.get("rules") or [example["rule"]] * len(mentions)
+    found = [m.rule.split("@")[0] for m in sorted(mentions, key=lambda m: m.value)]
+    assert found == expected_rules, (example["text"], found)
+
+
+def test_every_example_names_its_rule() -> None:
+    for path in RULE_FILES:
+        for rule in parse_rule_file(path):
+            for example in rule.examples:
+                assert "rule" in example or "rules" in example, (rule.key, example)
 
 
 def test_malformed_rule_file_names_file_and_line(tmp_path: Path) -> None:
@@ -57,10 +68,13 @@ def test_malformed_rule_file_names_file_and_line(tmp_path: Path) -> None:
 
 
 def test_fingerprint_follows_rule_files(tmp_path: Path) -> None:
-    for path in RULE_FILES:
-        shutil.copy(path, tmp_path / path.name)
+    shutil.copytree(rules_dir(), tmp_path, dirs_exist_ok=True)
     first = load_rules(tmp_path).fingerprint
     assert load_rules(tmp_path).fingerprint == first
     target = tmp_path / RULE_FILES[0].name
     target.write_text(target.read_text().replace('"version": 1', '"version": 2', 1))
-    assert load_rules(tmp_path).fingerprint != first
+    second = load_rules(tmp_path).fingerprint
+    assert second != first
+    words = tmp_path / "words-v1.csv"
+    words.write_text(words.read_text() + "not_param_nouns,widgets,\n")
+    assert load_rules(tmp_path).fingerprint != second

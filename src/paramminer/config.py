@@ -203,6 +203,11 @@ def read_table(path: Path, what: str) -> list[tuple[int, dict[str, str]]]:
     return list(enumerate(rows, 2))
 
 
+def rules_dir() -> Path:
+    """The folder holding the rules: pattern files, word lists, cues, the fitted model."""
+    return project_root() / "rules"
+
+
 def project_root() -> Path:
     """The source checkout holding rules/, warehouse/ and fixtures/ (or $PARAMMINER_HOME)."""
     home = os.environ.get(f"{ENV_PREFIX}HOME")

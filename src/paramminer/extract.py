@@ -4,143 +4,15 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span, Token
 
 from paramminer.models import Mention
-from paramminer.rules import RuleSet
+from paramminer.rules import Rule, RuleSet
 from paramminer.sections import SectionMap
 
-# Rule specificity: when several rules match the same number, the first listed wins.
-RULE_PRIORITY = [
-    "count-active",
-    "count-param-noun",
-    "param-noun-count",
-    "table-row",
-    "count-model",
-    "name-size",
-    "name-count",
-    "name-variant-count",
-    "count-list",
-    "count-near-param",
-    "moe-shape",
-]
-NOT_PARAM_NOUNS = frozenset(
-    [
-        "tokens",
-        "token",
-        "words",
-        "images",
-        "examples",
-        "samples",
-        "steps",
-        "flops",
-        "gflops",
-        "tflops",
-        "pflops",
-        "flop",
-        "gpus",
-        "gpu",
-        "hours",
-        "sentences",
-        "pairs",
-        "documents",
-        "bytes",
-        "gb",
-        "mb",
-        "tb",
-        "kb",
-        "frames",
-        "queries",
-        "characters",
-        "subwords",
-        "pages",
-        "videos",
-        "clips",
-        "seconds",
-        "iterations",
-        "updates",
-        "epochs",
-        "dollars",
-        "users",
-        "items",
-        "edges",
-        "nodes",
-        "triples",
-        "questions",
-        "utterances",
-        "games",
-        "positions",
-        "episodes",
-        "transitions",
-        "tokens/s",
-        "instances",
-        "records",
-        "chips",
-        "tpus",
-        "cores",
-        "vectors",
-        "entities",
-        "passages",
-        "articles",
-        "sequences",
-        "batches",
-        "macs",
-        "multiply",
-        "adds",
-        "madds",
-        "operations",
-        "ops",
-        "fps",
-        "hz",
-        "khz",
-        "lines",
-        "files",
-        "repositories",
-        "functions",
-        "problems",
-        "prompts",
-        "responses",
-        "conversations",
-        "dialogues",
-        "labels",
-        "classes",
-        "categories",
-        "people",
-        "views",
-        "downloads",
-        "stars",
-        "citations",
-        "patches",
-        "pixels",
-        "points",
-        "voxels",
-        "atoms",
-        "molecules",
-        "proteins",
-        "residues",
-        "reads",
-        "genes",
-        "cells",
-        "miles",
-        "km",
-        "meters",
-        "dataset",
-        "datasets",
-        "data",
-        "corpus",
-        "corpora",
-        "benchmark",
-        "benchmarks",
-        "hours",
-        "days",
-        "interactions",
-        "impressions",
-        "clicks",
-        "sessions",
-    ]
-)
 UNIT_IN_HEADER = re.compile(
     r"(?i)(?:params?\.?|parameters)\s*(?:\(|\[)\s*(?:#\s*)?(?P<unit>[KMB]|millions?|billions?|mio\.?|"
     r"10\^?6|10\^?9)\s*(?:\)|\])"
@@ -149,81 +21,6 @@ UNIT_IN_HEADER = re.compile(
 )
 NAME_TOKEN = re.compile(
     r"^(?=.*[A-Za-z])(?:[A-Z][\w.\-/]*[A-Z0-9][\w.\-/]*|[A-Z][a-z]+[A-Z][\w.\-]*|[A-Z][\w]*-[\w.\-]+)$"
-)
-NAME_STOPWORDS = frozenset(
-    [
-        "We",
-        "Our",
-        "The",
-        "This",
-        "These",
-        "Table",
-        "Figure",
-        "Fig",
-        "Section",
-        "In",
-        "For",
-        "With",
-        "As",
-        "On",
-        "At",
-        "It",
-        "Its",
-        "Both",
-        "Each",
-        "All",
-        "An",
-        "A",
-        "Appendix",
-        "Eq",
-        "Equation",
-        "TPU",
-        "GPU",
-        "GPUs",
-        "TPUs",
-        "CPU",
-        "NVIDIA",
-        "A100",
-        "V100",
-        "H100",
-        "FLOPs",
-        "FLOPS",
-        "MMLU",
-        "BLEU",
-        "SQuAD",
-        "GLUE",
-        "ImageNet",
-        "CIFAR",
-        "COCO",
-        "C4",
-        "WMT",
-        "LR",
-        "SGD",
-        "AdamW",
-        "Adam",
-        "ReLU",
-        "GeLU",
-        "GELU",
-        "LSTM",
-        "RNN",
-        "CNN",
-        "MLP",
-        "FFN",
-        "KV",
-        "QA",
-        "NLP",
-        "ML",
-        "AI",
-        "LM",
-        "LMs",
-        "LLM",
-        "LLMs",
-    ]
-)
-
-
-LIST_ANCHOR_RULES = frozenset(
-    {"count-param-noun", "count-model", "count-active", "count-near-param"}
 )
 MIN_COUNT, MAX_COUNT = 1_000, 10**15  # outside: not a parameter count (or an id, a hash...)
 
@@ -243,61 +40,82 @@ def rule_name(key: str) -> str:
     return key.split("@", 1)[0]
 
 
-def _priority(rule_key: str) -> int:
-    name = rule_name(rule_key)
-    return RULE_PRIORITY.index(name) if name in RULE_PRIORITY else len(RULE_PRIORITY)
+@dataclass(frozen=True)
+class _Words:
+    """The word lists extraction uses (from the lexicon in rules/)."""
+
+    not_param_nouns: frozenset[str]
+    modifiers: frozenset[str]
+    not_names: frozenset[str]  # as written, lower-case
+    prose: frozenset[str]
 
 
-MODIFIERS = frozenset(
-    [
-        "training",
-        "train",
-        "pre-training",
-        "pretraining",
-        "fine-tuning",
-        "labeled",
-        "labelled",
-        "unlabeled",
-        "unlabelled",
-        "additional",
-        "more",
-        "new",
-        "synthetic",
-        "public",
-        "private",
-        "unique",
-        "text",
-        "image",
-        "web",
-        "bpe",
-        "total",
-        "high-quality",
-        "english",
-        "multilingual",
-        "annotated",
-        "human",
-        "distinct",
-        "random",
-        "parallel",
-        "monolingual",
-        "raw",
-        "clean",
-        "noisy",
-        "-",
-        "‐",
-        "(",
-        ")",
-        "of",
-    ]
-)
+def _words(ruleset: RuleSet) -> _Words:
+    cached = ruleset.cache.get("words")
+    if isinstance(cached, _Words):
+        return cached
+    lexicon = ruleset.lexicon
+    words = _Words(
+        not_param_nouns=lexicon.word_list("not_param_nouns"),
+        modifiers=lexicon.word_list("count_modifiers"),
+        not_names=lexicon.word_list("not_model_names"),
+        prose=lexicon.word_list("prose_words"),
+    )
+    ruleset.cache["words"] = words
+    return words
 
 
-def _next_word(token: Token) -> str:
+def _bound_name(rule: Rule, span: Span, token: Token) -> str:
+    """The model name a rule binds to a count, as its `name` field declares ('' if none)."""
+    if token.tag_ in ("NAME_SIZE", "MOE_SHAPE"):
+        return str(token.text)  # "LLaMA-65B", "8x7B": the count token names itself
+    if not rule.name.startswith("span:"):
+        return ""
+    slot = re.match(r"span:(?P<lo>-?\d+)(?:-(?P<hi>\d+))?$", rule.name)
+    if slot is None:
+        return ""
+    lo = int(slot["lo"])
+    hi = int(slot["hi"] or lo)
+    if lo < 0:
+        lo = hi = len(span) + lo
+    if not 0 <= lo <= hi < len(span):
+        return ""
+    chosen = span[lo : hi + 1]
+    if lo == hi and (chosen[0]._.count is not None or not NAME_TOKEN.match(chosen[0].text)):
+        return ""  # "a 7B model": no name in the declared slot
+    return " ".join(t.text for t in chosen)
+
+
+def _expand_lists(
+    doc: Doc, pairs: list[tuple[int, int]], hits: dict[int, _Hit], ruleset: RuleSet,
+    list_rule: Rule, words: _Words, offer: Callable[[Token, Rule, str, str], None],
+) -> None:
+    """Lists and ranges joined to an anchor mention: "7B, 13B, 33B and 65B parameters",
+    "from 125M to 175B parameters"; members before the anchor inherit its kind."""
+    linked: dict[int, frozenset[int]] = {}
+    for a, b in pairs:
+        group = linked.get(a, frozenset({a})) | linked.get(b, frozenset({b}))
+        for member in group:
+            linked[member] = group
+    for group in set(linked.values()):
+        anchors = [hits[i] for i in group if i in hits and ruleset.rules[hits[i].rule].list_anchor]
+        if not anchors:
+            continue
+        anchor = max(anchors, key=lambda h: h.token.i)  # the count next to the noun
+        for index in group:
+            if index >= anchor.token.i or _next_word(doc[index], words) in words.not_param_nouns:
+                continue  # members come before the anchor: "7B, 13B and 65B parameters"
+            if index not in hits or not ruleset.rules[hits[index].rule].explicit:
+                offer(doc[index], list_rule, anchor.kind, "")
+        _assign_respectively(doc, sorted(i for i in group if i in hits), hits, words)
+
+
+def _next_word(token: Token, words: _Words) -> str:
     """The first word after `token` that is not a modifier ("1.4T training tokens" -> tokens)."""
     doc = token.doc
     index = token.i + 1
     limit = min(len(doc), token.i + 4)
-    while index < limit and (doc[index].lower_ in MODIFIERS or doc[index].is_space):
+    while index < limit and (doc[index].lower_ in words.modifiers or doc[index].is_space):
         index += 1
         limit = min(len(doc), limit + (1 if doc[index - 1].is_space else 0))
     return doc[index].lower_ if index < len(doc) else ""
@@ -328,7 +146,7 @@ def _kind_near(token: Token, default: str) -> str:
     return default
 
 
-def nearest_name(token: Token, sentence: Span, window: int = 10) -> str:
+def nearest_name(token: Token, sentence: Span, words: _Words, window: int = 10) -> str:
     """The model-like name attached to `token`: just after it ('175B-parameter GPT-3') or the
     closest before it in the same sentence ('' if none)."""
     doc = token.doc
@@ -342,7 +160,7 @@ def nearest_name(token: Token, sentence: Span, window: int = 10) -> str:
             index >= 1
             and {"parameter", "parameters", "param", "params", "version", "variant"} & set(previous)
             and (candidate.tag_ == "NAME_SIZE" or NAME_TOKEN.match(text))
-            and text not in NAME_STOPWORDS
+            and text.lower() not in words.not_names
         ):
             return text
         if candidate.lower_ in ("of", "the") and index >= 1:
@@ -355,7 +173,7 @@ def nearest_name(token: Token, sentence: Span, window: int = 10) -> str:
         ):
             break
         text = _word_at(candidate)
-        if text in NAME_STOPWORDS or candidate.tag_ in ("COUNT_SCALED", "COUNT_PLAIN"):
+        if text.lower() in words.not_names or candidate.tag_ in ("COUNT_SCALED", "COUNT_PLAIN"):
             continue
         if candidate.tag_ == "NAME_SIZE" or NAME_TOKEN.match(text):
             return text
@@ -373,7 +191,9 @@ def sentence_of(token: Token) -> Span:
     return doc[starts[index] : starts[index + 1]]
 
 
-def _assign_respectively(doc: Doc, indexes: list[int], hits: dict[int, _Hit]) -> None:
+def _assign_respectively(
+    doc: Doc, indexes: list[int], hits: dict[int, _Hit], words: _Words
+) -> None:
     """'A-T, A-S and A-L, with 22M, 48M and 86M parameters respectively': name each count."""
     if len(indexes) < 2:
         return
@@ -385,7 +205,7 @@ def _assign_respectively(doc: Doc, indexes: list[int], hits: dict[int, _Hit]) ->
         word = _word_at(token)
         if (
             (token.tag_ == "NAME_SIZE" or NAME_TOKEN.match(word))
-            and word not in NAME_STOPWORDS
+            and word.lower() not in words.not_names
             and (not names or names[-1] != word)
         ):
             names.append(word)
@@ -433,38 +253,6 @@ _COLUMN_WORDS = re.compile(
     r"|(?P<F>\b(?:g|t|m)?flops?\b|\bmacs\b|\bmadds?\b|\bmult-adds\b|\bflops/\w+)"
     r"|(?P<T>\btokens?\b|\bdata\b)"
     r"|(?P<X>\bbatch\b|\bthroughput\b|\bim/s\b|\bspeed\b|\blatency\b|\bmemory\b)"
-)
-PROSE_WORDS = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "is",
-        "are",
-        "was",
-        "were",
-        "we",
-        "our",
-        "and",
-        "with",
-        "to",
-        "for",
-        "that",
-        "this",
-        "which",
-        "by",
-        "as",
-        "on",
-        "it",
-        "be",
-        "from",
-        "has",
-        "have",
-        "than",
-        "can",
-        "using",
-        "use",
-    ]
 )
 _HEADER_PARAM = re.compile(
     r"(?i)#\s?params?\b|\bparams?\b\.?|\bparameters\b|#\s?param\.|\bparameter count"
@@ -514,7 +302,7 @@ def _header_labels(header: str) -> list[str]:
     return labels
 
 
-def _tables(page_text: str) -> list[_Table]:
+def _tables(page_text: str, words: _Words) -> list[_Table]:
     """Table regions under a header line naming a parameters column."""
     tables = []
     lines = page_text.split("\n")
@@ -527,9 +315,9 @@ def _tables(page_text: str) -> list[_Table]:
         stripped = line.strip()
         if len(stripped) > 160 or not _HEADER_PARAM.search(stripped):
             continue
-        words = stripped.split()
-        function_words = sum(1 for w in words if w.lower() in PROSE_WORDS)
-        if function_words >= 2 or stripped.endswith(".") or len(words) < 2:
+        header_words = stripped.split()
+        function_words = sum(1 for w in header_words if w.lower() in words.prose)
+        if function_words >= 2 or stripped.endswith(".") or len(header_words) < 2:
             continue  # prose that mentions parameters, not a column header
         param_match = _HEADER_PARAM.search(stripped)
         transposed = (
@@ -621,7 +409,9 @@ def _column_names(text: str, header_start: int, count: int) -> list[str]:
     return [""] * count
 
 
-def _table_row_hits(doc: Doc, text: str, table: _Table, rule: str) -> list[_Hit]:
+def _table_row_hits(
+    doc: Doc, text: str, table: _Table, rule: str, words: _Words
+) -> list[_Hit]:
     """The counts of a table that sit in a parameters column."""
     hits: list[_Hit] = []
     if table.transposed:
@@ -661,7 +451,7 @@ def _table_row_hits(doc: Doc, text: str, table: _Table, rule: str) -> list[_Hit]
             and not ({"F", "T", "PA", "PN"} & set(table.columns))
         )
         for token in chosen:
-            if _next_word(token) in NOT_PARAM_NOUNS:
+            if _next_word(token, words) in words.not_param_nouns:
                 continue
             position = tokens.index(token)
             kind = (
@@ -738,83 +528,42 @@ def find_page_mentions(
     lines_text = page_text if page_text is not None else flat_text
     hits: dict[int, _Hit] = {}
 
-    def offer(token: Token, rule_key: str, kind: str, system: str) -> None:
+    words = _words(ruleset)
+
+    def offer(token: Token, rule: Rule, kind: str, system: str) -> None:
         if token._.count is None:
             return
         current = hits.get(token.i)
-        if current is None or _priority(rule_key) < _priority(current.rule):
-            hits[token.i] = _Hit(token, rule_key, kind, system)
+        if current is None or rule.priority < ruleset.rules[current.rule].priority:
+            hits[token.i] = _Hit(token, rule.key, kind, system)
 
     list_pairs: list[tuple[int, int]] = []
     for match_id, start, end in ruleset.matcher(doc):
-        rule_key = doc.vocab.strings[match_id]
-        rule = ruleset.rules[rule_key]
-        name = rule_name(rule_key)
+        rule = ruleset.rules[doc.vocab.strings[match_id]]
         span = doc[start:end]
         counts = [t for t in span if t._.count is not None]
-        if not counts:
-            continue
-        if name == "table-row":
-            continue  # applied per table region below
-        if name == "count-list":
+        if not counts or rule.role == "table":
+            continue  # table rules are applied per table region below
+        if rule.role == "list":
             list_pairs.append((counts[0].i, counts[-1].i))
             continue
-        if name == "param-noun-count":
-            counts = counts[-1:]
-        elif name in ("count-param-noun", "count-active", "count-model"):
-            counts = counts[:1]
+        if rule.counts != "all":
+            counts = counts[:1] if rule.counts == "first" else counts[-1:]
         for token in counts:
-            if name in (
-                "name-size",
-                "name-count",
-                "name-variant-count",
-                "count-model",
-                "count-near-param",
-                "moe-shape",
-            ) and (_next_word(token) in NOT_PARAM_NOUNS):
+            if rule.check_next_word and _next_word(token, words) in words.not_param_nouns:
                 continue
-            system = ""
-            if token.tag_ in ("NAME_SIZE", "MOE_SHAPE"):
-                system = token.text
-            elif name == "count-model" and len(span) > 2 and NAME_TOKEN.match(span[-2].text):
-                system = span[-2].text  # "our 7.5B Retro model"
-            elif name in ("name-count", "name-variant-count"):
-                system = span[0].text if name == "name-count" else f"{span[0].text} {span[1].text}"
-            offer(token, rule_key, rule.kind, system)
+            offer(token, rule, rule.kind, _bound_name(rule, span, token))
 
-    # list and range expansion: "7B, 13B, 33B and 65B parameters", "from 125M to 175B"
-    if list_pairs:
-        linked: dict[int, frozenset[int]] = {}
-        for a, b in list_pairs:
-            group = linked.get(a, frozenset({a})) | linked.get(b, frozenset({b}))
-            for member in group:
-                linked[member] = group
-        list_rule = next((k for k in ruleset.rules if rule_name(k) == "count-list"), "count-list@1")
-        for group in set(linked.values()):
-            anchors = [hits[i] for i in group if i in hits]
-            if not anchors:
-                continue
-            anchors = [h for h in anchors if rule_name(h.rule) in LIST_ANCHOR_RULES]
-            if not anchors:
-                continue
-            anchor = max(anchors, key=lambda h: h.token.i)  # the count next to the noun
-            for index in group:
-                # members come before the anchor: "7B, 13B and 65B parameters"
-                if (
-                    index not in hits
-                    and index < anchor.token.i
-                    and (_next_word(doc[index]) not in NOT_PARAM_NOUNS)
-                ):
-                    offer(doc[index], list_rule, anchor.kind, "")
-            _assign_respectively(doc, sorted(i for i in group if i in hits), hits)
+    list_rule = ruleset.by_role("list")
+    if list_pairs and list_rule is not None:
+        _expand_lists(doc, list_pairs, hits, ruleset, list_rule, words, offer)
 
-    # tables with a parameters column
-    table_rule = next((k for k in ruleset.rules if rule_name(k) == "table-row"), None)
+    table_rule = ruleset.by_role("table")
     if table_rule is not None:
-        for table in _tables(lines_text):
-            for hit in _table_row_hits(doc, lines_text, table, table_rule):
+        for table in _tables(lines_text, words):
+            for hit in _table_row_hits(doc, lines_text, table, table_rule.key, words):
                 current = hits.get(hit.token.i)
-                if current is None or _priority(table_rule) < _priority(current.rule):
+                if current is None or table_rule.priority < ruleset.rules[current.rule].priority:
                     hits[hit.token.i] = hit
 
     mentions = []
@@ -825,8 +574,8 @@ def find_page_mentions(
         if not MIN_COUNT <= value <= MAX_COUNT:
             continue
         kind = _kind_near(token, hit.kind)
-        system = hit.system or nearest_name(token, sentence)
-        if rule_name(hit.rule) in ("table-row",):
+        system = hit.system or nearest_name(token, sentence, words)
+        if ruleset.rules[hit.rule].role == "table":
             line_start, line_end = _line_of(lines_text, token.idx)
             evidence = " ".join(lines_text[line_start:line_end].split())
             if hit.context:

@@ -160,7 +160,7 @@ def process_pdf(
     cache = TextCache(Path(cache_root)) if cache_root else None
     text = load_pdf_text(Path(path), cache, timeout=timeout, sha256=sha256, backend=backend)
     pages = text.pages
-    from paramminer.resolve import guess_title
+    from paramminer.names import guess_title
 
     title = (arxiv.title if arxiv and arxiv.title else "") or text.title or guess_title(pages[0])
     resolution = extract_paper(pages, title)

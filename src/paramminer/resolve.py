@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from paramminer.models import Flag, Mention, Resolution, SystemRow
+from paramminer.names import NAMEISH, PaperNames, analyse_names, guess_title
 from paramminer.numbers import humanize
 
 BASE_SCORE = 0.4  # a mention with no evidence either way; own needs evidence (OWN_THRESHOLD)
@@ -16,195 +17,6 @@ OWN_THRESHOLD = 0.6
 CITED_THRESHOLD = 0.35
 MIN_PLAUSIBLE, MAX_PLAUSIBLE = 1_000, 50 * 10**12
 
-# Names of widely cited models. Used only to recognise *cited* work: a mention attached to
-# one of these (and not to a name the paper introduces) is probably someone else's model.
-KNOWN_MODELS = frozenset(
-    name.lower()
-    for name in (
-        [
-            "GPT",
-            "GPT-1",
-            "GPT-2",
-            "GPT-3",
-            "GPT-3.5",
-            "GPT-4",
-            "GPT-J",
-            "GPT-NeoX",
-            "GPT-Neo",
-            "InstructGPT",
-            "ChatGPT",
-            "Codex",
-            "BERT",
-            "BERT-Base",
-            "BERT-Large",
-            "BERTBASE",
-            "BERTLARGE",
-            "RoBERTa",
-            "ALBERT",
-            "XLNet",
-            "ELECTRA",
-            "DeBERTa",
-            "T5",
-            "mT5",
-            "BART",
-            "PaLM",
-            "PaLM-2",
-            "Flan-PaLM",
-            "Flan-T5",
-            "FLAN",
-            "LaMDA",
-            "Chinchilla",
-            "Gopher",
-            "Jurassic",
-            "Jurassic-1",
-            "MT-NLG",
-            "Megatron",
-            "Megatron-LM",
-            "Megatron-Turing",
-            "Turing-NLG",
-            "OPT",
-            "BLOOM",
-            "LLaMA",
-            "Llama",
-            "Llama-2",
-            "Llama-3",
-            "Llama-3.1",
-            "Alpaca",
-            "Vicuna",
-            "Mistral",
-            "Mixtral",
-            "Falcon",
-            "MPT",
-            "Pythia",
-            "Gemma",
-            "Qwen",
-            "Qwen2",
-            "DeepSeek",
-            "Yi",
-            "Baichuan",
-            "GLM",
-            "ChatGLM",
-            "Switch",
-            "Switch-C",
-            "GLaM",
-            "GShard",
-            "Galactica",
-            "Minerva",
-            "Claude",
-            "Gemini",
-            "Grok",
-            "Phi",
-            "Phi-2",
-            "Phi-3",
-            "StarCoder",
-            "CodeLlama",
-            "Transformer-XL",
-            "Reformer",
-            "Longformer",
-            "ResNet",
-            "ResNet-50",
-            "ResNet-101",
-            "ResNet-152",
-            "ResNeXt",
-            "VGG",
-            "VGG-16",
-            "VGG-19",
-            "Inception",
-            "GoogLeNet",
-            "AlexNet",
-            "DenseNet",
-            "MobileNet",
-            "MobileNetV2",
-            "MobileNetV3",
-            "EfficientNet",
-            "ViT",
-            "ViT-B",
-            "ViT-L",
-            "ViT-H",
-            "ViT-G",
-            "DeiT",
-            "Swin",
-            "ConvNeXt",
-            "CLIP",
-            "ALIGN",
-            "DALL-E",
-            "Imagen",
-            "Parti",
-            "Flamingo",
-            "CoCa",
-            "BEiT",
-            "MAE",
-            "SimCLR",
-            "MoCo",
-            "BYOL",
-            "Whisper",
-            "wav2vec",
-            "HuBERT",
-            "AlphaGo",
-            "AlphaZero",
-            "AlphaFold",
-            "MuZero",
-            "Word2Vec",
-            "GloVe",
-            "ELMo",
-            "NASNet",
-            "AmoebaNet",
-            "GPipe",
-            "Primer",
-            "RETRO",
-            "Retro",
-            "WebGPT",
-            "Sparrow",
-            "Zero",
-            "ZeRO",
-        ]
-    )
-)
-OWN_CUE = re.compile(
-    r"\b(?:we|our|ours|us)\b|\bthis (?:paper|work)\b|\bproposed\b|\bthe resulting\b", re.IGNORECASE
-)
-CITATION = re.compile(
-    r"\[\d+(?:[,–\-]\s*\d+)*\]|\bet al\.|\(\s*[A-Z][A-Za-z\-]+(?: and [A-Z]\w+)?,? (?:19|20)\d\d"
-)
-COMPARISON = re.compile(
-    r"\b(?:than|compared (?:to|with)|comparison|outperform\w*|versus|vs\.?|surpass\w*|"
-    r"rival\w*|competitive with|match(?:es|ing)?|beat\w*|prior|previous|existing|baselines?|"
-    r"underperform\w*|relative to|unlike|instead of|similar to)\b",
-    re.IGNORECASE,
-)
-INTRO_PATTERNS = [
-    re.compile(
-        r"\b[Ww]e (?:introduce|present|propose|release|develop|build|train|call|name|dub)\s+"
-        r"(?:a |an |the )?(?:new |novel |family of |series of |suite of )?"
-        r"(?:[a-z\-]+ ){0,4}?(?:called |named |dubbed |termed )?"
-        r"(?P<name>[A-Z][\w\-.]*[A-Z0-9][\w\-.]*|[A-Z][a-z]+[A-Z][\w\-.]*|[A-Z]{2,}[\w\-.]*"
-        r"|[A-Z][a-z]{2,}(?=\s*[,(:]))"
-    ),
-    re.compile(
-        r"\b(?:called|named|dubbed|termed|which we (?:call|name|refer to as)|referred to as)\s+"
-        r"(?P<name>[A-Z][\w\-.]*[A-Z0-9][\w\-.]*|[A-Z][a-z]+[A-Z][\w\-.]*|[A-Z]{2,}[\w\-.]*|[A-Z][a-z]{3,})"
-    ),
-]
-INTRO_PATTERNS.extend(
-    [
-        # "Our largest model, GPT-2, is ..."
-        re.compile(
-            r"\b[Oo]ur\s+(?:\w+\s+){0,2}models?,?\s+(?:called\s+)?(?P<name>[A-Z][\w\-.]*[A-Z0-9][\w\-.]*),"
-        ),
-        # "our Data-efficient image Transformers (DeiT)"
-        re.compile(r"\b[Oo]ur\s+(?:[\w\-]+\s+){0,5}\((?P<name>[A-Z][\w\-]*[A-Z][\w\-]*)\)"),
-        # "We introduce a simpler ... method, Attention with Linear Biases (ALiBi)"
-        re.compile(
-            r"\b[Ww]e\s+(?:\w+\s+)?(?:introduce|present|propose)\b[^.]{0,120}?"
-            r"\((?P<name>[A-Z][\w\-]*[A-Z][\w\-]*)\)"
-        ),
-    ]
-)
-TITLE_COMPOUND = re.compile(r"^[A-Z][a-z]+(?:-[A-Za-z][a-z]+)+$")
-TITLE_NAME = re.compile(r"^\s*(?P<name>[A-Z][\w\-.+ ]{1,30}?)\s*:")
-NAMEISH = re.compile(r"^(?:[A-Z][\w\-.]*[A-Z0-9][\w\-.]*|[A-Z][a-z]+[A-Z][\w\-.]*)$")
-MOE_WORDS = re.compile(r"(?i)mixture[- ]of[- ]experts|\bMoE\b|\bexperts\b")
-_STAMP = re.compile(r"arXiv:\S+")
 
 
 @dataclass
@@ -233,295 +45,13 @@ class _Group:
         return min(1.0, self.best.score + 0.04 * max(0, support - 1))
 
 
-def _norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
 
-
-KNOWN_MODELS_NORM = frozenset(_norm(name) for name in KNOWN_MODELS)
-
-
-_TITLE_CONTINUES = re.compile(
-    r"(?i)(?:\b(?:for|of|and|with|to|in|a|an|the|via|on|from|by|at)|[:\-,])$"
-)
-
-
-def guess_title(first_page: str) -> str:
-    """The paper's title from page 1: the first real line, plus the next when the first
-    obviously continues ("... for", "Title:"), skipping stamps and venue lines."""
-    lines: list[str] = []
-    for line in first_page.split("\n"):
-        text = _STAMP.sub("", line).strip()
-        if not text or re.match(
-            r"(?i)^(published|under review|preprint|proceedings|accepted|"
-            r"journal of|arxiv|vol\.|technical report)",
-            text,
-        ):
-            continue
-        if lines:
-            if _TITLE_CONTINUES.search(lines[-1]) or (text[:1].islower() and len(text) < 80):
-                lines.append(text)
-                continue
-            break
-        if re.search(r"@|\b(?:university|institute)\b", text, re.IGNORECASE) or len(text) < 4:
-            continue
-        lines.append(text)
-    return " ".join(lines)[:200]
-
-
-_MODEL_TOKEN = re.compile(
-    r"(?<![\w\-])(?:[A-Z][\w\-.]*[A-Z0-9][\w\-]*|[A-Z][a-z]+[A-Z][\w\-]*|[A-Z]{2,}[\w\-]*)(?![\w\-])"
-)
-_CITED_AFTER = re.compile(
-    r"^[\s\-]{0,2}(?:\[\d[\d,\s–\-]*\]"
-    r"|\(\s*[A-Z][A-Za-z\-]+(?: et al\.| and [A-Z][A-Za-z\-]+)?,?\s*(?:19|20)\d\d"
-    r"|\(\s*\d{1,3}\s*\))"
-)
-_SIZE_SUFFIX = re.compile(r"[-_ ]?\d+(?:\.\d+)?[MBTmbt]$")
-
-
-def _base_name(name: str) -> str:
-    return _norm(_SIZE_SUFFIX.sub("", name))
-
-
-@dataclass
-class PaperNames:
-    """What the paper calls its own models, and which model names it cites."""
-
-    introduced: list[str]
-    own: set[str]  # normalized: introduced names plus frequent never-cited names
-    cited: set[str]  # normalized names that appear next to a citation somewhere
-
-
-def analyse_names(title: str, pages: list[str]) -> PaperNames:
-    """Introduced names, frequent uncited (own) names and cited names of a paper."""
-    introduced = introduced_names(title, pages)
-    counts: Counter[str] = Counter()
-    cited: Counter[str] = Counter()
-    body = "\n".join(pages)
-    references_at = _references_offset(body)
-    for match in _MODEL_TOKEN.finditer(body, 0, references_at):
-        key = _base_name(match.group(0))
-        if len(key) < 2:
-            continue
-        counts[key] += 1
-        if _CITED_AFTER.match(body[match.end() : match.end() + 40]):
-            cited[key] += 1
-    own = {_norm(n) for n in introduced if _norm(n)}
-    frequent = [
-        key
-        for key, count in counts.items()
-        if count >= 8
-        and cited[key] == 0
-        and key not in KNOWN_MODELS_NORM
-        and key not in _NOT_MODELS
-        and key not in own
-    ]
-    if frequent:
-        claimed = {
-            _base_name(m["name"] or m["name2"] or m["name3"])
-            for m in _CLAIMED.finditer(body, 0, references_at)
-        }
-        for heading in _NUMBERED_HEADING.finditer(body, 0, references_at):
-            # "4 CapsNet architecture": a section about a model is about the paper's own
-            claimed.update(_base_name(w) for w in _MODEL_TOKEN.findall(heading.group(1)))
-        own.update(key for key in frequent if key in claimed)
-    return PaperNames(introduced, own, {k for k in cited if k not in own})
-
-
-_NUMBERED_HEADING = re.compile(r"(?m)^\s*\d{1,2}(?:\.\d{1,2})?\.?\s+([A-Z][^\n]{2,60})$")
-
-# "our CapsNet", "CycleMLP-B (ours)", "we call this network ResNet"
-_CLAIMED = re.compile(
-    r"\b[Oo]ur\s+(?:[a-z\-]+\s+){0,2}(?P<name>[A-Z][\w\-.]+)"
-    r"|(?P<name2>[A-Z][\w\-.]+)\s*\((?:ours|Ours|our)\)"
-    r"|\bwe (?:call|name|dub|term|refer to)\b[^.]{0,40}?(?P<name3>[A-Z][\w\-.]+)"
-)
-
-
-def _references_offset(text: str) -> int:
-    """Where the (last) References heading starts, or the end of the text."""
-    headings = list(re.finditer(
-        r"\n\s*(?:\d+\.?\s+)?(?:References|REFERENCES|Bibliography)\s*\n", text))
-    return headings[-1].start() if headings else len(text)
-
-
-_NOT_MODELS = frozenset(
-    _norm(w)
-    for w in (
-        [
-            "GPU",
-            "GPUs",
-            "TPU",
-            "TPUs",
-            "CPU",
-            "NVIDIA",
-            "FLOPs",
-            "FLOPS",
-            "MMLU",
-            "BLEU",
-            "ROUGE",
-            "SQuAD",
-            "GLUE",
-            "SuperGLUE",
-            "ImageNet",
-            "CIFAR",
-            "COCO",
-            "MNIST",
-            "WMT",
-            "SGD",
-            "AdamW",
-            "LR",
-            "ReLU",
-            "GELU",
-            "LSTM",
-            "RNN",
-            "CNN",
-            "MLP",
-            "FFN",
-            "NLP",
-            "KV",
-            "QA",
-            "AI",
-            "ML",
-            "LM",
-            "LLM",
-            "LLMs",
-            "IEEE",
-            "ACL",
-            "EMNLP",
-            "NAACL",
-            "ICLR",
-            "ICML",
-            "NeurIPS",
-            "NIPS",
-            "CVPR",
-            "ICCV",
-            "ECCV",
-            "AAAI",
-            "URL",
-            "API",
-            "PDF",
-            "HTML",
-            "JSON",
-            "SOTA",
-            "BERTScore",
-            "TABLE",
-            "FIGURE",
-            "BPE",
-            "RL",
-            "RLHF",
-            "SFT",
-            "DPO",
-            "PPO",
-            "OOD",
-            "IID",
-            "CV",
-            "NLI",
-            "MT",
-            "ASR",
-            "TTS",
-            "GB",
-            "MB",
-            "TB",
-            "FP16",
-            "FP32",
-            "BF16",
-            "FP8",
-            "INT8",
-            "CUDA",
-            "PyTorch",
-            "TensorFlow",
-            "JAX",
-            "XLA",
-        ]
-    )
-)
-
-
-def introduced_names(title: str, pages: list[str]) -> list[str]:
-    """Names the paper gives its own models: from the title and 'we introduce X' phrases."""
-    names: list[str] = []
-    match = TITLE_NAME.match(title)
-    if match and len(match["name"].split()) <= 3:
-        names.append(match["name"].strip())
-    head = title.split(":")[0]
-    shouting = head.isupper()
-    for word in re.findall(r"[A-Za-z][\w\-.]+", head):
-        if shouting or word.lower() in KNOWN_MODELS or len(word) <= 2:
-            continue
-        if TITLE_COMPOUND.match(word):
-            continue  # "Fine-Tuning", "Large-Scale", "Squeeze-and-Excitation": words, not names
-        if (NAMEISH.match(word) and not re.search(r"\d$", word)) or re.match(r"^[A-Z]{3,6}$", word):
-            names.append(word)
-    opening = "\n".join(pages[:3])
-    for name in list(names):
-        if " " in name:  # "Retentive Network" -> its acronym "(RetNet)"
-            acronym = re.search(
-                re.escape(name) + r"\s*\((?P<acr>[A-Z][\w\-]+)\)", opening, re.IGNORECASE
-            )
-            if acronym:
-                names.append(acronym["acr"])
-    for pattern in INTRO_PATTERNS:
-        for found in pattern.finditer(opening):
-            name = found["name"].rstrip(".,-")
-            if (
-                len(name) > 2
-                and name not in ("We", "In", "The", "This", "Our")
-                and (_norm(name) not in _NOT_MODELS)
-            ):
-                names.append(name)
-    seen: dict[str, str] = {}
-    for name in names:
-        footnote = re.match(r"^(?P<base>[A-Za-z][\w\-]*[A-Za-z])\d$", name)
-        if footnote and len(re.findall(rf"\b{re.escape(footnote['base'])}\b", opening)) >= 2:
-            name = footnote["base"]  # "Whisper2": a footnote mark glued to the name
-        seen.setdefault(_norm(name), name)
-    return [name for key, name in seen.items() if key]
-
-
-def _name_matches(system: str, own: set[str]) -> bool:
-    key = _base_name(system) or _norm(system)
-    return bool(key) and any(
-        key == name or (len(name) >= 3 and key.startswith(name)) for name in own
-    )
-
-
-def _is_cited_name(system: str, names: PaperNames) -> bool:
-    key = _base_name(system) or _norm(system)
-    if not key or len(key) < 2:
-        return False
-    if key in names.cited or key in KNOWN_MODELS_NORM:
-        return True
-    return any(key.startswith(known) for known in KNOWN_MODELS_NORM if len(known) >= 3)
-
-
-HYPOTHETICAL = re.compile(
-    r"(?i)\b(?:up to|as large as|as many as|scal(?:e|es|ed|ing) (?:up )?to|allows?|enables?|"
-    r"can (?:train|fit|scale|run|support)|could|would|more than|over|beyond|exceed\w*|"
-    r"at least|at most|hundreds of|thousands of|even|future|hypothetical|such as|e\.g\.|"
-    r"like|larger than|smaller than|fewer than)\W+(?:\w+\W+){0,3}$"
-)
-MAIN_CUE = re.compile(
-    r"(?i)\b(?:primary|main|default|flagship|final|full|largest|biggest|best)\s+"
-    r"(?:\w+\s+){0,2}(?:model|network|configuration|system|version|variant)"
-)
-APPROXIMATE = re.compile(r"(?i)(?:about|approximately|roughly|around|nearly|~|≈|∼)\s*$")
 # a name right before the number: "FLAN 137B", "Gemma 2 27B", "our Longformer (102M"
 _ADJACENT_NAME = re.compile(r"(?P<name>[A-Za-z][\w\-.]*)(?:\s+\d{1,2}(?:\.\d)?)?[\s\-(]{0,3}$")
 GENERIC_LABEL = re.compile(
     r"(?i)^(?:tiny|small|base|medium|large|xl|xxl|huge|giant|mini|nano|micro|[smlbhg]|"
     r"\d+(?:\.\d+)?[kmbt]?)$"
 )
-BASELINE = re.compile(r"(?i)\bbaselines?\b")
-DERIVED_FROM = re.compile(
-    r"(?i)\b(?:pre-?trained|original|teacher|parent|source|starting|base|existing|off-the-shelf)"
-    r"\W+(?:\w+\W+){0,2}$"
-)
-PRONOUN_SUBJECT = re.compile(
-    r"^(?:It|This model|The model|The resulting model|This network|"
-    r"The network|Our model|Our network|This system)\b"
-)
-INTRODUCING = re.compile(r"(?i)\bwe (?:present|introduce|propose|release|develop)\b")
 STRONG_RULES = frozenset({
     "count-param-noun", "param-noun-count", "table-row", "count-active", "count-list",
     "count-model",
@@ -571,10 +101,10 @@ def score_mention(mention: Mention, names: PaperNames) -> None:
     after = evidence[position + len(mention.text) : position + len(mention.text) + 40]
     near = before + mention.text + after
     adjacent = _ADJACENT_NAME.search(before)
-    own_name = (bool(mention.system) and _name_matches(mention.system, names.own)) or bool(
-        adjacent and _name_matches(adjacent["name"], names.own)
+    own_name = (bool(mention.system) and names.is_own(mention.system)) or bool(
+        adjacent and names.is_own(adjacent["name"])
     )
-    cited_name = not own_name and bool(mention.system) and _is_cited_name(mention.system, names)
+    cited_name = not own_name and bool(mention.system) and names.is_cited(mention.system)
     if own_name:
         score += 0.3
         cues.append("own-name")
@@ -589,44 +119,46 @@ def score_mention(mention: Mention, names: PaperNames) -> None:
     ):
         context = evidence.rsplit(" | ", 1)[0]
         words = re.findall(r"[A-Za-z][\w\-.]*", context)
-        mentions_own = OWN_CUE.search(context) or any(
-            _norm(w) in names.own or _base_name(w) in names.own for w in words
+        mentions_own = names.lexicon.cue("own").search(context) or any(
+            names.is_own(w) for w in words
         )
-        mentions_cited = CITATION.search(context) or any(
-            _is_cited_name(w, names) for w in words if NAMEISH.match(w) or w.isupper()
+        mentions_cited = names.lexicon.cue("citation").search(context) or any(
+            names.is_cited(w) for w in words if NAMEISH.match(w) or w.isupper()
         )
         if mentions_own and not mentions_cited:
             score += 0.15
             cues.append("own-table")
-    if not own_name and PRONOUN_SUBJECT.match(evidence) and INTRODUCING.search(mention.preceding):
+    cue = names.lexicon.cue
+    if (not own_name and cue("pronoun_subject").match(evidence)
+            and cue("introducing").search(mention.preceding)):
         own_name = True
         score += 0.25
         cues.append("own-pronoun")
-    own_near = bool(OWN_CUE.search(near))
+    own_near = bool(names.lexicon.cue("own").search(near))
     # "a 7B model" is a generic phrase: only "our 7B model" / "we train a 7B model" binds it
-    if OWN_CUE.search(evidence.rsplit(" | ", 1)[-1]) and not cited_name and (
+    if names.lexicon.cue("own").search(evidence.rsplit(" | ", 1)[-1]) and not cited_name and (
         own_near or rule != "count-model"
     ):
         score += 0.25 if own_near else 0.2
         cues.append("own-cue")
-    if DERIVED_FROM.search(before[-40:]) and not own_name:
+    if names.lexicon.cue("derived_from").search(before[-40:]) and not own_name:
         score -= 0.2
         cues.append("baseline")  # "from an already pretrained 15B model": a starting point
-    if CITATION.search(wide_before + mention.text + after):
+    if names.lexicon.cue("citation").search(wide_before + mention.text + after):
         score -= 0.2
         cues.append("citation")
-    if COMPARISON.search(before[-40:]) and not own_name:
+    if names.lexicon.cue("comparison").search(before[-40:]) and not own_name:
         score -= 0.2
         cues.append("comparison")
-    if BASELINE.search(evidence) and not own_name:
+    if names.lexicon.cue("baseline").search(evidence) and not own_name:
         score -= 0.2
         cues.append("baseline")
-    if HYPOTHETICAL.search(before):
+    if names.lexicon.cue("hypothetical").search(before):
         score -= 0.25
         cues.append("hypothetical")
-    if APPROXIMATE.search(before):
+    if names.lexicon.cue("approximate").search(before):
         cues.append("approximate")
-    if MAIN_CUE.search(evidence) and (own_name or "own-cue" in cues):
+    if names.lexicon.cue("main").search(evidence) and (own_name or "own-cue" in cues):
         cues.append("main")
     mention.score = round(max(0.0, min(1.0, score)), 3)
     mention.scope = (
@@ -652,12 +184,12 @@ def _group(mentions: list[Mention]) -> list[_Group]:
 
 
 def _system_name(group: _Group, names: PaperNames) -> str:
-    named = [m.system for m in group.mentions if m.system and _name_matches(m.system, names.own)]
+    named = [m.system for m in group.mentions if m.system and names.is_own(m.system)]
     if named:
         return Counter(named).most_common(1)[0][0]
     if len(names.introduced) == 1:
         return f"{names.introduced[0]} ({humanize(group.value)})"
-    others = [m.system for m in group.mentions if m.system and not _is_cited_name(m.system, names)]
+    others = [m.system for m in group.mentions if m.system and not names.is_cited(m.system)]
     return Counter(others).most_common(1)[0][0] if others else ""
 
 
@@ -781,7 +313,7 @@ def resolve(mentions: list[Mention], pages: list[str], title: str = "") -> Resol
         confidence = min(confidence, AUTO_THRESHOLD - 0.05)
         if not any(f.reason == "low_confidence" for f in flags):
             flags.append(Flag("low_confidence", "the paper names no model of its own"))
-    is_moe = bool(MOE_WORDS.search("\n".join(pages[:4]))) and bool(actives)
+    is_moe = bool(names.lexicon.cue("moe").search("\n".join(pages[:4]))) and bool(actives)
     active_value = None
     if is_moe:
         candidates = [m for m in actives if m.value < headline.value]

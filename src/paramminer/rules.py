@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import spacy
 from spacy.language import Language
@@ -24,8 +24,9 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Token
 from spacy.util import compile_prefix_regex, compile_suffix_regex
 
-from paramminer.config import project_root
+from paramminer.config import rules_dir
 from paramminer.errors import RuleError
+from paramminer.lexicon import Lexicon, load_lexicon
 from paramminer.numbers import SCALE_WORDS
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
@@ -50,11 +51,6 @@ RULES_EXTENSION = ".jsonl"
 
 if not Token.has_extension("count"):
     Token.set_extension("count", default=None)
-
-
-def rules_dir() -> Path:
-    """The folder holding the pattern files."""
-    return project_root() / "rules"
 
 
 def _value(num: str, multiplier: int) -> int:
@@ -132,14 +128,41 @@ def merge_counts(doc: Doc) -> Doc:
     return doc
 
 
+RuleRole = Literal["mention", "list", "table"]
+CountChoice = Literal["first", "last", "all"]
+ROLES: tuple[RuleRole, ...] = ("mention", "list", "table")
+COUNT_CHOICES: tuple[CountChoice, ...] = ("first", "last", "all")
+_NAME_BINDING = re.compile(r"^(?:nearest|count|row|span:-?\d+(?:-\d+)?)$")
+
+
 @dataclass(frozen=True)
 class Rule:
-    """One token pattern from a rules file."""
+    """One token pattern from a rules file, with everything the pipeline needs to know about it.
+
+    - `priority`: when several rules match the same number, the lowest priority wins;
+    - `explicit`: a mention found by this rule states a size outright and may support an
+      automatic value (weak patterns never do);
+    - `counts`: which counts of the matched span are mentions (first, last or all);
+    - `name`: how the rule binds a model name to the count: `count` (the count token is a
+      name-size token such as "LLaMA-65B"), `span:N` / `span:N-M` (tokens of the match),
+      `row` (a table row's label), `nearest` (the closest model-like name in the sentence);
+    - `check_next_word`: drop the count when the next word says it counts something else;
+    - `role`: `mention` (each match is a mention), `list` (the match links counts into a
+      list or range that inherits from an anchor), `table` (applied per table region);
+    - `list_anchor`: lists and ranges may attach to a mention found by this rule.
+    """
 
     rule_id: str
     version: int
     kind: str
     pattern: list[dict[str, Any]]
+    priority: int = 100
+    explicit: bool = False
+    counts: CountChoice = "all"
+    name: str = "nearest"
+    check_next_word: bool = True
+    role: RuleRole = "mention"
+    list_anchor: bool = False
     description: str = ""
     examples: tuple[dict[str, Any], ...] = ()
     source: str = ""
@@ -158,7 +181,14 @@ class RuleSet:
     nlp: Language
     matcher: Matcher
     fingerprint: str
+    lexicon: Lexicon
     files: list[str] = field(default_factory=list)
+    cache: dict[str, object] = field(default_factory=dict)  # derived lookups, built once
+
+    def by_role(self, role: RuleRole) -> Rule | None:
+        """The rule (of the highest version) with this role, if any."""
+        found = [r for r in self.rules.values() if r.role == role]
+        return max(found, key=lambda r: r.version) if found else None
 
     def describe(self) -> str:
         """Short id of this rule set, stored with each extraction."""
@@ -180,18 +210,36 @@ def parse_rule_file(path: Path) -> list[Rule]:
                 raise RuleError(path.name, line_no, f"missing {key!r}")
         if not isinstance(raw["pattern"], list) or not raw["pattern"]:
             raise RuleError(path.name, line_no, "pattern must be a non-empty list of token dicts")
-        rules.append(
-            Rule(
-                rule_id=str(raw["id"]),
-                version=int(raw["version"]),
-                kind=str(raw.get("kind", "total")),
-                pattern=raw["pattern"],
-                description=str(raw.get("description", "")),
-                examples=tuple(raw.get("examples", ())),
-                source=path.name,
-            )
-        )
+        rules.append(_rule(raw, path.name, line_no))
     return rules
+
+
+def _rule(raw: dict[str, Any], source: str, line_no: int) -> Rule:
+    """A Rule from one parsed line, its declared semantics checked."""
+    role, counts = raw.get("role", "mention"), raw.get("counts", "all")
+    name = raw.get("name", "nearest")
+    if role not in ROLES:
+        raise RuleError(source, line_no, f"role must be one of {', '.join(ROLES)}")
+    if counts not in COUNT_CHOICES:
+        raise RuleError(source, line_no, f"counts must be one of {', '.join(COUNT_CHOICES)}")
+    if not isinstance(name, str) or not _NAME_BINDING.match(name):
+        raise RuleError(source, line_no, "name must be nearest, count, row or span:N[-M]")
+    return Rule(
+        rule_id=str(raw["id"]),
+        version=int(raw["version"]),
+        kind=str(raw.get("kind", "total")),
+        pattern=raw["pattern"],
+        priority=int(raw.get("priority", 100)),
+        explicit=bool(raw.get("explicit", False)),
+        counts=counts,
+        name=name,
+        check_next_word=bool(raw.get("check_next_word", True)),
+        role=role,
+        list_anchor=bool(raw.get("list_anchor", False)),
+        description=str(raw.get("description", "")),
+        examples=tuple(raw.get("examples", ())),
+        source=source,
+    )
 
 
 def load_rules(directory: Path | None = None, files: Iterable[Path] | None = None) -> RuleSet:
@@ -220,6 +268,7 @@ def load_rules(directory: Path | None = None, files: Iterable[Path] | None = Non
             except (ValueError, KeyError) as exc:
                 raise RuleError(path.name, 0, f"rule {rule.key}: {exc}") from None
             rules[rule.key] = rule
-    for table in sorted(folder.glob("*.csv")):  # domain and venue tables change results too
-        digest.update(table.name.encode() + b"\0" + table.read_bytes())
-    return RuleSet(rules, nlp, matcher, digest.hexdigest(), [p.name for p in paths])
+    for table in sorted([*folder.glob("*.csv"), *folder.glob("*.json")]):
+        digest.update(table.name.encode() + b"\0" + table.read_bytes())  # lexicons, model
+    lexicon = load_lexicon(folder)
+    return RuleSet(rules, nlp, matcher, digest.hexdigest(), lexicon, [p.name for p in paths])

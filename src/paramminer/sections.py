@@ -6,32 +6,8 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-SECTION_KEYWORDS: list[tuple[str, str]] = [
-    ("abstract", r"abstract"),
-    ("references", r"references|bibliography|literature cited|works cited|reference"),
-    ("appendix", r"appendix|appendices|supplementary materials?|supplemental materials?"),
-    ("acknowledgments", r"acknowledge?ments?|author contributions|contributions"),
-    (
-        "related",
-        r"related works?|background|prior work|previous work|literature review"
-        r"|related literature|preliminar(?:y|ies)",
-    ),
-    ("introduction", r"introduction|overview"),
-    ("conclusion", r"conclusions?|discussion|summary|limitations|broader impacts?|future work"),
-    (
-        "experiments",
-        r"experiments?|experimental[\w ]*|results?|evaluations?|empirical[\w ]*"
-        r"|ablations?[\w ]*|benchmarks?|analysis|main results",
-    ),
-    (
-        "method",
-        r"methods?|methodology|approach|our approach|models?|architectures?"
-        r"|model architecture|training[\w ]*|pre-?training[\w ]*|setup|implementation[\w ]*",
-    ),
-]
-_KEYWORD_RE = {
-    name: re.compile(rf"(?:{pattern})\b", re.IGNORECASE) for name, pattern in SECTION_KEYWORDS
-}
+from paramminer.lexicon import load_lexicon
+
 _HEADING = re.compile(
     r"^\s*(?P<num>(?:\d{1,2}(?:\.\d{1,2}){0,2}|[A-H](?:\.\d{1,2})?|[IVX]{1,4})\.?\s+)?"
     r"(?P<title>[A-Z][A-Za-z\-&,:' ]{2,60})\s*$"
@@ -58,7 +34,7 @@ def classify_heading(line: str) -> str | None:
     words = title.split()
     if len(words) > 7:
         return None
-    for name, pattern in _KEYWORD_RE.items():
+    for name, pattern in load_lexicon().sections:
         hit = pattern.match(title)
         if not hit:
             continue
