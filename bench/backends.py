@@ -34,13 +34,12 @@ from paramminer.config import PDF_BACKENDS, project_root
 from paramminer.errors import InputError
 from paramminer.pdftext import (
     GLUED_PAGE_RUNS,
-    UNMAPPED_PAGE_GLYPHS,
     _open,
+    _page_problem,
     find_arxiv_stamp,
     glued_runs,
     normalize_text,
     parse_pdf,
-    unmapped_glyphs,
 )
 from paramminer.resolve import guess_title
 
@@ -120,7 +119,7 @@ def _count(run: BackendRun, name: str, raw: list[str], pages: list[str], replace
     run.fallback_pages += replaced
     run.glued_pages += sum(glued_runs(p) >= GLUED_PAGE_RUNS for p in raw)
     run.empty_pages += sum(not p.strip() for p in raw)
-    run.unmapped_pages += sum(unmapped_glyphs(p) >= UNMAPPED_PAGE_GLYPHS for p in raw)
+    run.unmapped_pages += sum(_page_problem(p) == "unmapped glyphs" for p in raw)
     run.glued_after += sum(glued_runs(p) >= GLUED_PAGE_RUNS for p in pages)
     run.empty_after += sum(not p.strip() for p in pages)
     text = [normalize_text(p) for p in pages]

@@ -44,7 +44,8 @@ DEFAULT_BACKEND = PDF_BACKENDS[0]
 MIN_TEXT_CHARS = 200  # fewer characters over the whole PDF: treated as having no text layer
 GLUE_RUN = 18  # a run of this many lower-case letters is rarely one English word ...
 GLUED_PAGE_RUNS = 3  # ... and a page with this many such runs has lost its spaces
-UNMAPPED_PAGE_GLYPHS = 20  # a page with this many glyphs without Unicode is partly unreadable
+UNMAPPED_PAGE_GLYPHS = 20  # a page with this many glyphs without Unicode, making up ...
+UNMAPPED_PAGE_SHARE = 0.05  # ... this share of its visible characters, is partly unreadable
 MAX_REASON_CHARS = 200
 
 _ODD_SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t\f\v]+")
@@ -650,9 +651,14 @@ def _page_problem(text: str) -> str:
         return "no text"
     if glued_runs(text) >= GLUED_PAGE_RUNS:
         return "glued words"
-    if unmapped_glyphs(text) >= UNMAPPED_PAGE_GLYPHS:
+    unmapped = unmapped_glyphs(text)
+    if unmapped >= UNMAPPED_PAGE_GLYPHS and unmapped >= UNMAPPED_PAGE_SHARE * _visible(text):
         return "unmapped glyphs"
     return ""
+
+
+def _visible(text: str) -> int:
+    return len(text) - sum(text.count(space) for space in " \n\r\t")
 
 
 def _better(candidate: str, current: str, problem: str) -> bool:
