@@ -224,7 +224,7 @@ def measure(args: argparse.Namespace, pdfs: list[Path], work: Path) -> dict[str,
         print(f"repeat {attempt + 1} of {args.repeat} (load average "
               f"{os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
         get("bare", "bare pypdf loop, 1 core").add(bare_loop(pdfs))
-        for backend in PDF_BACKENDS:
+        for backend in args.backends:
             data = work / f"{backend}-{attempt}"
             job = {"job": "ingest", "pdfs": [str(p) for p in pdfs], "workers": args.workers,
                    "backend": backend, "data": str(data), "warehouse": str(data / "wh.duckdb")}
@@ -236,7 +236,7 @@ def measure(args: argparse.Namespace, pdfs: list[Path], work: Path) -> dict[str,
             get(f"small-{backend}", f"ingest cold, first {len(small)} PDFs, {backend}").add(
                 child({**job, "pdfs": [str(p) for p in small], "data": str(small_data),
                        "warehouse": str(small_data / "wh.duckdb")}))
-        default = work / f"{PDF_BACKENDS[0]}-{attempt}"
+        default = work / f"{args.backends[0]}-{attempt}"
         warm = {"job": "ingest", "pdfs": [str(p) for p in pdfs], "workers": args.workers,
                 "data": str(default), "warehouse": str(default / "warm.duckdb")}
         get("warm", f"ingest warm, {args.workers} workers").add(child(warm))
@@ -249,7 +249,7 @@ def measure(args: argparse.Namespace, pdfs: list[Path], work: Path) -> dict[str,
             shutil.rmtree(folder, ignore_errors=True)
     if args.big_pages:
         big = build_big_pdf(work / "big.pdf", args.big_pages)
-        for backend in PDF_BACKENDS:
+        for backend in args.backends:
             run = get(f"big-{backend}", f"one worker, {args.big_pages}-page PDF, {backend}")
             run.add(child({"job": "worker", "pdf": str(big), "backend": backend,
                            "data": str(work / f"big-{backend}"), "timeout": 3600.0}))
@@ -275,16 +275,16 @@ def report(runs: dict[str, Run], args: argparse.Namespace, pdfs: list[Path]) -> 
                 f"{floor:>5}  {goal:>4}  {memory:>9}")
 
     lines.append(row(bare, 0, name="A  " + bare.label))
-    for backend in PDF_BACKENDS:
+    for backend in args.backends:
         lines.append(row(runs[f"cold-{backend}"], bare.seconds, f"{INGEST_FLOOR}",
                          f"{INGEST_GOAL}"))
-    for backend in PDF_BACKENDS:
+    for backend in args.backends:
         lines.append(row(runs[f"small-{backend}"], small_bare, f"{INGEST_FLOOR}"))
     lines.append(row(runs["warm"], bare.seconds))
     lines.append(row(tok, 0, name="B  " + tok.label))
     lines.append(row(runs["extract"], tok.seconds, f"{EXTRACT_FLOOR}", f"{EXTRACT_GOAL}"))
     lines.append("(ratios: time of the run / time of its baseline A or B; lower is faster)")
-    for backend in PDF_BACKENDS:
+    for backend in args.backends:
         big = runs.get(f"big-{backend}")
         if big:
             lines.append(f"{big.label}: peak {big.worker_mb:.0f} MB (floor {MEMORY_FLOOR_MB}), "
@@ -298,7 +298,7 @@ def projection(runs: dict[str, Run], args: argparse.Namespace) -> list[str]:
     pages = args.backfill_pages or args.backfill_pdfs * runs["bare"].pages / pdf_count
     lines = [f"projection: {args.backfill_pdfs:,} PDFs (~{pages / 1e6:.2f}M pages) on one "
              f"{os.cpu_count()}-core machine like this one"]
-    for backend in PDF_BACKENDS:
+    for backend in args.backends:
         cold = runs[f"cold-{backend}"]
         hours = pages / (cold.pages / cold.seconds) / 3600
         per_pdf = args.backfill_pdfs / pdf_count
@@ -327,8 +327,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backfill-pdfs", type=int, default=100_000)
     parser.add_argument("--backfill-pages", type=int, default=0,
                         help="pages of the backfill [default: PDFs x this corpus's mean]")
+    parser.add_argument("--backends", default=",".join(PDF_BACKENDS),
+                        help="text backends, the first also for warm and extract [default: all]")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    args.backends = args.backends.split(",")
     if args.child:
         print(json.dumps(_run_child(json.loads(args.child))))
         return 0
