@@ -1,5 +1,7 @@
-"""`paramminer eval` on the real development corpus (../shared/corpus): every floor of the
-accuracy and dates/domains issues, from one ingest.
+"""`paramminer eval --folds 5` on the real development corpus (../shared/corpus): the accuracy
+floors on the cross-validated numbers (the headline model is refitted on 4 folds of papers and
+scored on the held-out fifth), the gap to the in-sample numbers, and the dates/domains floors,
+from one ingest.
 
 A cold run parses every PDF (about 2 minutes on 2 cores); set PARAMMINER_CACHE_DIR to
 reuse a text cache. Skipped, saying why, when the shared corpus is absent.
@@ -19,18 +21,20 @@ from paramminer.evaluate import EvalResult, GoldPaper, evaluate, read_gold
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
-# KNOWN REGRESSION (2026-12-01): the corpus grew from 54 to 94 labeled papers (40 new,
-# mostly 2023-2025 technical reports the rules were never tuned on). These floors are what
-# the landed extractor measures on the grown corpus today, below the accuracy issue's
-# targets (stated: auto_precision 0.95, headline_any 0.75, candidate_recall 0.95). They are
-# raised, cross-validated, as the extraction work (issue 10) lands.
+# Floors on the 5-fold cross-validated metrics (2026-12-01). KNOWN REGRESSION: the corpus grew
+# from 54 to 94 labeled papers (40 new, mostly 2023-2025 technical reports) and these floors
+# are still below the accuracy issue's targets (stated: auto_precision 0.95, auto_recall 0.45,
+# headline_any 0.80, candidate_recall 0.97). They are raised as the extraction work lands.
 STATED_FLOORS = {
-    "auto_precision": 0.93,
-    "headline_any": 0.72,
+    "auto_precision": 0.95,
+    "auto_recall": 0.22,
+    "headline_any": 0.74,
     "candidate_recall": 0.94,
-    "error_capture": 0.84,
+    "error_capture": 0.90,
 }
-ALL_FLOORS = {"auto_precision": 0.90, "candidate_recall": 0.62}
+ALL_FLOORS = {"auto_precision": 0.95, "candidate_recall": 0.62}
+MAX_GAP = 0.12  # in-sample minus cross-validated headline_any: more is overfitting
+FOLDS = 5
 # KNOWN REGRESSION: one new paper trips pypdf's stream-length safety limit; the text
 # backend work makes it a bounded retry. Any other failure fails the test.
 KNOWN_FAILURES = {"2006.11477.pdf": "LimitReachedError"}
@@ -50,7 +54,7 @@ def corpus_run(
     cache = os.environ.get("PARAMMINER_CACHE_DIR")
     settings = Settings(data_dir=tmp, cache_dir=Path(cache) if cache else tmp / "cache")
     warehouse = tmp / "eval.duckdb"
-    result = evaluate(gold_csv, pdfs, settings, warehouse_path=warehouse)
+    result = evaluate(gold_csv, pdfs, settings, warehouse_path=warehouse, folds=FOLDS)
     return result, warehouse, read_gold(gold_csv, CORPUS / "manifest.csv")
 
 
@@ -58,15 +62,20 @@ def corpus_run(
 @pytest.mark.slow
 def test_parameter_floors(corpus_run: tuple[EvalResult, Path, dict[str, GoldPaper]]) -> None:
     result, _, _ = corpus_run
+    validation = result.cross_validation
+    assert validation is not None and validation.folds == FOLDS
     errors = [
         f"{o.key}: {o.predicted} ({o.status}) gold {o.gold}"
-        for o in result.outcomes
+        for o in validation.outcomes
         if not o.headline_ok
     ]
     for subset, floors in (("stated_in_text", STATED_FLOORS), ("all", ALL_FLOORS)):
         for metric, floor in floors.items():
-            value = result.metrics[subset][metric]
-            assert value >= floor, f"{subset} {metric} {value} < {floor}; errors: {errors}"
+            value = validation.metrics[subset][metric]
+            assert value >= floor, f"CV {subset} {metric} {value} < {floor}; errors: {errors}"
+    gap = (result.metrics["stated_in_text"]["headline_any"]
+           - validation.metrics["stated_in_text"]["headline_any"])
+    assert gap <= MAX_GAP, f"in-sample beats cross-validated headline_any by {gap:.3f}"
     unexpected = [
         f for f in result.report.failures
         if KNOWN_FAILURES.get(Path(f.path).name, "\0") not in f.reason

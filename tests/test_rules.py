@@ -44,7 +44,7 @@ def test_rule_examples(key: str, example: dict[str, object], ruleset: RuleSet) -
         assert sorted(m.kind for m in mentions) == sorted(example["kinds"])  # type: ignore[arg-type]
     assert all(m.rule in ruleset.rules for m in mentions)
     # every example says which rule found each of its values
-    expected_rules = example.get("rules") or [example["rule"]] * len(mentions)
+    expected_rules = example["rules"] if "rules" in example else [example["rule"]] * len(mentions)
     found = [m.rule.split("@")[0] for m in sorted(mentions, key=lambda m: m.value)]
     assert found == expected_rules, (example["text"], found)
 

@@ -112,6 +112,9 @@ def test_failing_migration_is_rolled_back_and_reported(tmp_path: Path, home: Pat
     )
     with pytest.raises(WarehouseError, match=r"900_broken\.sql"):
         Warehouse.open(path)
+    with pytest.raises(WarehouseError, match=r"900_broken\.sql"):  # a reader migrates too
+        Warehouse.open(path, read_only=True)
+    (home / "warehouse" / "schema" / "900_broken.sql").unlink()
     # the failed open released the file, and left neither the table nor a record behind
     with Warehouse.open(path, read_only=True) as wh:
         assert "half" not in _tables(wh.con)
@@ -138,8 +141,11 @@ def test_broken_view_names_its_file(tmp_path: Path, home: Path) -> None:
 
 
 def test_read_only_open_of_a_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(WarehouseError, match=r"no warehouse at .*run `paramminer ingest` first"):
+    with pytest.raises(WarehouseError) as caught:
         Warehouse.open(tmp_path / "absent.duckdb", read_only=True)
+    assert str(caught.value) == (
+        f"no warehouse at {tmp_path / 'absent.duckdb'} (run `paramminer ingest` or "
+        "`paramminer demo` first, or pass --warehouse)")
     assert not (tmp_path / "absent.duckdb").exists()
 
 
@@ -193,8 +199,8 @@ def test_second_writer_gets_busy_error_after_the_wait(
         assert 0.6 <= waited < 5
         message = str(caught.value)
         assert message == (
-            f"warehouse {path} is busy: another paramminer process is writing it; "
-            "try again when it finishes"
+            f"warehouse {path} is busy: another process has held it for 0.6s "
+            "(a DuckDB client left open on it?); try again"
         )
         assert caught.value.exit_code == 75
     child.kill()

@@ -35,6 +35,7 @@ class Settings:
     warehouse: Path | None = None  # default: data_dir / "paramminer.duckdb"
     cache_dir: Path | None = None  # default: data_dir / "cache"
     pdf_dir: Path | None = None  # default: data_dir / "pdfs"
+    rules_dir: Path | None = None  # default: the rules bundled with paramminer
     workers: int = 0  # 0: one per core
     pdf_timeout: float = 120.0  # seconds one PDF may take to parse before it is recorded as failed
     pdf_backend: str = PDF_BACKENDS[0]  # which library reads PDF text (see PDF_BACKENDS)
@@ -204,11 +205,17 @@ def read_table(path: Path, what: str) -> list[tuple[int, dict[str, str]]]:
 
 
 def rules_dir() -> Path:
-    """The folder holding the rules: pattern files, word lists, cues, the fitted model."""
-    return project_root() / "rules"
+    """The folder holding the rules: pattern files, word lists, cues, the fitted model.
+
+    $PARAMMINER_RULES_DIR (the `rules_dir` setting), else the rules installed with the
+    package (the checkout's rules/ in an editable install); see paramminer.resources.
+    """
+    from paramminer import resources
+
+    return resources.rules_dir()
 
 
 def project_root() -> Path:
-    """The source checkout holding rules/, warehouse/ and fixtures/ (or $PARAMMINER_HOME)."""
-    home = os.environ.get(f"{ENV_PREFIX}HOME")
-    return Path(home) if home else Path(__file__).resolve().parents[2]
+    """The source checkout (for development tools such as bench/); the installed package
+    finds its rules, SQL and sample through paramminer.resources instead."""
+    return Path(__file__).resolve().parents[2]

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from paramminer.config import file_version, project_root, read_table
+from paramminer import resources
+from paramminer.config import file_version, read_table
 from paramminer.errors import ConfigError
 from paramminer.models import ArxivMeta
 from paramminer.pdftext import ArxivStamp
@@ -131,7 +132,7 @@ def month_of_arxiv_id(arxiv_id: str) -> str | None:
 
 def load_venues(path: Path | None = None) -> tuple[Venue, ...]:
     """Venue table (venue, pattern, month) from `path` or rules/venues.csv ('#' = comment)."""
-    table = path or project_root() / "rules" / DEFAULT_VENUES
+    table = path or resources.rules_dir() / DEFAULT_VENUES
     return _load_venues(table, file_version(table))
 
 

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from paramminer.config import file_version, project_root, read_table
+from paramminer import resources
+from paramminer.config import file_version, read_table
 from paramminer.errors import ConfigError
 
 DEFAULT_RULES = "domains.csv"
@@ -57,7 +58,7 @@ class DomainResult:
 
 def load_domain_rules(path: Path | None = None) -> tuple[DomainRule, ...]:
     """Rules from `path` or rules/domains.csv; lines starting with '#' are comments."""
-    table = path or project_root() / "rules" / DEFAULT_RULES
+    table = path or resources.rules_dir() / DEFAULT_RULES
     return _load_rules(table, file_version(table))
 
 

@@ -15,6 +15,12 @@ class ConfigError(ParamminerError):
     exit_code = 2
 
 
+class UsageError(ParamminerError):
+    """A value a command cannot use: an unknown id, a malformed value, a failing query."""
+
+    exit_code = 2
+
+
 class InputError(ParamminerError):
     """An input file that cannot be used (missing, not a PDF, encrypted, no text...)."""
 

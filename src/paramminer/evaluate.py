@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import os
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -12,7 +14,18 @@ from typing import Any
 from paramminer.config import Settings
 from paramminer.dates import month_of_arxiv_id
 from paramminer.errors import ConfigError
-from paramminer.ingest import IngestReport, discover, ingest
+from paramminer.features import Candidate
+from paramminer.headline_model import (
+    MODEL_PREFIX,
+    HeadlineModel,
+    PaperExample,
+    fit_model,
+    model_path,
+    paper_folds,
+)
+from paramminer.ingest import IngestReport, PaperResult, discover, ingest
+from paramminer.models import Mention
+from paramminer.resolve import MODEL_ENV, auto_allowed, resolve
 from paramminer.warehouse import Warehouse
 
 TOLERANCE = 0.05
@@ -65,6 +78,35 @@ class PaperOutcome:
     stated: bool
 
 
+@dataclass(frozen=True)
+class CorpusPaper:
+    """What evaluation keeps of one ingested paper: enough to resolve it again."""
+
+    key: str
+    pages: list[str]
+    title: str
+    mentions: list[Mention]
+    candidates: tuple[Candidate, ...]
+    allows_auto: bool  # presents a model of its own, all of whose size tiers are stated
+
+
+@dataclass
+class CrossValidation:
+    """Pooled held-out metrics of a K-fold, paper-grouped cross-validation."""
+
+    folds: int
+    seed: int
+    metrics: dict[str, dict[str, float | int]]
+    outcomes: list[PaperOutcome]
+    thresholds: list[float]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"folds": self.folds, "seed": self.seed, "metrics": self.metrics,
+                "auto_thresholds": self.thresholds,
+                "errors": [vars(o) for o in self.outcomes if not o.headline_ok]}
+
+
 @dataclass
 class EvalResult:
     """Metrics over all labeled papers and over the stated-in-text subset, plus details."""
@@ -73,11 +115,13 @@ class EvalResult:
     outcomes: list[PaperOutcome]
     unlabeled_auto: list[tuple[str, int, str]]
     report: IngestReport
+    cross_validation: CrossValidation | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
             "metrics": self.metrics,
+            "cross_validated": self.cross_validation.to_dict() if self.cross_validation else None,
             "errors": [vars(o) for o in self.outcomes if not o.headline_ok],
             "unlabeled_auto": [
                 {"key": k, "predicted": v, "evidence": e} for k, v, e in self.unlabeled_auto
@@ -225,16 +269,159 @@ def evaluate(
     *,
     manifest_csv: Path | None = None,
     warehouse_path: Path | None = None,
+    folds: int = 0,
+    seed: int = 0,
 ) -> EvalResult:
-    """Ingest `pdfs` into a fresh temporary warehouse (text cache reused) and score it."""
-    if not pdfs.is_dir():
-        raise ConfigError(f"PDF folder not found: {pdfs}")
-    manifest = manifest_csv or gold_csv.with_name("manifest.csv")
-    gold = read_gold(gold_csv, manifest if manifest.is_file() else None)
+    """Ingest `pdfs` into a fresh temporary warehouse (text cache reused) and score it; with
+    `folds`, also cross-validate the headline model (fit on K-1 folds of papers, score the
+    held-out fold, pool)."""
+    gold = read_gold(gold_csv, _manifest(gold_csv, manifest_csv))
     with tempfile.TemporaryDirectory(prefix="paramminer-eval-") as tmp:
         path = warehouse_path or Path(tmp) / "eval.duckdb"
-        eval_settings = replace(settings, warehouse=path)
-        items, failures = discover([pdfs])
-        with Warehouse.open(path) as warehouse:
-            report = ingest(items, warehouse, eval_settings, force=True, prior_failures=failures)
-            return score(warehouse, gold, report)
+        papers, report, warehouse = ingest_corpus(pdfs, settings, path)
+        with warehouse:
+            result = score(warehouse, gold, report)
+    if folds:
+        result.cross_validation = cross_validate(papers, gold, folds, seed)
+    return result
+
+
+def _manifest(gold_csv: Path, manifest_csv: Path | None) -> Path | None:
+    manifest = manifest_csv or gold_csv.with_name("manifest.csv")
+    return manifest if manifest.is_file() else None
+
+
+def ingest_corpus(
+    pdfs: Path, settings: Settings, warehouse_path: Path
+) -> tuple[dict[str, CorpusPaper], IngestReport, Warehouse]:
+    """Ingest every PDF of `pdfs` into a fresh warehouse; keep each paper's extraction."""
+    if not pdfs.is_dir():
+        raise ConfigError(f"PDF folder not found: {pdfs}")
+    papers: dict[str, CorpusPaper] = {}
+
+    def keep(result: PaperResult) -> None:
+        resolution = result.resolution
+        key = Path(result.path).stem
+        papers[key] = CorpusPaper(key, result.pages, result.title, resolution.mentions,
+                                  tuple(resolution.candidates),
+                                  resolution.presents_model and not resolution.unsized_variants)
+
+    items, failures = discover([pdfs])
+    warehouse = Warehouse.open(warehouse_path)
+    try:
+        report = ingest(items, warehouse, replace(settings, warehouse=warehouse_path), force=True,
+                        prior_failures=failures, on_loaded=keep)
+    except BaseException:
+        warehouse.close()
+        raise
+    return papers, report, warehouse
+
+
+def training_examples(
+    papers: dict[str, CorpusPaper], gold: dict[str, GoldPaper]
+) -> list[PaperExample]:
+    """Labeled papers as fitting examples: a candidate is right when it matches a gold value."""
+    return [
+        PaperExample(key, paper.candidates,
+                     tuple(any(matches(c.value, g) for g in gold[key].values)
+                           for c in paper.candidates),
+                     paper.allows_auto, gold[key].stated)
+        for key, paper in sorted(papers.items()) if key in gold
+    ]
+
+
+def cross_validate(
+    papers: dict[str, CorpusPaper], gold: dict[str, GoldPaper], folds: int, seed: int = 0
+) -> CrossValidation:
+    """Fit on K-1 folds of labeled papers, resolve the held-out fold with that model, pool."""
+    if folds < 2:
+        raise ConfigError("--folds must be at least 2")
+    examples = training_examples(papers, gold)
+    outcomes: list[PaperOutcome] = []
+    thresholds = []
+    for fold in paper_folds([e.key for e in examples], folds, seed):
+        model = fit_model([e for e in examples if e.key not in fold], auto_allowed, seed=seed)
+        thresholds.append(model.auto_threshold)
+        outcomes.extend(_outcome(papers[key], gold[key], model) for key in fold)
+    outcomes.extend(_missing_outcome(gold[key]) for key in sorted(gold) if key not in papers)
+    outcomes.sort(key=lambda o: o.key)
+    metrics = {
+        "all": _metrics(outcomes, gold),
+        "stated_in_text": _metrics([o for o in outcomes if o.stated],
+                                   {k: g for k, g in gold.items() if g.stated}),
+    }
+    return CrossValidation(folds, seed, metrics, outcomes, thresholds)
+
+
+def _outcome(paper: CorpusPaper, gold: GoldPaper, model: HeadlineModel) -> PaperOutcome:
+    """The headline a model gives one paper, scored against its gold values."""
+    resolution = resolve(paper.mentions, paper.pages, paper.title, model=model)
+    head = next((s for s in resolution.systems if s.is_headline), None)
+    predicted = head.parameters if head else None
+    ok = predicted is not None and any(matches(predicted, g) for g in gold.values)
+    candidate_ok = any(matches(m.value, g) for m in paper.mentions for g in gold.values)
+    return PaperOutcome(
+        key=paper.key, predicted=predicted, status=head.status if head else None,
+        gold=gold.values, evidence=head.mention.evidence if head else "",
+        page=head.mention.page if head else None, headline_ok=ok, candidate_ok=candidate_ok,
+        date=None, date_ok=False, domain=None, domain_ok=False, stated=gold.stated,
+    )
+
+
+def _missing_outcome(gold: GoldPaper) -> PaperOutcome:
+    return PaperOutcome(gold.key, None, None, gold.values, "", None, False, False, None, False,
+                        None, False, gold.stated)
+
+
+@dataclass
+class FitResult:
+    """A freshly fitted headline model, its file, and how it scores in and out of sample."""
+
+    model: HeadlineModel
+    path: Path
+    in_sample: dict[str, dict[str, float | int]]
+    cross_validation: CrossValidation
+
+
+def fit_headline_model(
+    gold_csv: Path, pdfs: Path, settings: Settings, output_dir: Path, *,
+    manifest_csv: Path | None = None, folds: int = 5, seed: int = 0,
+) -> FitResult:
+    """Fit the headline model on the labeled papers of `pdfs` and write it as the next
+    rules/headline-model-vN.json, with its cross-validated and in-sample report inside."""
+    gold = read_gold(gold_csv, _manifest(gold_csv, manifest_csv))
+    previous = os.environ.get(MODEL_ENV)
+    os.environ[MODEL_ENV] = "none"  # candidates do not depend on a model: extract without one
+    try:
+        with tempfile.TemporaryDirectory(prefix="paramminer-fit-") as tmp:
+            papers, _, warehouse = ingest_corpus(pdfs, settings, Path(tmp) / "fit.duckdb")
+            warehouse.close()
+    finally:
+        if previous is None:
+            os.environ.pop(MODEL_ENV, None)
+        else:
+            os.environ[MODEL_ENV] = previous
+    validation = cross_validate(papers, gold, folds, seed)
+    current = model_path(output_dir)
+    version = int(current.stem.removeprefix(MODEL_PREFIX)) + 1 if current else 1
+    model = fit_model(training_examples(papers, gold), auto_allowed, version=version, seed=seed)
+    outcomes = [_outcome(papers[k], gold[k], model) for k in sorted(gold) if k in papers]
+    outcomes += [_missing_outcome(gold[k]) for k in sorted(gold) if k not in papers]
+    in_sample = {
+        "all": _metrics(outcomes, gold),
+        "stated_in_text": _metrics([o for o in outcomes if o.stated],
+                                   {k: g for k, g in gold.items() if g.stated}),
+    }
+    report = {
+        "fitted": dt.date.today().isoformat(), "corpus": str(pdfs), "papers": len(papers),
+        "labeled": len(gold), "folds": folds, "seed": seed,
+        "cross_validated": validation.metrics, "in_sample": in_sample,
+        "fold_thresholds": validation.thresholds,
+    }
+    model = replace(model, report=report)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    path = output_dir / f"{MODEL_PREFIX}{version}.json"
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_text(model.to_json(), encoding="utf-8")
+    temp.replace(path)
+    return FitResult(model, path, in_sample, validation)

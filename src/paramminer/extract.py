@@ -12,13 +12,8 @@ from spacy.tokens import Doc, Span, Token
 from paramminer.models import Mention
 from paramminer.rules import Rule, RuleSet
 from paramminer.sections import SectionMap
+from paramminer.tables import TableCell, find_table_cells
 
-UNIT_IN_HEADER = re.compile(
-    r"(?i)(?:params?\.?|parameters)\s*(?:\(|\[)\s*(?:#\s*)?(?P<unit>[KMB]|millions?|billions?|mio\.?|"
-    r"10\^?6|10\^?9)\s*(?:\)|\])"
-    r"|(?:in|\()\s*(?P<unit2>millions|billions)"
-    r"|(?P<unit3>millions?|billions?|mio\.?)\s+(?:of\s+)?(?:params?|parameters)"
-)
 NAME_TOKEN = re.compile(
     r"^(?=.*[A-Za-z])(?:[A-Z][\w.\-/]*[A-Z0-9][\w.\-/]*|[A-Z][a-z]+[A-Z][\w.\-]*|[A-Z][\w]*-[\w.\-]+)$"
 )
@@ -31,8 +26,6 @@ class _Hit:
     rule: str
     kind: str
     system: str
-    context: str = ""  # table caption and header, shown before the row in the evidence
-    unambiguous: bool = False  # a table cell that cannot be in the wrong column
 
 
 def rule_name(key: str) -> str:
@@ -47,7 +40,8 @@ class _Words:
     not_param_nouns: frozenset[str]
     modifiers: frozenset[str]
     not_names: frozenset[str]  # as written, lower-case
-    prose: frozenset[str]
+    clause_breaks: frozenset[str]  # conjunctions that end the phrase a count belongs to
+    datasets: frozenset[str]  # data set names that carry a size ("JFT-300M")
 
 
 def _words(ruleset: RuleSet) -> _Words:
@@ -59,13 +53,14 @@ def _words(ruleset: RuleSet) -> _Words:
         not_param_nouns=lexicon.word_list("not_param_nouns"),
         modifiers=lexicon.word_list("count_modifiers"),
         not_names=lexicon.word_list("not_model_names"),
-        prose=lexicon.word_list("prose_words"),
+        clause_breaks=lexicon.word_list("clause_breaks"),
+        datasets=frozenset(re.sub(r"[^a-z0-9]", "", w) for w in lexicon.word_list("dataset_names")),
     )
     ruleset.cache["words"] = words
     return words
 
 
-def _bound_name(rule: Rule, span: Span, token: Token) -> str:
+def _bound_name(rule: Rule, span: Span, token: Token, words: _Words) -> str:
     """The model name a rule binds to a count, as its `name` field declares ('' if none)."""
     if token.tag_ in ("NAME_SIZE", "MOE_SHAPE"):
         return str(token.text)  # "LLaMA-65B", "8x7B": the count token names itself
@@ -81,8 +76,12 @@ def _bound_name(rule: Rule, span: Span, token: Token) -> str:
     if not 0 <= lo <= hi < len(span):
         return ""
     chosen = span[lo : hi + 1]
-    if lo == hi and (chosen[0]._.count is not None or not NAME_TOKEN.match(chosen[0].text)):
-        return ""  # "a 7B model": no name in the declared slot
+    if any(t._.count is not None or not t.text[:1].isalnum() for t in chosen) or (
+        chosen.text.lower() in words.not_names or not chosen.text[:1].isupper()
+    ):
+        return ""  # "a 7B model": no name in the slot the pattern declares
+    if len(chosen) == 1:
+        return _word_at(chosen[0])  # the whole hyphenated word: "Flan-T5-XXL", not "XXL"
     return " ".join(t.text for t in chosen)
 
 
@@ -110,6 +109,23 @@ def _expand_lists(
         _assign_respectively(doc, sorted(i for i in group if i in hits), hits, words)
 
 
+_NAME_STEM = re.compile(r"[-_‐\s]*\d+(?:\.\d+)?\s*[KMBTkmbt]?$")
+
+
+def _dataset_name(system: str, words: _Words) -> bool:
+    """The name is a data set's (rules: words list dataset_names), with or without its size."""
+    stem = re.sub(r"[^a-z0-9]", "", _NAME_STEM.sub("", system.lower()))
+    return bool(stem) and stem in words.datasets
+
+
+def _anchor_before(token: Token, hits: dict[int, _Hit], ruleset: RuleSet) -> _Hit | None:
+    """The last anchor mention (of a `list_anchor` rule) before `token` in its sentence."""
+    sentence = sentence_of(token)
+    found = [hit for index, hit in hits.items()
+             if sentence.start <= index < token.i and ruleset.rules[hit.rule].list_anchor]
+    return max(found, key=lambda h: h.token.i) if found else None
+
+
 def _next_word(token: Token, words: _Words) -> str:
     """The first word after `token` that is not a modifier ("1.4T training tokens" -> tokens)."""
     doc = token.doc
@@ -121,28 +137,20 @@ def _next_word(token: Token, words: _Words) -> str:
     return doc[index].lower_ if index < len(doc) else ""
 
 
-def _kind_near(token: Token, default: str) -> str:
+KIND_CUES = (("active", "active"), ("non_embedding", "non_embedding"),
+             ("per_expert", "per_expert"))
+
+
+def _kind_near(token: Token, default: str, ruleset: RuleSet) -> str:
+    """The kind the words around a count give it ("13B active", "2.6B non-embedding
+    parameters", "7B per expert"); cues kind_<kind> of the lexicon, on "before | count | after"."""
     doc = token.doc
-    window = doc[token.i + 1 : min(len(doc), token.i + 5)]
-    words = [t.lower_ for t in window]
-    text = " ".join(words)
     before = " ".join(t.lower_ for t in doc[max(0, token.i - 4) : token.i])
-    if words[:1] in (["active"], ["activated"]) or (
-        "active" in words[:3] and "total" not in words[:1]
-    ):
-        return "active"
-    if (
-        "activated" in words[:3]
-        or "activated" in before.split()[-2:]
-        or "active" in before.split()[-2:]
-    ):
-        return "active"
-    if "non - embedding" in text or "non-embedding" in text or "nonembedding" in text:
-        return "non_embedding"
-    if "non-embedding" in before or "non - embedding" in before:
-        return "non_embedding"
-    if re.search(r"\b(per|each|every) expert", text):
-        return "per_expert"
+    after = " ".join(t.lower_ for t in doc[token.i + 1 : min(len(doc), token.i + 5)])
+    window = f"{before} | {after}"
+    for kind, cue in KIND_CUES:
+        if ruleset.lexicon.cue(f"kind_{cue}").search(window):
+            return kind
     return default
 
 
@@ -152,8 +160,9 @@ def nearest_name(token: Token, sentence: Span, words: _Words, window: int = 10) 
     doc = token.doc
     after = doc[token.i + 1 : min(len(doc), token.i + 7)]
     for index, candidate in enumerate(after):
-        if candidate.text in (".", ";", ",") or candidate.tag_ in ("COUNT_SCALED", "COUNT_PLAIN"):
-            break
+        if (candidate.text in (".", ";", ",") or candidate.lower_ in words.clause_breaks
+                or candidate.tag_ in ("COUNT_SCALED", "COUNT_PLAIN")):
+            break  # "86M parameters and 16 GFLOPs": the name after a conjunction is not bound
         text = candidate.text.strip("(),;:")
         previous = [t.lower_ for t in after[max(0, index - 3) : index]]
         if (
@@ -233,286 +242,54 @@ def _evidence(sentence: Span, token: Token, limit: int = 320) -> str:
     return " ".join(text.split())
 
 
-@dataclass
-class _Table:
-    """A table region under a header naming parameters."""
-
-    start: int  # first character after the header line
-    end: int
-    header: str
-    columns: list[str]  # kinds of the count columns in header order: P(arams)/F(LOPs)/T(okens)/X
-    labels: list[str]  # header labels (for unit tables)
-    unit: int | None  # "Params (M)" -> 10**6
-    transposed: bool  # the header line itself carries the values ("# Params 7B 13B 70B")
-    header_start: int = 0
-    caption: str = ""  # the "Table N: ..." line next to the table, if found
+def _cell_evidence(cell: TableCell) -> str:
+    """'caption | header | row': what a reviewer needs to read a table cell."""
+    parts = (cell.caption[:240], cell.header[:120], cell.row)
+    return " | ".join(part for part in parts if part)
 
 
-_COLUMN_WORDS = re.compile(
-    r"(?i)(?P<P>#\s?params?\.?|\bparams?\b\.?|\bparameters?\b|\bsize\b)"
-    r"|(?P<F>\b(?:g|t|m)?flops?\b|\bmacs\b|\bmadds?\b|\bmult-adds\b|\bflops/\w+)"
-    r"|(?P<T>\btokens?\b|\bdata\b)"
-    r"|(?P<X>\bbatch\b|\bthroughput\b|\bim/s\b|\bspeed\b|\blatency\b|\bmemory\b)"
-)
-_HEADER_PARAM = re.compile(
-    r"(?i)#\s?params?\b|\bparams?\b\.?|\bparameters\b|#\s?param\.|\bparameter count"
-)
-
-
-def _header_columns(header: str) -> list[str]:
-    """Kinds of the count columns in a header, in order: P, PA (active), PN (non-embedding),
-    F (FLOPs), T (tokens), X (other)."""
-    kinds: list[str] = []
-    for match in _COLUMN_WORDS.finditer(header):
-        kind = match.lastgroup or "X"
-        if (
-            kind == "P"
-            and match.group(0).lower() == "size"
-            and not re.search(r"(?i)model\s+size", header[max(0, match.start() - 6) : match.end()])
-        ):
-            continue
-        before = header[max(0, match.start() - 14) : match.start()].strip().lower()
-        if (
-            kind.startswith("P")
-            and kinds
-            and kinds[-1].startswith("P")
-            and before.endswith(("(#", "("))
-        ):
-            continue  # "Model Size (# parameters)" is one column
-        if kind == "P" and re.search(r"activ\w*\s*#?$", before):
-            kind = "PA"  # "Active params"
-        elif kind == "P" and re.search(r"(?:non-?\s?emb\w*\.?|embedding)\s*#?$", before):
-            kind = "PN"
-        kinds.append(kind)
-    return kinds
-
-
-def _header_labels(header: str) -> list[str]:
-    """Column labels of a header line; "(in millions)" and "# Params" stay one label."""
-    labels: list[str] = []
-    depth = 0
-    for word in header.split():
-        if labels and (depth > 0 or word.startswith(("(", "[")) or labels[-1] in ("#",)):
-            labels[-1] += " " + word
-        else:
-            labels.append(word)
-        depth = max(
-            0, depth + word.count("(") + word.count("[") - word.count(")") - word.count("]")
-        )
-    return labels
-
-
-def _tables(page_text: str, words: _Words) -> list[_Table]:
-    """Table regions under a header line naming a parameters column."""
-    tables = []
-    lines = page_text.split("\n")
-    positions = []
-    offset = 0
-    for line in lines:
-        positions.append(offset)
-        offset += len(line) + 1
-    for index, line in enumerate(lines):
-        stripped = line.strip()
-        if len(stripped) > 160 or not _HEADER_PARAM.search(stripped):
-            continue
-        header_words = stripped.split()
-        function_words = sum(1 for w in header_words if w.lower() in words.prose)
-        if function_words >= 2 or stripped.endswith(".") or len(header_words) < 2:
-            continue  # prose that mentions parameters, not a column header
-        param_match = _HEADER_PARAM.search(stripped)
-        transposed = (
-            param_match is not None and len(COUNT_CELL.findall(stripped[param_match.end() :])) >= 2
-        )
-        unit = None
-        unit_match = UNIT_IN_HEADER.search(stripped)
-        above = lines[index - 1] if index else ""
-        if (
-            unit_match is None
-            and re.search(r"(?i)\bmillions?\b", above)
-            and re.search(r"(?i)\bparam", stripped)
-        ):
-            unit_match = re.match(r"(?P<unit>M)(?P<unit2>)(?P<unit3>)", "M")  # two-line header
-        if unit_match:
-            word = (unit_match["unit"] or unit_match["unit2"] or unit_match["unit3"] or "").lower()
-            unit = (
-                10**9
-                if word.startswith(("b", "10^9", "109"))
-                else (10**3 if word == "k" else 10**6)
-            )
-        end_index = index + 1
-        if not transposed:
-            while end_index < len(lines) and end_index - index <= 30:
-                follow = lines[end_index].strip()
-                if re.match(r"^(Table|Figure|Fig\.)\s*\d", follow) or (
-                    len(follow) > 140 and sum(1 for w in follow.split() if w.islower()) > 12
-                ):
-                    break
-                end_index += 1
-        end = positions[end_index] if end_index < len(lines) else len(page_text)
-        caption = _caption(lines, index)
-        tables.append(
-            _Table(
-                start=positions[index] if transposed else positions[index] + len(line) + 1,
-                end=positions[index] + len(line) if transposed else end,
-                header=stripped,
-                columns=_header_columns(stripped),
-                labels=_header_labels(stripped),
-                unit=unit,
-                transposed=transposed,
-                header_start=positions[index],
-                caption=caption,
-            )
-        )
-    return tables
-
-
-_CAPTION = re.compile(r"^\s*(?:Table|TABLE|Tab\.)\s*[A-Z]?\d+[.:|]?")
-
-
-def _caption(lines: list[str], header_index: int) -> str:
-    """The caption of the table whose header is at `header_index` (above or below it)."""
-    order = [
-        *range(header_index - 1, max(-1, header_index - 8), -1),
-        *range(header_index + 1, min(len(lines), header_index + 40)),
-    ]
-    for index in order:
-        if _CAPTION.match(lines[index]):
-            return " ".join(lines[index].split())[:160]
-    return ""
-
-
-COUNT_CELL = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*\s?[KMBT]\b|\d{1,3}(?:,\d{3}){2,}")
-_CELL = re.compile(r"(?<![\w.])\d+(?:\.\d+)?[%×x†*]?(?![\w.])")
-
-
-def _line_of(text: str, offset: int) -> tuple[int, int]:
-    start = text.rfind("\n", 0, offset) + 1
-    end = text.find("\n", offset)
-    return start, (len(text) if end < 0 else end)
-
-
-def _table_context(table: _Table) -> str:
-    parts = [table.caption] if table.caption else []
-    if not table.transposed:
-        parts.append(table.header[:120])
-    return " | ".join(parts)
-
-
-def _column_names(text: str, header_start: int, count: int) -> list[str]:
-    """Model names heading the columns of a transposed table: the last `count` words of the
-    closest line above with at least `count` words."""
-    above = text[:header_start].rstrip("\n").split("\n")[-3:]
-    for line in reversed(above):
-        words = line.split()
-        if len(words) >= count:
-            return [w.rstrip("*†‡") for w in words[-count:]]
-    return [""] * count
-
-
-def _table_row_hits(
-    doc: Doc, text: str, table: _Table, rule: str, words: _Words
-) -> list[_Hit]:
-    """The counts of a table that sit in a parameters column."""
-    hits: list[_Hit] = []
-    if table.transposed:
-        header_span = doc.char_span(table.header_start, table.end, alignment_mode="expand")
-        prefix = table.header.lower()
-        kind = "total"
-        if "activ" in prefix:
-            kind = "active"
-        elif "non-emb" in prefix or "non emb" in prefix or "embedding" in prefix:
-            kind = "non_embedding"
-        tokens = [t for t in header_span or [] if t.tag_ in ("COUNT_SCALED", "COUNT_PLAIN")]
-        names = _column_names(text, table.header_start, len(tokens))
-        context = _table_context(table)
-        for token, name in zip(tokens, names, strict=False):
-            hits.append(_Hit(token, rule, kind, name, context))
-        return hits
-    region = doc.char_span(table.start, table.end, alignment_mode="expand")
-    rows: dict[int, list[Token]] = {}
-    for token in region or []:
-        if token.tag_ in ("COUNT_SCALED", "COUNT_PLAIN"):
-            rows.setdefault(_line_of(text, token.idx)[0], []).append(token)
-    param_positions = [i for i, kind in enumerate(table.columns) if kind.startswith("P")]
-    column_kind = {"P": "total", "PA": "active", "PN": "non_embedding"}
-    for line_start, tokens in rows.items():
-        if not param_positions:
-            break
-        if len(table.columns) > 1 and len(tokens) >= 1:
-            chosen = [tokens[i] for i in param_positions if i < len(tokens)]
-            if len(tokens) < len(table.columns) and not chosen:
-                chosen = tokens[:1]
-        else:
-            chosen = tokens[:1]
-        label = text[line_start : tokens[0].idx].strip().split(" ")
-        unambiguous = (
-            len(tokens) == 1
-            and table.columns.count("P") == 1
-            and not ({"F", "T", "PA", "PN"} & set(table.columns))
-        )
-        for token in chosen:
-            if _next_word(token, words) in words.not_param_nouns:
-                continue
-            position = tokens.index(token)
-            kind = (
-                column_kind.get(table.columns[position], "total")
-                if (len(tokens) == len(table.columns) or position < len(table.columns))
-                else "total"
-            )
-            hits.append(
-                _Hit(
-                    token,
-                    rule,
-                    kind,
-                    label[0] if label and label[0] else "",
-                    _table_context(table),
-                    unambiguous,
-                )
-            )
-    if table.unit is not None:
-        hits.extend(_unit_table_cells(doc, text, table, rule, set(rows)))
-    return hits
-
-
-def _unit_table_cells(
-    doc: Doc, text: str, table: _Table, rule: str, rows_with_counts: set[int]
-) -> list[_Hit]:
-    """Unitless numbers in the parameters column of a table whose header gives the unit.
-
-    Cells are aligned from the right (row labels on the left may hold several words).
-    """
-    hits: list[_Hit] = []
-    p_index = next((i for i, label in enumerate(table.labels) if _HEADER_PARAM.search(label)), None)
-    if p_index is None or p_index == 0 or table.unit is None:
-        return hits
-    from_right = len(table.labels) - p_index
-    for line_match in re.finditer(r"[^\n]+", text[table.start : table.end]):
-        line_start = table.start + line_match.start()
-        if line_start in rows_with_counts:
-            continue
-        line = line_match.group(0)
-        numbers = list(_CELL.finditer(line))
-        if len(numbers) < from_right:
-            continue
-        number = numbers[len(numbers) - from_right]
-        if not number.group(0)[-1].isdigit():
-            continue  # a percentage or a "2×" in the parameters column: not a count
-        char = line_start + number.start()
-        span = doc.char_span(char, char + len(number.group(0)))
-        if span is None or len(span) != 1:
+def _table_mentions(
+    doc: Doc, page: int, ruleset: RuleSet, sections: SectionMap, page_text: str,
+    hits: dict[int, _Hit],
+) -> list[Mention]:
+    """The parameter-count cells of the page's tables (tables.py), as mentions of the table
+    rule. A cell a stronger prose rule already holds stays that rule's; a cell taken from a
+    weaker one is removed from `hits`."""
+    rule = ruleset.by_role("table")
+    if rule is None:
+        return []
+    flat_text = doc.user_data.get("text") or doc.text
+    mentions = []
+    for cell in find_table_cells(page_text, ruleset.lexicon):
+        span = doc.char_span(cell.start, cell.end, alignment_mode="expand")
+        if span is None or not len(span) or not MIN_COUNT <= cell.value <= MAX_COUNT:
             continue
         token = span[0]
-        try:
-            token._.count = int(float(number.group(0)) * table.unit)
-        except ValueError:
+        current = hits.get(token.i)
+        if current is not None and ruleset.rules[current.rule].priority <= rule.priority:
             continue
-        label = line[: numbers[0].start()].strip()
-        if not re.search(r"[A-Za-z]", label) and len(numbers) < 3:
-            continue  # bare numbers: the tick labels of a chart's axis, not a table row
-        hits.append(
-            _Hit(token, rule, "total", label.split(" ")[0] if label else "", _table_context(table))
+        hits.pop(token.i, None)
+        sentence = sentence_of(token)
+        mentions.append(
+            Mention(
+                value=cell.value,
+                kind=cell.kind,
+                page=page,
+                start=cell.start,
+                end=cell.end,
+                text=page_text[cell.start : cell.end],
+                evidence=_cell_evidence(cell),
+                rule=rule.key,
+                system=cell.label,
+                section=sections.section_at(page, cell.start),
+                preceding=flat_text[max(0, sentence.start_char - 200) : sentence.start_char],
+                unambiguous_cell=cell.unambiguous,
+                explicit=rule.explicit,
+                table=True,
+                own_marker=cell.own_marker,
+            )
         )
-    return hits
+    return mentions
 
 
 def find_page_mentions(
@@ -538,6 +315,7 @@ def find_page_mentions(
             hits[token.i] = _Hit(token, rule.key, kind, system)
 
     list_pairs: list[tuple[int, int]] = []
+    anchored: list[tuple[Token, Rule]] = []
     for match_id, start, end in ruleset.matcher(doc):
         rule = ruleset.rules[doc.vocab.strings[match_id]]
         span = doc[start:end]
@@ -552,36 +330,32 @@ def find_page_mentions(
         for token in counts:
             if rule.check_next_word and _next_word(token, words) in words.not_param_nouns:
                 continue
-            offer(token, rule, rule.kind, _bound_name(rule, span, token))
+            if rule.needs_anchor:
+                anchored.append((token, rule))
+            else:
+                offer(token, rule, rule.kind, _bound_name(rule, span, token, words))
+    for token, rule in anchored:
+        anchor = _anchor_before(token, hits, ruleset)
+        if anchor is not None:
+            offer(token, rule, anchor.kind, "")
 
     list_rule = ruleset.by_role("list")
     if list_pairs and list_rule is not None:
         _expand_lists(doc, list_pairs, hits, ruleset, list_rule, words, offer)
 
-    table_rule = ruleset.by_role("table")
-    if table_rule is not None:
-        for table in _tables(lines_text, words):
-            for hit in _table_row_hits(doc, lines_text, table, table_rule.key, words):
-                current = hits.get(hit.token.i)
-                if current is None or table_rule.priority < ruleset.rules[current.rule].priority:
-                    hits[hit.token.i] = hit
-
-    mentions = []
+    mentions = _table_mentions(doc, page, ruleset, sections, lines_text, hits)
     for hit in sorted(hits.values(), key=lambda h: h.token.i):
         token = hit.token
         sentence = sentence_of(token)
         value = int(token._.count)
         if not MIN_COUNT <= value <= MAX_COUNT:
             continue
-        kind = _kind_near(token, hit.kind)
+        kind = _kind_near(token, hit.kind, ruleset)
         system = hit.system or nearest_name(token, sentence, words)
-        if ruleset.rules[hit.rule].role == "table":
-            line_start, line_end = _line_of(lines_text, token.idx)
-            evidence = " ".join(lines_text[line_start:line_end].split())
-            if hit.context:
-                evidence = f"{hit.context} | {evidence}"
-        else:
-            evidence = _evidence(sentence, token)
+        if _dataset_name(system, words):
+            continue  # "JFT-300M", "LAION-5B": a data set's size, not a model's
+        rule = ruleset.rules[hit.rule]
+        evidence = _evidence(sentence, token)
         mention_text = token.text
         if token.tag_ == "NAME_SIZE":
             mention_text = token.text
@@ -598,10 +372,10 @@ def find_page_mentions(
                 system=system,
                 section=sections.section_at(page, token.idx),
                 preceding=flat_text[max(0, sentence.start_char - 200) : sentence.start_char],
-                unambiguous_cell=hit.unambiguous,
+                explicit=rule.explicit,
             )
         )
-    return mentions
+    return sorted(mentions, key=lambda m: m.start)
 
 
 def find_mentions(pages: list[str], ruleset: RuleSet) -> list[Mention]:

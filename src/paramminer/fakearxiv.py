@@ -47,17 +47,18 @@ from typing import Any, cast
 from urllib.parse import parse_qs, quote, urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
+from paramminer import resources
 from paramminer.arxiv_ids import ArxivId, looks_like_arxiv_id, parse_arxiv_id
 from paramminer.errors import ConfigError, InputError
 
 __all__ = [
-    "DEFAULT_DATA_DIR",
     "Catalogue",
     "FakeArxivServer",
     "Faults",
     "LoggedRequest",
     "PaperRecord",
     "QueryError",
+    "default_data_dir",
     "load_catalogue",
     "main",
     "parse_search_query",
@@ -67,8 +68,10 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "sample"
-"""The bundled sample the server serves when no data folder is given."""
+def default_data_dir() -> Path:
+    """The bundled sample the server serves when no data folder is given."""
+    return resources.sample_dir()
+
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 ARXIV_NS = "http://arxiv.org/schemas/atom"
@@ -197,7 +200,7 @@ def _record_from_json(obj: dict[str, Any], folder: Path, where: str) -> PaperRec
 
 def _as_dirs(data_dir: DataDirs) -> list[Path]:
     if data_dir is None:
-        return [DEFAULT_DATA_DIR]
+        return [default_data_dir()]
     if isinstance(data_dir, str | Path):
         return [Path(data_dir)]
     return [Path(d) for d in data_dir]
@@ -918,7 +921,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--data",
         action="append",
         type=Path,
-        help=f"data folder (repeatable, later ones layer); default {DEFAULT_DATA_DIR}",
+        help="data folder (repeatable, later ones layer); default: the bundled sample",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)

@@ -162,7 +162,9 @@ def process_pdf(
     pages = text.pages
     from paramminer.names import guess_title
 
-    title = (arxiv.title if arxiv and arxiv.title else "") or text.title or guess_title(pages[0])
+    # the title printed on page 1 beats the PDF's /Title metadata, which is often a file name
+    title = ((arxiv.title if arxiv and arxiv.title else "")
+             or (guess_title(pages[0], pages[1:]) if pages else "") or text.title)
     resolution = extract_paper(pages, title)
     result = PaperResult(
         path=path, sha256=sha256, pages=pages, title=title,
@@ -324,8 +326,11 @@ def ingest(
     force: bool = False,
     progress: ProgressCallback | None = None,
     prior_failures: Sequence[Failure] = (),
+    on_loaded: Callable[[PaperResult], None] | None = None,
 ) -> IngestReport:
-    """Parse, extract and load `items`; PDFs already in the warehouse are skipped unless `force`."""
+    """Parse, extract and load `items`; PDFs already in the warehouse are skipped unless `force`.
+
+    `on_loaded` sees each paper's result after it is loaded (evaluation keeps them)."""
     started = time.perf_counter()
     report = IngestReport(failures=list(prior_failures))
     from paramminer import load  # local: load imports ingest's dataclasses
@@ -333,6 +338,7 @@ def ingest(
     for failure in prior_failures:
         load.record_failure(warehouse, failure.path, None, failure.reason)
     known = load.known_documents(warehouse)
+    warehouse.release()  # the warehouse is held only while a paper is written
     jobs: list[Job] = []
     items_by_key: dict[str, IngestItem] = {}
     for item in items:
@@ -354,14 +360,18 @@ def ingest(
         jobs.append((key, process_pdf, (key, sha, str(settings.text_cache_dir),
                                         settings.pdf_timeout, item.arxiv,
                                         settings.pdf_backend)))
+    warehouse.release()
 
     def on_result(key: str, result: PaperResult) -> None:
         paper_id = load.load_paper(warehouse, result, source_file=Path(key).name,
                                    source_path=key)
+        warehouse.release()  # readers get the file between papers
         report.loaded.append(paper_id)
         report.pages += len(result.pages)
         if not result.from_cache:
             report.parsed_pages += len(result.pages)
+        if on_loaded:
+            on_loaded(result)
         if progress:
             progress(key, True)
 
@@ -369,6 +379,7 @@ def ingest(
         item = items_by_key.get(key)
         report.failures.append(Failure(key, reason))
         load.record_failure(warehouse, key, item.sha256 if item else None, reason)
+        warehouse.release()
         if progress:
             progress(key, False)
 
@@ -394,12 +405,16 @@ def reextract(
 
         def job_args(paper_id: str = paper_id, sha: str = sha, title: str = title,
                      arxiv: ArxivMeta | None = arxiv) -> tuple[object, ...]:
-            return (paper_id, sha, load.stored_pages(warehouse, sha), title, arxiv)
+            pages = load.stored_pages(warehouse, sha)
+            warehouse.release()  # not held while the workers run
+            return (paper_id, sha, pages, title, arxiv)
 
         jobs.append((paper_id, reextract_pages, job_args))
+    warehouse.release()
 
     def on_result(key: str, result: PaperResult) -> None:
         load.load_extraction(warehouse, key, result)
+        warehouse.release()  # readers get the file between papers
         report.loaded.append(key)
         report.pages += len(result.pages)
         if progress:

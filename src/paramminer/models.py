@@ -39,6 +39,9 @@ class Mention:
     cues: list[str] = field(default_factory=list)
     preceding: str = ""  # text just before the sentence (for "It has 236B parameters")
     unambiguous_cell: bool = False  # the only count of its row, under the only parameters column
+    explicit: bool = False  # found by a rule that states a size outright (see rules/README.md)
+    table: bool = False  # a table cell (the evidence is caption | header | row)
+    own_marker: bool = False  # a table row marked as the paper's own ("ours")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -76,3 +79,7 @@ class Resolution:
     flags: list[Flag]
     introduced_names: list[str]
     title: str = ""
+    candidates: list[Any] = field(default_factory=list)  # features.Candidate, for evaluation
+    decision: Any = None  # headline_model.Decision
+    presents_model: bool = True  # False: a survey, benchmark, system or tool paper
+    unsized_variants: list[str] = field(default_factory=list)  # own tiers with no size stated

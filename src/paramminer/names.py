@@ -1,221 +1,548 @@
 """The names a paper gives its own models, and the model names it cites.
 
-The paper's own names come from its title and from introducing phrases ("we introduce X",
-"X (ours)", "our largest model, X"); cited names are those written next to a citation
-marker, or on the list of widely cited models (rules/known-models-v*.csv). Being on that
-list is evidence that a name is cited, never a verdict: a name the paper introduces is its
-own even when it is famous.
+Own names come from the title (the name before its colon, "X Technical Report", name-shaped
+title words the paper never cites), from introducing phrases ("we introduce X", "X (ours)",
+"X, our largest model", "our X family"), from acronyms the paper defines for a phrase of its
+title or for what it introduces ("Lattice Network (LatNet)"), and from frequent names the
+paper never cites and calls its own ("our X"). Cited names are those written next to a
+citation marker, or on the list of widely cited models (rules/known-models-v*.csv). Being on
+that list is evidence of citation, never a verdict: a name the paper introduces is its own
+even when it is famous, and an own name is never cited.
+
+An own *variant* is an own family name plus variant suffixes: sizes ("Foo-7B", "Foo 2 70B",
+"Foo-235B-A22B"), size classes ("Foo-Large", "Foo-XL/14"), depths ("Foo-101"), tunings
+("Foo-7B-Chat"). A version number is part of a name, not a variant: "Foo 2" is its own family.
+The trigger phrases and word lists are data in rules/ (cues-v*.csv, words-v*.csv).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from paramminer.lexicon import Lexicon, load_lexicon, normalize_name
+from paramminer.titles import guess_title
 
-INTRO_PATTERNS = [
-    re.compile(
-        r"\b[Ww]e (?:introduce|present|propose|release|develop|build|train|call|name|dub)\s+"
-        r"(?:a |an |the )?(?:new |novel |family of |series of |suite of )?"
-        r"(?:[a-z\-]+ ){0,4}?(?:called |named |dubbed |termed )?"
-        r"(?P<name>[A-Z][\w\-.]*[A-Z0-9][\w\-.]*|[A-Z][a-z]+[A-Z][\w\-.]*|[A-Z]{2,}[\w\-.]*"
-        r"|[A-Z][a-z]{2,}(?=\s*[,(:]))"
-    ),
-    re.compile(
-        r"\b(?:called|named|dubbed|termed|which we (?:call|name|refer to as)|referred to as)\s+"
-        r"(?P<name>[A-Z][\w\-.]*[A-Z0-9][\w\-.]*|[A-Z][a-z]+[A-Z][\w\-.]*|[A-Z]{2,}[\w\-.]*|[A-Z][a-z]{3,})"
-    ),
+__all__ = [
+    "NAMEISH", "PaperNames", "acronym_long_form", "analyse_names", "guess_title",
+    "introduced_names",
 ]
-INTRO_PATTERNS.extend(
-    [
-        # "Our largest model, GPT-2, is ..."
-        re.compile(
-            r"\b[Oo]ur\s+(?:\w+\s+){0,2}models?,?\s+(?:called\s+)?(?P<name>[A-Z][\w\-.]*[A-Z0-9][\w\-.]*),"
-        ),
-        # "our Data-efficient image Transformers (DeiT)"
-        re.compile(r"\b[Oo]ur\s+(?:[\w\-]+\s+){0,5}\((?P<name>[A-Z][\w\-]*[A-Z][\w\-]*)\)"),
-        # "We introduce a simpler ... method, Attention with Linear Biases (ALiBi)"
-        re.compile(
-            r"\b[Ww]e\s+(?:\w+\s+)?(?:introduce|present|propose)\b[^.]{0,120}?"
-            r"\((?P<name>[A-Z][\w\-]*[A-Z][\w\-]*)\)"
-        ),
-    ]
-)
-TITLE_COMPOUND = re.compile(r"^[A-Z][a-z]+(?:-[A-Za-z][a-z]+)+$")
-TITLE_NAME = re.compile(r"^\s*(?P<name>[A-Z][\w\-.+ ]{1,30}?)\s*:")
+
+# a single name-shaped token with an inner capital or digit ("Foo-2", "FooNet")
 NAMEISH = re.compile(r"^(?:[A-Z][\w\-.]*[A-Z0-9][\w\-.]*|[A-Z][a-z]+[A-Z][\w\-.]*)$")
-_STAMP = re.compile(r"arXiv:\S+")
 
-
-_norm = normalize_name
-
-
-def _not_model_names(lexicon: Lexicon) -> frozenset[str]:
-    return frozenset(_norm(w) for w in lexicon.word_list("not_model_names"))
-
-
-_TITLE_CONTINUES = re.compile(
-    r"(?i)(?:\b(?:for|of|and|with|to|in|a|an|the|via|on|from|by|at)|[:\-,])$"
+# One word of a name: capitalised ("Halcyon", "FOO-4o"), lower-case with an inner capital
+# or digit ("kNN-Foo", "foo2vec", "vFoo"), or opening with digits ("360Foo").
+_WORD = (
+    r"(?:[A-Z](?:[\w+\-.]*[\w+])?"
+    r"|[a-z][a-z0-9]*[A-Z0-9](?:[\w+\-.]*[\w+])?"
+    r"|\d+[A-Za-z](?:[\w+\-.]*[\w+])?)"
 )
-
-
-def guess_title(first_page: str) -> str:
-    """The paper's title from page 1: the first real line, plus the next when the first
-    obviously continues ("... for", "Title:"), skipping stamps and venue lines."""
-    lines: list[str] = []
-    for line in first_page.split("\n"):
-        text = _STAMP.sub("", line).strip()
-        if not text or re.match(
-            r"(?i)^(published|under review|preprint|proceedings|accepted|"
-            r"journal of|arxiv|vol\.|technical report)",
-            text,
-        ):
-            continue
-        if lines:
-            if _TITLE_CONTINUES.search(lines[-1]) or (text[:1].islower() and len(text) < 80):
-                lines.append(text)
-                continue
-            break
-        if re.search(r"@|\b(?:university|institute)\b", text, re.IGNORECASE) or len(text) < 4:
-            continue
-        lines.append(text)
-    return " ".join(lines)[:200]
-
-
-_MODEL_TOKEN = re.compile(
-    r"(?<![\w\-])(?:[A-Z][\w\-.]*[A-Z0-9][\w\-]*|[A-Z][a-z]+[A-Z][\w\-]*|[A-Z]{2,}[\w\-]*)(?![\w\-])"
-)
-_CITED_AFTER = re.compile(
-    r"^[\s\-]{0,2}(?:\[\d[\d,\s–\-]*\]"
-    r"|\(\s*[A-Z][A-Za-z\-]+(?: et al\.| and [A-Z][A-Za-z\-]+)?,?\s*(?:19|20)\d\d"
-    r"|\(\s*\d{1,3}\s*\))"
-)
+_VERSION = r"(?:[vV]?\d+(?:\.\d+)*|[a-z]\d+(?:\.\d+)+)(?![\w])"  # "2", "2.0", "v2", "b1.58"
+_NAME = re.compile(rf"(?<![\w\-.]){_WORD}(?:[ \n](?:{_VERSION}|[A-Z][\w\-]*[\w]))*")
+_SIZE_TEXT = r"\d+(?:\.\d+)?[KMBT]|A\d+(?:\.\d+)?B|\d+x\d+(?:\.\d+)?[MB]"  # 7B, A22B, 8x7B
+_SIZE = re.compile(rf"^(?i:{_SIZE_TEXT})$")
+_VARIANT_TEXT = rf"{_SIZE_TEXT}|\d{{2,3}}|[A-UW-Z]\d{{1,2}}"  # and depths, patches, "B1" (not "V2")
+_VARIANT_TOKEN = re.compile(rf"^(?i:{_SIZE_TEXT})$|^(?:{_VARIANT_TEXT})$")
+_NAME_END = re.compile(r"\s*(?:[,(:;.–—]|$)|\s+(?:models?|networks?|architectures?)\b")
+_SENTENCE = re.compile(r"(?<=[.!?])(?<!al\.)\s")
+_PLAIN = re.compile(r"^[A-Z][a-z]+$")  # "Lattice": a word, unless the context makes it a name
+_COMPOUND = re.compile(r"^[A-Z][a-z]+(?:-[A-Za-z][a-z]+)+$|-[a-z]+$")  # "Large-Scale", "X-like"
 _SIZE_SUFFIX = re.compile(r"[-_ ]?\d+(?:\.\d+)?[MBTmbt]$")
+_NOTE = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*$")
+_ACRONYM = re.compile(r"\((?P<acr>[A-Za-z][A-Za-z0-9\-]{1,14})\)")
+_MODEL_TOKEN = re.compile(
+    r"(?<![\w\-])(?:[A-Z][\w\-.]*[A-Z0-9][\w\-]*|[A-Z][a-z]+[A-Z][\w\-]*"
+    r"|[a-z][a-z0-9]*[A-Z][\w\-]*)(?![\w\-])"
+)
+_CITABLE = re.compile(rf"{_MODEL_TOKEN.pattern}|(?<![\w\-])[A-Z][a-z]{{2,}}(?![\w\-])")
+_REFERENCES = re.compile(r"\n\s*(?:\d+\.?\s+)?(?:References|REFERENCES|Bibliography)\s*\n")
+_HEADING = re.compile(r"(?m)^\s*\d{1,2}(?:\.\d{1,2})?\.?\s+([A-Z][^\n]{2,60})$")
+_OUR_NAME = re.compile(
+    r"\b[Oo]ur\s+(?:[a-z\-]+\s+){0,2}(?P<name>[A-Za-z][\w\-.]*[\w])(?:\s+(?P<next>\w+))?"
+)
+_MODEL_NOUNS = re.compile(r"(?i)\b(?:architecture|model|network|design|system)s?\b")
+FREQUENT = 8  # a never-cited name used this often, and called "our X", is the paper's own
+OPENING_PAGES = 3  # introducing phrases are looked for on the first pages
+SHORT_TITLE = 3  # a title of this many words or fewer, all capitalised, is a name
+
+
+def _norm(name: str) -> str:
+    """normalize_name, with the plural of a name that has inner capitals dropped ("FooNets")."""
+    if re.search(r"^.[^\s]*[A-Z][^\s]*[^s\s]s$", name):
+        name = name[:-1]
+    return normalize_name(name)
+
+
+def _not_names(lexicon: Lexicon) -> frozenset[str]:
+    """Words that are never the paper's model: the extractor's list and names.py's own."""
+    return lexicon.word_list("not_model_names") | lexicon.word_list("not_own_names")
 
 
 def _base_name(name: str) -> str:
-    return _norm(_SIZE_SUFFIX.sub("", name))
+    """The name without its size suffixes: "Foo-235B-A22B" -> "foo", "Foo7B" -> "foo"."""
+    parts = re.split(r"([-_ ])", name.strip())
+    while len(parts) > 2 and _SIZE.match(parts[-1]):
+        parts = parts[:-2]
+    return _norm(_SIZE_SUFFIX.sub("", "".join(parts)))
+
+
+def _strip_note(system: str) -> str:
+    """'Foo-7B (ours)' -> 'Foo-7B': a trailing note in brackets is not part of the name."""
+    return _NOTE.sub("", system).strip() or system.strip()
+
+
+def _key(system: str) -> str:
+    system = _strip_note(system)
+    return _base_name(system) or _norm(system)
 
 
 @dataclass
 class PaperNames:
     """What the paper calls its own models, and which model names it cites."""
 
-    introduced: list[str]
+    introduced: list[str]  # as written: the title's name first
     own: set[str]  # normalized: introduced names plus frequent never-cited names
-    cited: set[str]  # normalized names that appear next to a citation somewhere
+    cited: set[str]  # normalized names written next to a citation, never an own name
     lexicon: Lexicon
+    written: dict[str, str] = field(default_factory=dict)  # own key -> name as written
+    variants: list[str] = field(default_factory=list)  # own variants mentioned, as written
 
     def is_own(self, system: str) -> bool:
-        """`system` is (a variant of) a name the paper gives its own model."""
-        key = _base_name(system) or _norm(system)
-        return bool(key) and any(
-            key == name or (len(name) >= 3 and key.startswith(name)) for name in self.own
-        )
+        """`system` is an own name, an own variant, or builds on an own name and is not cited
+        ("PNASFoo-5" of own "PNAS", "Base-Foo-4B" of own "Foo")."""
+        if _is_row_label(system, self.lexicon):
+            return True
+        key = _key(system)
+        if not key:
+            return False
+        if key in self.own or self.family_of(system) is not None:
+            return True
+        if key in self.cited:
+            return False
+        return self._builds_on_own(_strip_note(system))
 
     def is_cited(self, system: str) -> bool:
-        """`system` is written next to a citation, or is a widely cited model's name."""
-        key = _base_name(system) or _norm(system)
-        if not key or len(key) < 2:
+        """`system` is not own and is written next to a citation or is a widely cited model."""
+        key = _key(system)
+        if len(key) < 2 or self.is_own(system):
             return False
-        return key in self.cited or self.lexicon.known_models.match(system) is not None
+        return key in self.cited or self.lexicon.known_models.match(_strip_note(system)) is not None
+
+    def family_of(self, system: str) -> str | None:
+        """The own family `system` belongs to (as written), or None: "Foo-7B-Chat" -> "Foo"."""
+        parts = [p for p in re.split(r"[-_\s/]+", _strip_note(system)) if p]
+        words = self.lexicon.word_list("variant_words")
+        for cut in range(len(parts), 0, -1):
+            key = _norm(" ".join(parts[:cut]))
+            if key in self.own and all(_is_variant(p, words) for p in parts[cut:]):
+                return self.written.get(key, " ".join(parts[:cut]))
+        return None
+
+    def is_own_variant(self, system: str) -> bool:
+        """`system` is an own family plus at least one variant suffix ("Foo-Large")."""
+        family = self.family_of(system)
+        return family is not None and _norm(family) != _norm(system)
+
+    def _builds_on_own(self, system: str) -> bool:
+        parts = [p for p in re.split(r"[-_\s/]+", system) if p]
+        for name, written in self.written.items():
+            if len(name) < 3:
+                continue
+            if any(_norm(p) == name for p in parts[1:]):
+                return True  # an own name as a later part: "Base-Foo-4B"
+            glued = system[len(written) : len(written) + 1]
+            if (
+                system.lower().startswith(written.lower()) and re.match(r"[A-Z0-9\-]", glued)
+                and self.lexicon.known_models.match(system) is None
+            ):
+                return True  # "FooNet-5" of own "Foo"
+        return False
+
+
+def _is_variant(part: str, words: frozenset[str]) -> bool:
+    return bool(_VARIANT_TOKEN.match(part)) or part.lower() in words
+
+
+def _is_row_label(system: str, lexicon: Lexicon) -> bool:
+    """"Ours", "Ours (7B)", "Ours-Large": a table row that stands for the paper's own model."""
+    labels = lexicon.word_list("own_row_labels")
+    label = _strip_note(system).lower()
+    whole = system.strip().lower()
+    return whole in labels or any(re.match(rf"{re.escape(w)}(?:$|[\s\-])", label) for w in labels)
 
 
 def analyse_names(title: str, pages: list[str], lexicon: Lexicon | None = None) -> PaperNames:
-    """Introduced names, frequent uncited (own) names and cited names of a paper."""
+    """Introduced names, frequent uncited (own) names, cited names and own variants."""
     lexicon = lexicon or load_lexicon()
-    not_models = _not_model_names(lexicon)
-    introduced = introduced_names(title, pages, lexicon)
-    counts: Counter[str] = Counter()
-    cited: Counter[str] = Counter()
     body = "\n".join(pages)
-    references_at = _references_offset(body)
-    for match in _MODEL_TOKEN.finditer(body, 0, references_at):
-        key = _base_name(match.group(0))
-        if len(key) < 2:
+    body = body[: _references_offset(body)]
+    cited = _cited_names(body, lexicon)
+    introduced = introduced_names(title, pages, lexicon, cited)
+    written = {_norm(n): n for n in reversed(introduced) if _norm(n)}
+    for key, name in _frequent_own(body, lexicon, cited, set(written)).items():
+        written.setdefault(key, name)
+    own = set(written)
+    names = PaperNames(introduced, own, cited - own, lexicon, written)
+    names.variants = _mentioned_variants(body, names)
+    return names
+
+
+def introduced_names(
+    title: str, pages: list[str], lexicon: Lexicon | None = None,
+    cited: set[str] | None = None,
+) -> list[str]:
+    """Names the paper gives its own models, as written: the title's first."""
+    lexicon = lexicon or load_lexicon()
+    opening = "\n".join(pages[:OPENING_PAGES])
+    body = "\n".join(pages)
+    body = body[: _references_offset(body)]
+    if cited is None:
+        cited = _cited_names(body, lexicon)
+    names = _title_names(title, opening, body, lexicon, cited)
+    names += _phrase_names(opening, lexicon)
+    names += _defined_names(title, names, opening, lexicon)
+    seen: dict[str, str] = {}
+    for name in names:
+        name = _without_footnote(name, opening)
+        seen.setdefault(_norm(name), name)
+    return [name for key, name in seen.items() if len(key) >= 2]
+
+
+def _without_footnote(name: str, text: str) -> str:
+    """"Foo2" -> "Foo" when the text mostly writes "Foo": a footnote mark glued to the name."""
+    match = re.fullmatch(r"(?P<base>[A-Za-z][\w\-]*[A-Za-z])\d", name)
+    if not match:
+        return name
+    bare = len(re.findall(rf"(?<![\w\-]){re.escape(match['base'])}(?![\w\-])", text))
+    marked = len(re.findall(rf"(?<![\w\-]){re.escape(name)}(?![\w\-])", text))
+    return match["base"] if bare > marked else name
+
+
+# --- the title -------------------------------------------------------------------------
+
+
+def _title_names(
+    title: str, opening: str, body: str, lexicon: Lexicon, cited: set[str]
+) -> list[str]:
+    """The name before the title's colon (or before "Technical Report"), then name-shaped
+    title words the paper uses and never cites."""
+    head, rest = _title_head(title, lexicon)
+    if not head and len(title.split()) <= SHORT_TITLE:
+        head = title  # "Foo Normalization": a short title names the method
+    names = [_case_from_text(n, opening) for n in _head_names(head, lexicon)]
+    shouting = _mostly_upper(title)
+    not_models = _not_names(lexicon)
+    connectors = lexicon.word_list("title_connectors")
+    for found in re.finditer(r"[A-Za-z0-9][\w\-.+]*[\w+]", rest):
+        word = _case_from_text(found.group(0), opening) if shouting else found.group(0)
+        if not _name_shaped(word) or _is_common(word, not_models | connectors):
             continue
-        counts[key] += 1
-        if _CITED_AFTER.match(body[match.end() : match.end() + 40]):
-            cited[key] += 1
-    own = {_norm(n) for n in introduced if _norm(n)}
-    frequent = [
-        key
-        for key, count in counts.items()
-        if count >= 8
-        and cited[key] == 0
-        and lexicon.known_models.match(key) is None
-        and key not in not_models
-        and key not in own
-    ]
-    if frequent:
-        claimed = {
-            _base_name(m["name"] or m["name2"] or m["name3"])
-            for m in _CLAIMED.finditer(body, 0, references_at)
-        }
-        for heading in _NUMBERED_HEADING.finditer(body, 0, references_at):
-            # "4 CapsNet architecture": a section about a model is about the paper's own
+        uses = len(re.findall(rf"(?<![\w\-]){re.escape(word)}(?![\w\-])", body))
+        if _base_name(word) in cited or uses < 2:
+            continue
+        if lexicon.known_models.match(word) and (
+            uses < 3 or re.match(r"\s+[A-Z]", rest[found.end() :])
+        ):
+            continue  # a famous name is the paper's only if it dwells on it, not as a modifier
+        names.append(word)
+    return names
+
+
+def _title_head(title: str, lexicon: Lexicon) -> tuple[str, str]:
+    report = lexicon.cue("title_report").search(title)
+    if report:
+        return title[: report.start()].strip(), ""
+    head, colon, rest = title.partition(":")
+    return (head.strip(), rest) if colon else ("", title)
+
+
+def _head_names(head: str, lexicon: Lexicon) -> list[str]:
+    """'Foo' / 'Foo and Bar' / 'Lattice Network': names, not a phrase ("Why X Works")."""
+    connectors = lexicon.word_list("title_connectors") - {"and"}
+    names = []
+    if re.search(r"[,;?!]", head):
+        return []  # "Train Fast, Test Well": a phrase
+    for part in re.split(r"\s+(?:and|&)\s+", head):
+        words = part.split()
+        if not 1 <= len(words) <= 4 or any(w.lower() in connectors for w in words):
+            return []
+        if not all(w[:1].isupper() or w[:1].isdigit() or _name_shaped(w) for w in words):
+            return []
+        names.append(part.strip())
+    return names
+
+
+def _case_from_text(name: str, text: str) -> str:
+    """The spelling the text uses for a name printed in capitals ("FOONET" -> "FooNet")."""
+    if not _mostly_upper(name):
+        return name
+    pattern = r"[\s\-]?".join(re.escape(w) for w in name.split())
+    spellings = Counter(
+        m.group(0) for m in re.finditer(rf"(?<![\w\-]){pattern}(?![\w\-])", text, re.IGNORECASE)
+        if not _mostly_upper(m.group(0))
+    )
+    return spellings.most_common(1)[0][0] if spellings else name
+
+
+def _mostly_upper(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 2 and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
+
+
+def _name_shaped(word: str) -> bool:
+    """A token that can only be a name: inner capitals or digits, an acronym, "kNN-Foo"."""
+    if _COMPOUND.search(word) or re.fullmatch(r"[\d.x×\-]+[A-Za-z]?", word):
+        return False
+    if re.fullmatch(r"\d+(?:\.\d+)?[KMBTkmbt]?", word):
+        return False
+    inner = re.search(r"[a-z][A-Z]|[A-Za-z]\d|\d[A-Za-z]", word)
+    acronym = re.fullmatch(r"[A-Z]{2,8}s?", word)
+    return bool(inner or acronym or NAMEISH.match(word))
+
+
+def _is_common(word: str, common: frozenset[str]) -> bool:
+    lowered = word.lower()
+    return (
+        lowered in common or _norm(word) in common
+        or re.sub(r"[-_ ]?[\d.]+[kmb]?$", "", lowered) in common  # "CIFAR-10", "Foo-1K"
+    )
+
+
+# --- introducing phrases ---------------------------------------------------------------
+
+
+def _phrase_names(opening: str, lexicon: Lexicon) -> list[str]:
+    """Names right after "we introduce", "called", "our largest model,", or marked "(ours)",
+    "X, our largest model", "our X family"; never a name the sentence credits to others."""
+    cue = lexicon.cue
+    common = _not_names(lexicon) | lexicon.word_list("title_connectors")
+    names = []
+    for match in _NAME.finditer(opening):
+        name = _trim(match.group(0).replace("\n", " "), common)
+        if not name or _is_word(name.split()[0], opening):
+            continue
+        end = match.start() + len(name)
+        before = opening[max(0, match.start() - 120) : match.start()]
+        after = opening[end : end + 80]
+        if _credited_to_others(before, after, lexicon):
+            continue
+        plain = len(name.split()) == 1 and bool(_PLAIN.match(name))
+        ends = bool(_NAME_END.match(after) or cue("name_family_after").search(after))
+        marked = bool(cue("name_intro_after").search(after)) and not plain
+        if marked and sum(_name_shaped(part) for part in name.split()) > 1:
+            name = name.split()[-1]  # "FooNet BarNet BazNet (ours)": a table's row of names
+        if (
+            (cue("name_intro_before").search(before) and ends) or marked
+            or (cue("own").search(before[-6:]) and cue("name_family_after").search(after))
+        ):
+            names.append(name)
+    return names
+
+
+def _is_word(token: str, text: str) -> bool:
+    """"Large-Scale" or "Foo-like" is an English compound, not a name: the text also writes
+    it in lower case, or it ends in a lower-case part ("X-based")."""
+    if re.search(r"-[a-z]+$", token):
+        return True
+    if not _COMPOUND.search(token):
+        return False
+    return re.search(rf"(?<![\w\-]){re.escape(token.lower())}(?![\w\-])", text) is not None
+
+
+def _credited_to_others(before: str, after: str, lexicon: Lexicon) -> bool:
+    """A citation in the sentence before the name or right after it ("called X [7]",
+    "X pretraining (Smith et al., 2030)")."""
+    sentence = _SENTENCE.split(before)[-1]
+    near = after[:35].split(",")[0]
+    return bool(
+        lexicon.cue("citation").search(sentence) or lexicon.cue("citation").search(near)
+        or lexicon.cue("cited_after").search(after)
+    )
+
+
+def _trim(name: str, common: frozenset[str]) -> str:
+    """Cut a matched name at a common word or a size: "Foo 2 In" -> "Foo 2", "Foo 7B" -> "Foo"."""
+    parts: list[str] = []
+    for part in name.split(" ")[:4]:
+        if part.lower() in common or _SIZE.match(part):
+            break
+        parts.append(part)
+    if not parts or parts[0].lower() in common or _norm(parts[0]) in common:
+        return ""
+    glued = re.match(r"[a-z]+(?=[A-Z])", parts[0])
+    if glued and glued.group(0) in common:
+        return ""  # "theFoo": words run together by the PDF, not a lower-case name
+    return " ".join(parts)
+
+
+def _defined_names(
+    title: str, names: list[str], opening: str, lexicon: Lexicon
+) -> list[str]:
+    """Acronyms defined for a phrase of the title, for an own name, or for what the sentence
+    introduces: "Foo Bar Networks (FBN)" -> the phrase and "FBN"."""
+    title_words = _plain_words(title)
+    own = {_norm(n) for n in names}
+    introducing = lexicon.cue("name_intro_before")
+    common = _not_names(lexicon)
+    found = []
+    for match in _ACRONYM.finditer(opening):
+        acronym = _case_from_text(match["acr"], opening)
+        acronym = re.sub(r"(?<=[A-Z])s$", "", acronym)
+        if not re.search(r"[A-Z].*[A-Z]|[a-z][A-Z]", acronym):
+            continue
+        sentence = _SENTENCE.split(opening[max(0, match.start() - 300) : match.start()])[-1]
+        long_form = acronym_long_form(acronym, sentence)
+        if not long_form or len(long_form.split()) < 2:
+            continue
+        if _norm(long_form) in own:
+            found.append(acronym)
+            continue
+        if _is_common(acronym, common):
+            continue
+        if _contains_phrase(title_words, _plain_words(long_form)):
+            if _coined(long_form, acronym):
+                found += [long_form, acronym]
+        elif introducing.search(sentence[: sentence.rfind(long_form)]):
+            found.append(acronym)
+    return found
+
+
+def _coined(long_form: str, acronym: str) -> bool:
+    """A title phrase names the paper's own thing, not a field ("deep learning (DL)"), when it
+    is written capitalised or its acronym is coined ("FooNet")."""
+    capitalised = all(w[:1].isupper() for w in long_form.split() if len(w) > 3)
+    return capitalised or bool(re.search(r"[a-z]", acronym))
+
+
+def acronym_long_form(acronym: str, text: str) -> str | None:
+    """The phrase at the end of `text` that `acronym` abbreviates, or None.
+
+    Schwartz & Hearst (2003): the acronym's characters are found right to left in the text,
+    its first at the start of a word; the phrase has at most min(n + 5, 2n) words.
+    """
+    letters = [c.lower() for c in acronym if c.isalnum()]
+    if not letters:
+        return None
+    text = text.rstrip()
+    index = len(text) - 1
+    for position in range(len(letters) - 1, -1, -1):
+        char = letters[position]
+        while index >= 0 and (
+            text[index].lower() != char
+            or (position == 0 and index > 0 and text[index - 1].isalnum())
+        ):
+            index -= 1
+        if index < 0:
+            return None
+        index -= 1
+    phrase = " ".join(text[index + 1 :].split()).strip(" ,;:\"'“”‘’")
+    limit = min(len(letters) + 5, 2 * len(letters))
+    return phrase if 0 < len(phrase.split()) <= limit else None
+
+
+def _plain_words(text: str) -> list[str]:
+    return [w.rstrip("s") for w in re.findall(r"[a-z0-9]+", text.lower())]
+
+
+def _contains_phrase(words: list[str], phrase: list[str]) -> bool:
+    size = len(phrase)
+    return any(words[i : i + size] == phrase for i in range(len(words) - size + 1))
+
+
+# --- frequent own names, cited names, variants -------------------------------------------
+
+
+def _frequent_own(
+    body: str, lexicon: Lexicon, cited: set[str], own: set[str]
+) -> dict[str, str]:
+    """Names used at least FREQUENT times, never cited, not widely cited, that the paper
+    claims ("our X", "X (ours)", "we call ... X", a numbered heading "X architecture")."""
+    common = _not_names(lexicon)
+    counts: Counter[str] = Counter()
+    spelling: dict[str, str] = {}
+    for line in body.split("\n"):
+        if _mostly_upper(line):
+            continue  # a heading in capitals: its words are not names
+        for token in _MODEL_TOKEN.findall(line):
+            key = _base_name(token)
+            if len(key) >= 2:
+                counts[key] += 1
+                spelling.setdefault(key, token)
+    frequent = {
+        key for key, count in counts.items()
+        if count >= FREQUENT and key not in cited and key not in own
+        and lexicon.known_models.match(spelling[key]) is None
+        and not _is_common(spelling[key], common) and _distinctive(spelling[key])
+    }
+    if not frequent:
+        return {}
+    claimed = _claimed(body, lexicon)
+    for heading in _HEADING.finditer(body):
+        if _MODEL_NOUNS.search(heading.group(1)):
             claimed.update(_base_name(w) for w in _MODEL_TOKEN.findall(heading.group(1)))
-        own.update(key for key in frequent if key in claimed)
-    return PaperNames(introduced, own, {k for k in cited if k not in own}, lexicon)
+    return {key: spelling[key] for key in frequent & claimed}
 
 
-_NUMBERED_HEADING = re.compile(r"(?m)^\s*\d{1,2}(?:\.\d{1,2})?\.?\s+([A-Z][^\n]{2,60})$")
+def _distinctive(name: str) -> bool:
+    """Long or mixed enough to be a name, not an abbreviation ("WER") or a compound word."""
+    if _COMPOUND.search(name):
+        return False
+    return len(_norm(name)) >= 4 or bool(re.search(r"[a-z]", name) and re.search(r"[A-Z]", name))
 
-# "our CapsNet", "CycleMLP-B (ours)", "we call this network ResNet"
-_CLAIMED = re.compile(
-    r"\b[Oo]ur\s+(?:[a-z\-]+\s+){0,2}(?P<name>[A-Z][\w\-.]+)"
-    r"|(?P<name2>[A-Z][\w\-.]+)\s*\((?:ours|Ours|our)\)"
-    r"|\bwe (?:call|name|dub|term|refer to)\b[^.]{0,40}?(?P<name3>[A-Z][\w\-.]+)"
-)
+
+def _claimed(body: str, lexicon: Lexicon) -> set[str]:
+    """Base names the paper claims: "our X", "X (ours)"."""
+    blockers = lexicon.word_list("claim_blockers")
+    claimed = {
+        _base_name(m["name"]) for m in _OUR_NAME.finditer(body)
+        if (m["next"] or "").lower() not in blockers  # "our Foo dataset" is not a model
+    }
+    after = lexicon.cue("name_intro_after")
+    claimed.update(
+        _base_name(m.group(0)) for m in _MODEL_TOKEN.finditer(body)
+        if after.match(body, m.end(), m.end() + 60)
+    )
+    return claimed
+
+
+def _cited_names(body: str, lexicon: Lexicon) -> set[str]:
+    """Normalized names written right before a citation marker."""
+    cue = lexicon.cue("cited_after")
+    cited = set()
+    for match in _CITABLE.finditer(body):
+        end = match.end()
+        version = re.match(r"\s(?:v?\d+(?:\.\d+)?)(?![\w.])", body[end : end + 8])
+        spans = [end] + ([end + version.end()] if version else [])
+        for stop in spans:
+            if cue.search(body[stop : stop + 60]):
+                cited.add(_base_name(body[match.start() : stop]))
+    return {key for key in cited if len(key) >= 2}
+
+
+def _mentioned_variants(body: str, names: PaperNames) -> list[str]:
+    """Own variant names the paper writes ("Foo-7B", "Foo-Large", "Foo 2 70B"), as written:
+    suffixes after a hyphen, slash or underscore; after a space only a size or a capitalised
+    variant word, at most two ("Foo 7B Chat")."""
+    words = sorted(names.lexicon.word_list("variant_words"), key=len, reverse=True)
+    word = "|".join(re.escape(w) for w in words)
+    joined = rf"[\-_/](?:{_VARIANT_TEXT}|(?i:{word}))"
+    spaced = rf"[ ](?:{_SIZE_TEXT}|(?=[A-Z])(?i:{word}))"
+    found: dict[str, tuple[int, str]] = {}
+    for written in sorted(set(names.written.values()), key=len, reverse=True):
+        family = r"[\s\-]?".join(re.escape(w) for w in written.split())
+        pattern = re.compile(
+            rf"(?<![\w\-]){family}(?:{joined})*(?:{spaced}(?:{joined})*){{0,2}}(?![\w\-])"
+        )
+        for match in pattern.finditer(body):
+            text = " ".join(match.group(0).split())
+            if names.is_own_variant(text):
+                found.setdefault(_norm(text), (match.start(), text))
+    return [text for _, text in sorted(found.values())]
 
 
 def _references_offset(text: str) -> int:
     """Where the (last) References heading starts, or the end of the text."""
-    headings = list(re.finditer(
-        r"\n\s*(?:\d+\.?\s+)?(?:References|REFERENCES|Bibliography)\s*\n", text))
+    headings = list(_REFERENCES.finditer(text))
     return headings[-1].start() if headings else len(text)
-
-
-def introduced_names(title: str, pages: list[str], lexicon: Lexicon | None = None) -> list[str]:
-    """Names the paper gives its own models: from the title and 'we introduce X' phrases."""
-    lexicon = lexicon or load_lexicon()
-    not_models = _not_model_names(lexicon)
-    names: list[str] = []
-    match = TITLE_NAME.match(title)
-    if match and len(match["name"].split()) <= 3:
-        names.append(match["name"].strip())
-    head = title.split(":")[0]
-    shouting = head.isupper()
-    for word in re.findall(r"[A-Za-z][\w\-.]+", head):
-        if shouting or lexicon.known_models.match(word) or len(word) <= 2:
-            continue
-        if TITLE_COMPOUND.match(word):
-            continue  # "Fine-Tuning", "Large-Scale", "Squeeze-and-Excitation": words, not names
-        if (NAMEISH.match(word) and not re.search(r"\d$", word)) or re.match(r"^[A-Z]{3,6}$", word):
-            names.append(word)
-    opening = "\n".join(pages[:3])
-    for name in list(names):
-        if " " in name:  # "Retentive Network" -> its acronym "(RetNet)"
-            acronym = re.search(
-                re.escape(name) + r"\s*\((?P<acr>[A-Z][\w\-]+)\)", opening, re.IGNORECASE
-            )
-            if acronym:
-                names.append(acronym["acr"])
-    for pattern in INTRO_PATTERNS:
-        for found in pattern.finditer(opening):
-            name = found["name"].rstrip(".,-")
-            if (
-                len(name) > 2
-                and name not in ("We", "In", "The", "This", "Our")
-                and (_norm(name) not in not_models)
-            ):
-                names.append(name)
-    seen: dict[str, str] = {}
-    for name in names:
-        footnote = re.match(r"^(?P<base>[A-Za-z][\w\-]*[A-Za-z])\d$", name)
-        if footnote and len(re.findall(rf"\b{re.escape(footnote['base'])}\b", opening)) >= 2:
-            name = footnote["base"]  # "Whisper2": a footnote mark glued to the name
-        seen.setdefault(_norm(name), name)
-    return [name for key, name in seen.items() if key]

@@ -29,6 +29,33 @@ _ARXIV_LINK = re.compile(
     re.IGNORECASE,
 )
 _SPACES = re.compile(r"\s+")
+# Epoch AI's exports carry columns no other table in this format has; their data is CC-BY 4.0
+# and every chart that uses it must credit Epoch AI.
+EPOCH_COLUMNS = ("Notability criteria", "Training compute (FLOP)")
+EPOCH_PROVENANCE = ("Epoch AI, 'Data on AI Models'", "CC-BY 4.0",
+                    "https://epoch.ai/data/ai-models")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a reference table comes from: the data's date, credit, licence and address."""
+
+    data_date: date | None = None
+    credit: str | None = None
+    license: str | None = None
+    url: str | None = None
+
+
+def default_provenance(path: Path) -> Provenance:
+    """Epoch AI's credit, licence and address for an Epoch export; nothing for other tables."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return Provenance()
+    if all(column in header for column in EPOCH_COLUMNS):
+        return Provenance(None, *EPOCH_PROVENANCE)
+    return Provenance()
 
 
 @dataclass(frozen=True)
@@ -146,10 +173,18 @@ def check_name(name: str) -> str:
     return name
 
 
-def import_reference(warehouse: Warehouse, path: Path, name: str) -> ImportResult:
-    """Load `path` under `name`, replacing an earlier import of that name atomically."""
+def import_reference(warehouse: Warehouse, path: Path, name: str,
+                     provenance: Provenance | None = None) -> ImportResult:
+    """Load `path` under `name`, replacing an earlier import of that name atomically.
+
+    `provenance` fields left None take Epoch AI's credit when the file is an Epoch export.
+    """
     check_name(name)
     frame, no_parameters, no_date = read_reference_csv(Path(path))
+    given = provenance or Provenance()
+    known = default_provenance(Path(path))
+    facts = Provenance(given.data_date, given.credit or known.credit,
+                       given.license or known.license, given.url or known.url)
     if frame.empty:
         raise InputError(str(path), "no row has both a parameter count and a publication date")
     with warehouse.transaction() as con:
@@ -167,9 +202,10 @@ def import_reference(warehouse: Warehouse, path: Path, name: str) -> ImportResul
             con.unregister("incoming_reference")
         con.execute("DELETE FROM reference_sources WHERE name = ?", [name])
         con.execute(
-            "INSERT INTO reference_sources (name, file, imported_at, rows, skipped) "
-            "VALUES (?, ?, current_timestamp, ?, ?)",
-            [name, str(Path(path).resolve()), len(frame), no_parameters + no_date],
+            "INSERT INTO reference_sources (name, file, imported_at, rows, skipped, data_date, "
+            "credit, license, url) VALUES (?, ?, current_timestamp, ?, ?, ?, ?, ?, ?)",
+            [name, str(Path(path).resolve()), len(frame), no_parameters + no_date,
+             facts.data_date, facts.credit, facts.license, facts.url],
         )
     return ImportResult(name, str(path), len(frame), no_parameters, no_date)
 

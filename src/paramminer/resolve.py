@@ -1,361 +1,291 @@
-"""Decide, per paper, which mentions are its own systems, the headline, confidence and flags."""
+"""Decide, per paper, its systems, the headline, its confidence and the flags a reviewer sees.
+
+The steps, each a function below: the paper's names (names.py) -> candidate sizes with their
+features (features.py) -> the fitted model's headline and calibrated confidence
+(headline_model.py) -> hard gates on `auto` -> reason codes -> MoE active count -> system rows.
+"""
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
 
+from paramminer.config import file_version
+from paramminer.cues import mention_cues
+from paramminer.features import (
+    CITED_CUES,
+    EXCLUDED_SECTIONS,
+    MAX_PLAUSIBLE,
+    MIN_HEADLINE,
+    OWN_SIGNALS,
+    Candidate,
+    candidates,
+    is_cited,
+    mention_features,
+)
+from paramminer.headline_model import (
+    Decision,
+    Gate,
+    HeadlineModel,
+    load_model,
+    model_path,
+    neutral_model,
+)
+from paramminer.lexicon import Lexicon, load_lexicon
 from paramminer.models import Flag, Mention, Resolution, SystemRow
-from paramminer.names import NAMEISH, PaperNames, analyse_names, guess_title
+from paramminer.names import PaperNames, analyse_names, guess_title
 from paramminer.numbers import humanize
 
-BASE_SCORE = 0.4  # a mention with no evidence either way; own needs evidence (OWN_THRESHOLD)
-MIN_HEADLINE = 10_000  # smaller values stay candidates but never become a headline
-AUTO_THRESHOLD = 0.7  # confidence at or above which a headline is accepted without review
-OWN_THRESHOLD = 0.6
-CITED_THRESHOLD = 0.35
-MIN_PLAUSIBLE, MAX_PLAUSIBLE = 1_000, 50 * 10**12
+MIN_PLAUSIBLE = 1_000
+RIVAL_SHARE = 0.25  # a runner-up with this much of the softmax makes the choice uncertain
+SECONDARY_SHARE = 0.1  # other sizes listed as systems: clean own statements, or this share
+OWN_SCORE = 0.5  # mention probability from which an own-looking mention has the own scope
+IMPLAUSIBLE_RATIO = 1000  # a headline this far from every other own size is suspicious
+MODEL_ENV = "PARAMMINER_HEADLINE_MODEL"
+__all__ = ["MAX_PLAUSIBLE", "MIN_HEADLINE", "MIN_PLAUSIBLE", "guess_title", "resolve"]
 
 
+@lru_cache(maxsize=2)
+def _model(path: Path | None, stamp: int) -> HeadlineModel:
+    return load_model(path)
 
-@dataclass
-class _Group:
-    value: int
-    mentions: list[Mention]
+
+def current_model() -> HeadlineModel:
+    """The model in force: $PARAMMINER_HEADLINE_MODEL (a model file, or `none` for the
+    unfitted neutral model that never auto-accepts), else the newest fitted model in rules/."""
+    chosen = os.environ.get(MODEL_ENV, "")
+    if chosen.lower() == "none":
+        return neutral_model()
+    path = Path(chosen) if chosen else model_path()
+    return _model(path, file_version(path) if path else -1)
+
+
+@dataclass(frozen=True)
+class _Paper:
+    """What resolve knows about the paper as a whole."""
+
+    names: PaperNames
+    title: str
+    pages: list[str]
+    lexicon: Lexicon
 
     @property
-    def best(self) -> Mention:
-        """The mention to show as evidence: an explicit own statement in prose if any."""
-        return max(
-            self.mentions,
-            key=lambda m: (
-                m.scope == "own"
-                and m.rule.split("@")[0] in STRONG_RULES
-                and not m.rule.startswith("table-row")
-                and bool(OWN_SIGNALS & set(m.cues)),
-                m.score,
-                -m.page,
-            ),
-        )
+    def presents_no_model(self) -> bool:
+        """Its title says it is a survey, a benchmark, a system or a tool, not a model."""
+        return bool(self.lexicon.cue("not_model_paper").search(self.title))
 
-    @property
-    def score(self) -> float:
-        support = len({(m.page, m.start) for m in self.mentions if m.scope == "own"})
-        return min(1.0, self.best.score + 0.04 * max(0, support - 1))
+    def unsized_variants(self, mentions: Sequence[Mention]) -> list[str]:
+        """Own variants named by a size tier ("Foo-XL", "Foo-Large") that no count is tied
+        to: the paper may present a larger model whose size it does not state."""
+        tiers = self.lexicon.word_list("size_tier_words")
+        sized = {_norm(m.system) for m in mentions if m.system}
+        return [v for v in self.names.variants
+                if _norm(v) not in sized and _tier(v) in tiers]
 
 
-
-# a name right before the number: "FLAN 137B", "Gemma 2 27B", "our Longformer (102M"
-_ADJACENT_NAME = re.compile(r"(?P<name>[A-Za-z][\w\-.]*)(?:\s+\d{1,2}(?:\.\d)?)?[\s\-(]{0,3}$")
-GENERIC_LABEL = re.compile(
-    r"(?i)^(?:tiny|small|base|medium|large|xl|xxl|huge|giant|mini|nano|micro|[smlbhg]|"
-    r"\d+(?:\.\d+)?[kmbt]?)$"
-)
-STRONG_RULES = frozenset({
-    "count-param-noun", "param-noun-count", "table-row", "count-active", "count-list",
-    "count-model",
-})
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
-def score_mention(mention: Mention, names: PaperNames) -> None:
-    """Set scope, score and cues on a mention from section, cues and the attached name."""
-    cues: list[str] = []
-    score = BASE_SCORE
-    rule = mention.rule.split("@")[0]
-    if mention.section in ("references", "acknowledgments"):
-        mention.scope, mention.score, mention.cues = "cited", 0.0, [f"section:{mention.section}"]
-        return
-    section_weight = {
-        "related": -0.25,
-        "front": 0.05,
-        "abstract": 0.1,
-        "introduction": 0.0,
-        "method": 0.05,
-        "experiments": 0.05,
-        "conclusion": 0.0,
-        "appendix": -0.1,
-    }
-    score += section_weight.get(mention.section, 0.0)
-    cues.append(f"section:{mention.section}")
-    rule_weight = {
-        "count-param-noun": 0.1,
-        "param-noun-count": 0.1,
-        "count-active": 0.05,
-        "table-row": 0.0,
-        "count-model": 0.0,
-        "name-size": 0.0,
-        "count-list": 0.0,
-        "name-count": -0.05,
-        "name-variant-count": -0.05,
-        "count-near-param": -0.1,
-        "moe-shape": -0.3,
-    }
-    score += rule_weight.get(rule, 0.0)
-    evidence = mention.evidence
-    position = evidence.find(mention.text)
-    if position < 0:
-        position = 0
-    before = evidence[max(0, position - 45) : position]
-    wide_before = evidence[max(0, position - 70) : position]
-    after = evidence[position + len(mention.text) : position + len(mention.text) + 40]
-    near = before + mention.text + after
-    adjacent = _ADJACENT_NAME.search(before)
-    own_name = (bool(mention.system) and names.is_own(mention.system)) or bool(
-        adjacent and names.is_own(adjacent["name"])
+def _tier(variant: str) -> str:
+    """The last word of a variant name: "Foo-XL" -> "xl"."""
+    return re.split(r"[\s\-_/]+", variant.strip().lower())[-1]
+
+
+def auto_gate(paper: _Paper, unsized: Sequence[str]) -> Gate:
+    """The hard conditions of `auto` for this paper, beyond the model's confidence."""
+
+    def gate(cands: Sequence[Candidate], index: int) -> bool:
+        return auto_allowed(cands, index) and not paper.presents_no_model and not unsized
+
+    return gate
+
+
+def auto_allowed(cands: Sequence[Candidate], index: int) -> bool:
+    """An unreviewed value needs an explicit, unhedged statement in running text that ties the
+    size to the paper's own, named model, and no larger size the paper also states outright
+    as its own."""
+    chosen = cands[index]
+    return chosen.feature("clean_named_prose") > 0 and chosen.feature("larger_clean_own") == 0
+
+
+def resolve(
+    mentions: list[Mention], pages: list[str], title: str = "",
+    model: HeadlineModel | None = None, lexicon: Lexicon | None = None,
+) -> Resolution:
+    """Score every mention, build the paper's systems, pick the headline, flag what is unsure."""
+    lexicon = lexicon or load_lexicon()
+    title = title or (guess_title(pages[0], pages[1:]) if pages else "")
+    paper = _Paper(analyse_names(title, pages, lexicon), title, pages, lexicon)
+    model = model or current_model()
+    cues = {id(m): mention_cues(m, paper.names) for m in mentions
+            if m.section not in EXCLUDED_SECTIONS}
+    cands = candidates(mentions, paper.names, len(pages), cues)
+    unsized = paper.unsized_variants(mentions)
+    decision = model.decide(cands, auto_gate(paper, unsized))
+    scored = _score_mentions(mentions, cues, paper, model)
+    if decision.index is None:
+        return Resolution(scored, [], [], paper.names.introduced, title, cands, decision,
+                          not paper.presents_no_model, unsized)
+    flags = _flags(cands, decision, paper, model)
+    if unsized:
+        flags.append(Flag("several_candidates", "own variants whose size the paper does not "
+                          "state: " + ", ".join(unsized[:5])))
+    auto = decision.auto and not flags
+    active = _active_count(scored, cands[decision.index], paper)
+    if active is None and _is_moe(scored, paper):
+        flags.append(Flag("moe_ambiguity", "mixture of experts without a clear active count"))
+        auto = False
+    systems = _systems(cands, decision, auto, active, paper.names, scored)
+    return Resolution(scored, systems, flags, paper.names.introduced, title, cands, decision,
+                      not paper.presents_no_model, unsized)
+
+
+def _score_mentions(
+    mentions: list[Mention], cues_of: dict[int, frozenset[str]], paper: _Paper,
+    model: HeadlineModel,
+) -> list[Mention]:
+    """New mentions with score (probability of stating a recorded size), scope and cues.
+    Mentions in the references or acknowledgments are cited and score 0."""
+    scored = []
+    for mention in mentions:
+        if mention.section in EXCLUDED_SECTIONS:
+            scored.append(replace(mention, score=0.0, scope="cited",
+                                  cues=[f"section:{mention.section}"]))
+            continue
+        cues = cues_of[id(mention)]
+        row = mention_features(mention, cues, len(paper.pages))
+        probability = _probability(model.mentions.score(row))
+        scored.append(replace(mention, score=round(probability, 3),
+                              scope=_scope(probability, cues), cues=sorted(cues)))
+    return scored
+
+
+def _scope(probability: float, cues: frozenset[str]) -> str:
+    """own: the paper's own size, said so and likely; cited: someone else's, said so."""
+    if OWN_SIGNALS & cues and not CITED_CUES & cues and probability >= OWN_SCORE:
+        return "own"
+    if is_cited(cues):
+        return "cited"
+    return "unknown"
+
+
+def _probability(score: float) -> float:
+    from math import exp
+
+    return 1.0 / (1.0 + exp(-score)) if score > -60 else 0.0
+
+
+def _flags(
+    cands: Sequence[Candidate], decision: Decision, paper: _Paper, model: HeadlineModel
+) -> list[Flag]:
+    """Reason codes for a person to look at the headline (empty: it may be auto)."""
+    assert decision.index is not None
+    chosen = cands[decision.index]
+    flags: list[Flag] = []
+    if decision.confidence < model.auto_threshold:
+        flags.append(Flag("low_confidence", f"confidence {decision.confidence:.2f} below "
+                          f"{model.auto_threshold:.2f}"))
+    rivals = [c for i, c in enumerate(cands)  # the model weighs rivals; shown when unsure
+              if i != decision.index and decision.probabilities[i] >= RIVAL_SHARE
+              and not decision.auto]
+    larger = [c for c in cands if c.value > chosen.value * 1.05 and c.clean_own]
+    if rivals or larger:
+        shown = sorted({id(c): c for c in [*rivals, *larger]}.values(), key=lambda c: -c.value)[:5]
+        flags.append(Flag("several_candidates", "other sizes the paper may present: " + ", ".join(
+            f"{humanize(c.value)} (p{c.evidence.page})" for c in shown)))
+    if not chosen.feature("clean_named_prose") and any(CITED_CUES & c for c in chosen.cues):
+        flags.append(Flag("own_vs_cited", "the size is also written next to cited work: "
+                          f'"{chosen.evidence.evidence[:120]}"'))
+    elif not chosen.feature("clean_named_prose"):
+        flags.append(Flag("low_confidence", "no explicit, unhedged statement in the text that "
+                          "ties this size to the paper's own, named model"))
+    if paper.presents_no_model:
+        flags.append(Flag("low_confidence", "the title reads as a survey, benchmark, system or "
+                          "tool paper, not a model"))
+    if _implausible(chosen, cands):
+        flags.append(Flag("implausible_value", f"{humanize(chosen.value)} is far from every "
+                          "other size the paper states as its own"))
+    return _unique(flags)
+
+
+def _unique(flags: list[Flag]) -> list[Flag]:
+    seen: set[str] = set()
+    kept = []
+    for flag in flags:
+        if flag.reason not in seen:
+            seen.add(flag.reason)
+            kept.append(flag)
+    return kept
+
+
+def _implausible(chosen: Candidate, cands: Sequence[Candidate]) -> bool:
+    """Every other own-looking size is over IMPLAUSIBLE_RATIO times larger or smaller."""
+    others = [c.value for c in cands
+              if c is not chosen and any(OWN_SIGNALS & cues for cues in c.cues)]
+    return bool(others) and all(
+        max(v, chosen.value) / min(v, chosen.value) > IMPLAUSIBLE_RATIO for v in others
     )
-    cited_name = not own_name and bool(mention.system) and names.is_cited(mention.system)
-    if own_name:
-        score += 0.3
-        cues.append("own-name")
-    elif cited_name:
-        score -= 0.4
-        cues.append(f"cited-name:{mention.system}")
-    if (
-        rule == "table-row"
-        and " | " in evidence
-        and not cited_name
-        and (not mention.system or GENERIC_LABEL.match(mention.system) or own_name)
-    ):
-        context = evidence.rsplit(" | ", 1)[0]
-        words = re.findall(r"[A-Za-z][\w\-.]*", context)
-        mentions_own = names.lexicon.cue("own").search(context) or any(
-            names.is_own(w) for w in words
-        )
-        mentions_cited = names.lexicon.cue("citation").search(context) or any(
-            names.is_cited(w) for w in words if NAMEISH.match(w) or w.isupper()
-        )
-        if mentions_own and not mentions_cited:
-            score += 0.15
-            cues.append("own-table")
-    cue = names.lexicon.cue
-    if (not own_name and cue("pronoun_subject").match(evidence)
-            and cue("introducing").search(mention.preceding)):
-        own_name = True
-        score += 0.25
-        cues.append("own-pronoun")
-    own_near = bool(names.lexicon.cue("own").search(near))
-    # "a 7B model" is a generic phrase: only "our 7B model" / "we train a 7B model" binds it
-    if names.lexicon.cue("own").search(evidence.rsplit(" | ", 1)[-1]) and not cited_name and (
-        own_near or rule != "count-model"
-    ):
-        score += 0.25 if own_near else 0.2
-        cues.append("own-cue")
-    if names.lexicon.cue("derived_from").search(before[-40:]) and not own_name:
-        score -= 0.2
-        cues.append("baseline")  # "from an already pretrained 15B model": a starting point
-    if names.lexicon.cue("citation").search(wide_before + mention.text + after):
-        score -= 0.2
-        cues.append("citation")
-    if names.lexicon.cue("comparison").search(before[-40:]) and not own_name:
-        score -= 0.2
-        cues.append("comparison")
-    if names.lexicon.cue("baseline").search(evidence) and not own_name:
-        score -= 0.2
-        cues.append("baseline")
-    if names.lexicon.cue("hypothetical").search(before):
-        score -= 0.25
-        cues.append("hypothetical")
-    if names.lexicon.cue("approximate").search(before):
-        cues.append("approximate")
-    if names.lexicon.cue("main").search(evidence) and (own_name or "own-cue" in cues):
-        cues.append("main")
-    mention.score = round(max(0.0, min(1.0, score)), 3)
-    mention.scope = (
-        "own"
-        if mention.score >= OWN_THRESHOLD
-        else ("cited" if mention.score <= CITED_THRESHOLD else "unknown")
+
+
+def _is_moe(mentions: Sequence[Mention], paper: _Paper) -> bool:
+    return bool(paper.lexicon.cue("moe").search("\n".join(paper.pages[:4]))) and any(
+        m.kind == "active" for m in mentions
     )
-    mention.cues = cues
 
 
-def _group(mentions: list[Mention]) -> list[_Group]:
-    groups: list[_Group] = []
-    for mention in sorted(mentions, key=lambda m: -m.value):
-        for group in groups:
-            if abs(group.value - mention.value) <= 0.01 * group.value:
-                group.mentions.append(mention)
-                break
-        else:
-            groups.append(_Group(mention.value, [mention]))
-    for group in groups:
-        group.value = Counter(m.value for m in group.mentions).most_common(1)[0][0]
-    return groups
+def _active_count(mentions: Sequence[Mention], chosen: Candidate, paper: _Paper) -> int | None:
+    """The MoE active count of the headline: an own-looking active count below the total,
+    preferably stated in the same sentence ("47B total, 13B active")."""
+    if not paper.lexicon.cue("moe").search("\n".join(paper.pages[:4])):
+        return None
+    actives = [m for m in mentions if m.kind == "active" and m.scope != "cited"
+               and MIN_HEADLINE <= m.value < chosen.value]
+    if not actives:
+        return None
+    anchor = chosen.evidence
+    support = Counter(m.value for m in actives)
+    best = max(actives, key=lambda m: (
+        m.page == anchor.page and m.evidence == anchor.evidence, support[m.value], m.score))
+    return best.value
 
 
-def _system_name(group: _Group, names: PaperNames) -> str:
-    named = [m.system for m in group.mentions if m.system and names.is_own(m.system)]
+def _systems(
+    cands: Sequence[Candidate], decision: Decision, auto: bool, active: int | None,
+    names: PaperNames, mentions: Sequence[Mention],
+) -> list[SystemRow]:
+    """The headline and every other size the paper presents as its own."""
+    by_id = {(m.page, m.start, m.end, m.rule): m for m in mentions}
+    rows = []
+    for index, cand in enumerate(cands):
+        is_headline = index == decision.index
+        if not (is_headline or cand.clean_own or decision.probabilities[index] >= SECONDARY_SHARE):
+            continue
+        evidence = cand.evidence
+        mention = by_id.get((evidence.page, evidence.start, evidence.end, evidence.rule), evidence)
+        rows.append(SystemRow(
+            system=_system_name(cand, names),
+            parameters=cand.value,
+            parameters_active=active if is_headline else None,
+            is_headline=is_headline,
+            confidence=decision.confidence if is_headline else decision.probabilities[index],
+            status=("auto" if auto else "flagged") if is_headline else (
+                "auto" if cand.clean_own else "flagged"),
+            mention=mention,
+        ))
+    return rows
+
+
+def _system_name(cand: Candidate, names: PaperNames) -> str:
+    named = [m.system for m in cand.mentions if m.system and names.is_own(m.system)]
     if named:
         return Counter(named).most_common(1)[0][0]
     if len(names.introduced) == 1:
-        return f"{names.introduced[0]} ({humanize(group.value)})"
-    others = [m.system for m in group.mentions if m.system and not names.is_cited(m.system)]
+        return f"{names.introduced[0]} ({humanize(cand.value)})"
+    others = [m.system for m in cand.mentions if m.system and not names.is_cited(m.system)]
     return Counter(others).most_common(1)[0][0] if others else ""
-
-
-OWN_SIGNALS = frozenset({"own-cue", "own-table", "own-pronoun", "own-name", "names-own-model"})
-HEDGES = frozenset({"hypothetical", "approximate", "comparison", "citation", "baseline"})
-
-
-FAMILY_LIMIT = 5  # more own sizes than this: the headline is a reviewer's call
-
-
-def _distinct_sizes(values: list[int]) -> int:
-    """How many sizes differ from each other by more than 5%."""
-    distinct: list[int] = []
-    for value in sorted(values):
-        if not distinct or value > distinct[-1] * 1.05:
-            distinct.append(value)
-    return len(distinct)
-
-
-def _hedged(group: _Group) -> bool:
-    """Every mention of this value is hedged ("about", "up to", "than X", a citation)."""
-    return all(HEDGES & set(m.cues) for m in group.mentions)
-
-
-def _strong(group: _Group, prose: bool = False) -> bool:
-    """Whether some own mention of this value is explicit and unhedged (in running text,
-    not a table cell, when `prose`)."""
-    return any(
-        m.scope == "own"
-        and m.rule.split("@")[0] in STRONG_RULES
-        and not (prose and m.rule.startswith("table-row"))
-        and not HEDGES & set(m.cues)
-        and ({"own-name", "own-cue", "own-table", "own-pronoun"} & set(m.cues))
-        for m in group.mentions
-    )
-
-
-def resolve(mentions: list[Mention], pages: list[str], title: str = "") -> Resolution:
-    """Score every mention, build the paper's systems, pick the headline, flag what is unsure."""
-    title = title or guess_title(pages[0] if pages else "")
-    names = analyse_names(title, pages)
-    for mention in mentions:
-        score_mention(mention, names)
-    plausible = [m for m in mentions if MIN_HEADLINE <= m.value <= MAX_PLAUSIBLE]
-    totals = [m for m in plausible if m.kind == "total"]
-    actives = [m for m in plausible if m.kind == "active" and m.scope != "cited"]
-    own_groups = _group([m for m in totals if m.scope == "own"])
-    unknown_groups = _group([m for m in totals if m.scope == "unknown"])
-    flags: list[Flag] = []
-    systems: list[SystemRow] = []
-    if not own_groups and not unknown_groups:
-        return Resolution(mentions, systems, flags, names.introduced, title)
-
-    if own_groups:
-        pool = (
-            [g for g in own_groups if _strong(g, prose=True)]
-            or [g for g in own_groups if _strong(g)]
-            or own_groups
-        )
-        best_score = max(g.score for g in pool)
-        eligible = [g for g in pool if g.score >= best_score - 0.2]
-        main = [g for g in eligible if any("main" in m.cues for m in g.mentions)]
-        headline = max(main or eligible, key=lambda g: g.value)
-        confidence = headline.score
-    else:
-        headline = max(unknown_groups, key=lambda g: (g.score, g.value))
-        confidence = min(headline.score, 0.55)
-        flags.append(Flag("low_confidence", "no mention is clearly the paper's own model"))
-    larger_own = [
-        g
-        for g in own_groups
-        if g.value > headline.value * 1.05
-        and (_strong(g) or g.score >= headline.score - 0.1)
-        and not _hedged(g)
-    ]
-    if larger_own and not any("main" in m.cues for m in headline.mentions):
-        flags.append(
-            Flag(
-                "several_candidates",
-                "larger own-looking sizes: "
-                + ", ".join(f"{humanize(g.value)} (p{g.best.page})" for g in larger_own[:5]),
-            )
-        )
-        confidence -= 0.1
-    family = _distinct_sizes([g.value for g in own_groups])
-    if family > FAMILY_LIMIT and not any("main" in m.cues for m in headline.mentions):
-        flags.append(
-            Flag(
-                "several_candidates",
-                f"a family of {family} own sizes: which one is "
-                "the system of record is a judgment call",
-            )
-        )
-        confidence -= 0.1
-    rivals = [
-        g
-        for g in unknown_groups
-        if g.value > headline.value * 1.05
-        and not _hedged(g)
-        and any(OWN_SIGNALS & set(m.cues) for m in g.mentions)
-    ]
-    if rivals and own_groups:
-        rival = max(rivals, key=lambda g: g.score)
-        flags.append(
-            Flag(
-                "own_vs_cited",
-                f"{humanize(rival.value)} (p{rival.best.page}) may also be the paper's own: "
-                f'"{rival.best.evidence[:120]}"',
-            )
-        )
-        confidence -= 0.15
-    if not _strong(headline, prose=True):
-        confidence = min(confidence, AUTO_THRESHOLD - 0.05)
-        flags.append(
-            Flag(
-                "low_confidence",
-                "no explicit, unhedged statement that this size is the paper's own",
-            )
-        )
-    if not names.introduced:
-        confidence = min(confidence, AUTO_THRESHOLD - 0.05)
-        if not any(f.reason == "low_confidence" for f in flags):
-            flags.append(Flag("low_confidence", "the paper names no model of its own"))
-    is_moe = bool(names.lexicon.cue("moe").search("\n".join(pages[:4]))) and bool(actives)
-    active_value = None
-    if is_moe:
-        candidates = [m for m in actives if m.value < headline.value]
-        if candidates:
-            anchor = headline.best
-            support = Counter(m.value for m in candidates)
-            active_value = max(
-                candidates,
-                key=lambda m: (
-                    m.page == anchor.page
-                    and m.evidence == anchor.evidence,  # "47B total, 13B active"
-                    support[m.value],
-                    m.score,
-                ),
-            ).value
-        else:
-            flags.append(Flag("moe_ambiguity", "mixture of experts without a clear active count"))
-            confidence -= 0.2
-    confidence = round(max(0.0, min(1.0, confidence)), 3)
-    if confidence < AUTO_THRESHOLD and not any(f.reason == "low_confidence" for f in flags):
-        flags.append(Flag("low_confidence", f"confidence {confidence:.2f} below {AUTO_THRESHOLD}"))
-    status = "auto" if confidence >= AUTO_THRESHOLD and not flags else "flagged"
-    for group in sorted(own_groups or [headline], key=lambda g: -g.value):
-        is_headline = group is headline
-        group_status = (
-            status
-            if is_headline
-            else (
-                "auto"
-                if group.score >= AUTO_THRESHOLD and _strong(group, prose=True) and names.introduced
-                else "flagged"
-            )
-        )
-        systems.append(
-            SystemRow(
-                system=_system_name(group, names),
-                parameters=group.value,
-                parameters_active=active_value if is_headline else None,
-                is_headline=is_headline,
-                confidence=confidence if is_headline else round(group.score, 3),
-                status=group_status,
-                mention=group.best,
-            )
-        )
-    return Resolution(mentions, systems, flags, names.introduced, title)

@@ -19,6 +19,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import EllipsisType
 from typing import Any
 
 import duckdb
@@ -39,12 +40,19 @@ MAX_CANDIDATES = 9  # keys 1-9 in the interactive session
 EXPORT_COLUMNS = (
     "item_id", "paper_id", "title", "system", "is_headline", "suggested", "suggested_human",
     "reasons", "decided_value", "decided_by", "page", "evidence", "candidates",
-    "action", "value", "note", "reviewer",
+    "action", "value", "note", "reviewer", "seen_decision", "seen_extraction",
 )
+# A spreadsheet runs a cell that starts with one of these as a formula (or splits it): the
+# export puts CELL_ESCAPE in front (and before a leading CELL_ESCAPE itself, so that the
+# import, which removes one leading CELL_ESCAPE from every cell, gives back the exact text).
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+CELL_ESCAPE = "'"
 
 
 class ReviewError(ParamminerError):
     """A review command that cannot be carried out (unknown item, nothing to accept...)."""
+
+    exit_code = 2  # always a value the reviewer gave: an id, a value, a candidate, a file
 
 
 class UnknownItemError(ReviewError):
@@ -57,12 +65,25 @@ class UnknownItemError(ReviewError):
         self.key = key
 
 
+class DecisionConflictError(ReviewError):
+    """Someone decided the item after the reviewer looked at it; `item` is how it is now."""
+
+    def __init__(self, item: ReviewItem) -> None:
+        shown = "not stated" if item.decided_value is None else humanize(item.decided_value)
+        who = f"{item.decided_by} ({item.decided_action} {shown}, decision #{item.decision_id})"
+        super().__init__(f"{item.item_key}: {who if item.decision_id else 'an undo'} changed "
+                         "this item after you looked at it; look again and confirm to supersede")
+        self.item = item
+
+
 class ImportRowsError(ReviewError):
     """A review CSV with bad rows; nothing was applied. `problems` is (line, message)."""
 
+    exit_code = 2
+
     def __init__(self, path: str, problems: list[tuple[int, str]]) -> None:
-        lines = "; ".join(f"line {line}: {message}" for line, message in problems)
-        super().__init__(f"{path}: {len(problems)} bad row(s), nothing applied: {lines}")
+        lines = "".join(f"\n  line {line}: {message}" for line, message in problems)
+        super().__init__(f"{path}: {len(problems)} bad row(s), nothing applied:{lines}")
         self.path = path
         self.problems = problems
 
@@ -191,7 +212,8 @@ class ImportReport:
     """What `import_csv` applied."""
 
     applied: list[Decision] = field(default_factory=list)
-    skipped_rows: int = 0
+    skipped_rows: int = 0  # rows without a decision
+    already_applied: int = 0  # rows whose decision is already the one in force
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -424,8 +446,13 @@ def decide(
     active: int | None = None,
     candidate_number: int | None = None,
     origin: str = "cli",
+    seen_decision: int | EllipsisType | None = ...,
 ) -> Decision:
-    """Record accept, choose (candidate_number, 1-based), set (value) or reject; one transaction."""
+    """Record accept, choose (candidate_number, 1-based), set (value) or reject; one transaction.
+
+    With `seen_decision` (the decision id in force when the reviewer looked, None for none),
+    the decision is refused with DecisionConflictError if another one is in force now.
+    """
     if value is not None:
         try:
             _check_plausible(value)
@@ -433,6 +460,8 @@ def decide(
             raise ReviewError(f"{key}: {exc}") from None
     with warehouse.transaction() as con:
         item = get_item(con, key)
+        if seen_decision is not ... and item.decision_id != seen_decision:
+            raise DecisionConflictError(item)
         candidate = None
         if action == "choose":
             options = candidates_for(con, item)
@@ -644,26 +673,61 @@ def _candidate_summary(candidates: Sequence[Candidate]) -> str:
                      for n, c in enumerate(candidates, 1))
 
 
+def neutralise(text: str) -> str:
+    """A cell a spreadsheet shows as text, never runs: CELL_ESCAPE before a formula lead."""
+    return CELL_ESCAPE + text if text.startswith((*FORMULA_LEADS, CELL_ESCAPE)) else text
+
+
+def restore(text: str) -> str:
+    """The exact text `neutralise` was given (one leading CELL_ESCAPE removed)."""
+    return text[1:] if text.startswith(CELL_ESCAPE) else text
+
+
+def _seen_state(con: duckdb.DuckDBPyConnection, item_key: str, paper_id: str) -> tuple[str, str]:
+    """(latest decision id on the item, when its paper was last extracted), as text: what an
+    export saw, so an import can tell that the item changed since."""
+    row = con.execute(
+        "SELECT (SELECT max(decision_id) FROM decisions WHERE item_key = ?), "
+        "(SELECT strftime(extracted_at, '%Y-%m-%dT%H:%M:%S.%f') FROM papers WHERE paper_id = ?)",
+        [item_key, paper_id],
+    ).fetchone()
+    decision, extracted = row if row else (None, None)
+    return ("" if decision is None else str(decision)), extracted or ""
+
+
 def export_csv(con: duckdb.DuckDBPyConnection, path: Path, where: ItemFilter | None = None) -> int:
-    """Write the queue as a CSV to fill in (action, value, note, reviewer); returns rows written."""
+    """Write the queue as a CSV to fill in (action, value, note, reviewer); returns rows written.
+
+    Text from papers is neutralised (see FORMULA_LEADS); `seen_decision` and
+    `seen_extraction` record the item's state for the import's checks.
+    """
     items = list_items(con, where)
     temp = path.with_name(f".{path.name}.tmp")
-    with temp.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(EXPORT_COLUMNS)
-        for item in items:
-            writer.writerow([
-                item.item_key, item.paper_id, item.title, item.system,
-                "true" if item.is_headline else "false",
-                "" if item.suggested is None else item.suggested,
-                "" if item.suggested is None else humanize(item.suggested),
-                ",".join(item.reasons),
-                "" if item.decided_value is None else item.decided_value,
-                item.decided_by or "", item.page or "", item.evidence or "",
-                _candidate_summary(candidates_for(con, item)), "", "", "", "",
-            ])
-    temp.replace(path)
+    try:
+        with temp.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(EXPORT_COLUMNS)
+            for item in items:
+                writer.writerow([neutralise(str(cell)) for cell in _export_row(con, item)])
+        temp.replace(path)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise ReviewError(f"cannot write {path}: {exc.strerror or exc}") from None
     return len(items)
+
+
+def _export_row(con: duckdb.DuckDBPyConnection, item: ReviewItem) -> list[object]:
+    return [
+        item.item_key, item.paper_id, item.title, item.system,
+        "true" if item.is_headline else "false",
+        "" if item.suggested is None else item.suggested,
+        "" if item.suggested is None else humanize(item.suggested),
+        ",".join(item.reasons),
+        "" if item.decided_value is None else item.decided_value,
+        item.decided_by or "", item.page or "", item.evidence or "",
+        _candidate_summary(candidates_for(con, item)), "", "", "", "",
+        *_seen_state(con, item.item_key, item.paper_id),
+    ]
 
 
 @dataclass(frozen=True)
@@ -676,29 +740,15 @@ class _PlannedRow:
     candidate_number: int | None
     note: str | None
     reviewer: str
+    already_applied: bool = False  # the decision in force already says this
 
 
-def _plan_row(con: duckdb.DuckDBPyConnection, line: int, row: dict[str, str],
-              default_by: str) -> _PlannedRow | str | None:
-    """A validated row, an error message, or None for a row without a decision."""
-    key = (row.get("item_id") or "").strip()
-    action = (row.get("action") or "").strip().lower()
-    raw_value = (row.get("value") or "").strip()
-    if not action and not raw_value:
-        return None
-    if not key:
-        return "item_id is empty"
-    if not action:
-        action = "set"
-    if action in ("not stated", "not_stated", "n"):
-        action = "reject"
-    if action not in ("accept", "set", "reject", "choose"):
-        return f"action {action!r} is not one of accept, set, reject, choose"
-    try:
-        item = get_item(con, key)
-    except UnknownItemError:
-        return f"no review item {key!r}"
-    value = active = number = None
+_ACTION_ALIASES = {"not stated": "reject", "not_stated": "reject", "n": "reject"}
+
+
+def _parse_decision(con: duckdb.DuckDBPyConnection, item: ReviewItem, action: str,
+                    raw_value: str) -> tuple[int | None, int | None, int | None] | str:
+    """(value, active, candidate number) the row asks for, or an error message."""
     if action == "set":
         if not raw_value:
             return "set needs a value"
@@ -706,33 +756,91 @@ def _plan_row(con: duckdb.DuckDBPyConnection, line: int, row: dict[str, str],
             value, active = parse_value(raw_value)
         except ValueError as exc:
             return str(exc)
-    elif action == "choose":
+        return value, active, None
+    if action == "choose":
         if not raw_value.lstrip("#").isdigit():
             return f"choose needs a candidate number in value, got {raw_value!r}"
         number = int(raw_value.lstrip("#"))
-        if not 1 <= number <= len(candidates_for(con, item)):
+        options = candidates_for(con, item)
+        if not 1 <= number <= len(options):
             return f"no candidate {number}"
-    elif raw_value:
+        return options[number - 1].parameters, None, number
+    if raw_value:
         return f"{action} takes no value (got {raw_value!r}); use action set"
     if action == "accept":
         if item.suggested is None:
             return "nothing to accept: extraction has no value for this item"
-        exported = (row.get("suggested") or "").strip()
-        if exported and exported != str(item.suggested):
-            return (f"extraction changed since export: suggested was {exported}, "
-                    f"now {item.suggested}; review the item again")
-    reviewer = (row.get("reviewer") or "").strip() or default_by
-    return _PlannedRow(line, key, action, value, active, number,
-                       (row.get("note") or "").strip() or None, reviewer)
+        return item.suggested, item.suggested_active, None
+    return None, None, None
 
 
-def import_csv(warehouse: Warehouse, path: Path, *, default_by: str) -> ImportReport:
+def _in_force(item: ReviewItem, action: str, value: int | None, active: int | None,
+              note: str | None) -> bool:
+    """Whether the decision in force is already this one (so importing it again adds nothing)."""
+    return (item.decision_id is not None and item.decided_action == action
+            and item.decided_value == value and (active is None or item.decided_active == active)
+            and (item.decided_note or None) == note)
+
+
+def _changed_since_export(con: duckdb.DuckDBPyConnection, item: ReviewItem, action: str,
+                          row: dict[str, str]) -> str | None:
+    """Why the item is no longer what the export showed (None: unchanged)."""
+    seen_decision, seen_extraction = _seen_state(con, item.item_key, item.paper_id)
+    if "seen_decision" in row and row["seen_decision"].strip() != seen_decision:
+        latest = f"decision #{seen_decision}" if seen_decision else "an undo"
+        return (f"{item.item_key} was decided since the export ({latest}"
+                + (f", {item.decided_action} by {item.decided_by}" if item.decided_by else "")
+                + ")")
+    if "seen_extraction" in row and row["seen_extraction"].strip() != seen_extraction:
+        return f"{item.paper_id} was extracted again since the export (at {seen_extraction})"
+    exported = row.get("suggested", "").strip()
+    if action == "accept" and exported and exported != str(item.suggested):
+        return (f"extraction changed since export: suggested was {exported}, "
+                f"now {item.suggested}; review the item again")
+    return None
+
+
+def _plan_row(con: duckdb.DuckDBPyConnection, line: int, row: dict[str, str],
+              default_by: str, force: bool = False) -> _PlannedRow | str | None:
+    """A validated row, an error message, or None for a row without a decision."""
+    key = row.get("item_id", "").strip()
+    action = row.get("action", "").strip().lower()
+    raw_value = row.get("value", "").strip()
+    if not action and not raw_value:
+        return None
+    if not key:
+        return "item_id is empty"
+    action = _ACTION_ALIASES.get(action, action or "set")
+    if action not in ACTIONS:
+        return f"action {action!r} is not one of accept, set, reject, choose"
+    try:
+        item = get_item(con, key)
+    except UnknownItemError:
+        return f"no review item {key!r}"
+    parsed = _parse_decision(con, item, action, raw_value)
+    if isinstance(parsed, str):
+        return parsed
+    value, active, number = parsed
+    note = row.get("note", "").strip() or None
+    reviewer = row.get("reviewer", "").strip() or default_by
+    if _in_force(item, action, value, active, note):
+        return _PlannedRow(line, key, action, value, active, number, note, reviewer, True)
+    changed = _changed_since_export(con, item, action, row)
+    if changed and not force:
+        return f"{changed}; not applied (--force applies it anyway)"
+    return _PlannedRow(line, key, action, value, active, number, note, reviewer)
+
+
+def import_csv(warehouse: Warehouse, path: Path, *, default_by: str,
+               force: bool = False) -> ImportReport:
     """Apply a filled-in review CSV: validate every row first; apply all in one transaction or none.
 
     Columns: item_id and action (accept / set / reject / choose) are required; value (for set:
     any count form, or TOTAL/ACTIVE; for choose: candidate number), note and reviewer are
-    optional. Rows with neither action nor value are skipped. Raises ImportRowsError listing
-    every bad row with its line number.
+    optional. Rows with neither action nor value are skipped, and so are rows whose decision is
+    already the one in force (importing a file twice adds nothing). A row whose item was
+    decided or extracted again since the export (`seen_decision`, `seen_extraction`) is
+    refused unless `force`. Raises ImportRowsError listing every bad row with its line number.
     """
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -756,7 +864,8 @@ def import_csv(warehouse: Warehouse, path: Path, *, default_by: str) -> ImportRe
             if None in row:
                 problems.append((start, "more cells than header columns"))
                 continue
-            result = _plan_row(con, start, {k: v or "" for k, v in row.items()}, default_by)
+            cells = {k: restore(v or "") for k, v in row.items()}
+            result = _plan_row(con, start, cells, default_by, force)
             if result is None:
                 report.skipped_rows += 1
             elif isinstance(result, str):
@@ -764,6 +873,9 @@ def import_csv(warehouse: Warehouse, path: Path, *, default_by: str) -> ImportRe
             elif result.key in first_line:
                 problems.append((start, f"item {result.key} is also decided on line "
                                         f"{first_line[result.key]}"))
+            elif result.already_applied:
+                first_line[result.key] = start
+                report.already_applied += 1
             else:
                 first_line[result.key] = start
                 planned.append(result)

@@ -39,6 +39,8 @@ COUNT_TEXT_RE = re.compile(
     r"|(?P<e>[eE]\+?(?P<epow>1[0-2]|0?[5-9]))"
     rf"|(?P<sw>\s?(?:{_SCALE_WORD})(?![A-Za-z]))"
     rf"|(?P<sl>{_SCALE_LETTER})(?![A-Za-z0-9])"
+    # "40 M parameters": a unit letter apart from the number only right before the noun
+    r"|\s(?P<sl2>[MBT])(?=\s?[-‐]?\s?(?:parameters?|params?)\b)"
     r")?"
     r"(?![\d])"
 )
@@ -63,7 +65,7 @@ def count_of_match(match: re.Match[str]) -> tuple[int, str] | None:
     power = match["pow"] or match["pow2"] or match["epow"]
     if power:
         return _value(num, 10 ** int(power)), "COUNT_SCALED"
-    scale = (match["sw"] or match["sl"] or "").strip()
+    scale = (match["sw"] or match["sl"] or match["sl2"] or "").strip()
     if scale:
         return _value(num, SCALE_WORDS[scale.lower()]), "COUNT_SCALED"
     if "," in num and len(num.replace(",", "").split(".")[0]) >= 4:
@@ -149,7 +151,10 @@ class Rule:
     - `check_next_word`: drop the count when the next word says it counts something else;
     - `role`: `mention` (each match is a mention), `list` (the match links counts into a
       list or range that inherits from an anchor), `table` (applied per table region);
-    - `list_anchor`: lists and ranges may attach to a mention found by this rule.
+    - `list_anchor`: lists and ranges may attach to a mention found by this rule;
+    - `needs_anchor`: the count is a mention only when an anchor mention (a `list_anchor`
+      rule's) stands earlier in its sentence, whose kind it takes ("it uses 277M parameters,
+      while ours uses only 209M").
     """
 
     rule_id: str
@@ -163,6 +168,7 @@ class Rule:
     check_next_word: bool = True
     role: RuleRole = "mention"
     list_anchor: bool = False
+    needs_anchor: bool = False
     description: str = ""
     examples: tuple[dict[str, Any], ...] = ()
     source: str = ""
@@ -236,6 +242,7 @@ def _rule(raw: dict[str, Any], source: str, line_no: int) -> Rule:
         check_next_word=bool(raw.get("check_next_word", True)),
         role=role,
         list_anchor=bool(raw.get("list_anchor", False)),
+        needs_anchor=bool(raw.get("needs_anchor", False)),
         description=str(raw.get("description", "")),
         examples=tuple(raw.get("examples", ())),
         source=source,

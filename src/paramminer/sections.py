@@ -1,4 +1,14 @@
-"""Find section headings in page texts, so every offset maps to a section name."""
+"""Find section headings in page texts, so every offset maps to a section name.
+
+A heading is a short line, numbered ("3", "3.2", "A.1", "IV") or not; the keywords that name
+its section are data (rules/sections-v*.csv, first matching row wins). What a section means
+in the paper's layout is decided here:
+
+- after the references, a numbered heading we have no name for is the appendix ("A Proofs");
+- a bare "Contributions" heading is the paper's summary when it is a numbered subsection
+  ("1.2 Contributions") or comes before the results, conclusion and references; after them it
+  opens the credits (acknowledgments).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +20,14 @@ from paramminer.lexicon import load_lexicon
 
 _HEADING = re.compile(
     r"^\s*(?P<num>(?:\d{1,2}(?:\.\d{1,2}){0,2}|[A-H](?:\.\d{1,2})?|[IVX]{1,4})\.?\s+)?"
-    r"(?P<title>[A-Z][A-Za-z\-&,:' ]{2,60})\s*$"
+    r"(?P<title>[A-Z][A-Za-z\-&,:'’ ]{2,60})\s*$"
 )
+_APPENDIX_LINE = re.compile(r"^\s*(?:Appendix\s+)?[A-H](?:\.\d)?\.?\s+[A-Z][A-Za-z\- ]{3,50}\s*$")
+MAX_WORDS = 7  # a longer line is a sentence, not a heading
+SHORT_HEADING = 3  # an unnumbered heading has at most this many words (or is in capitals)
+LONG_ALLOWED = frozenset({"abstract", "references", "appendix", "acknowledgments"})
+WHOLE_LINE = frozenset({"references", "abstract"})  # unnumbered: the keyword is the whole line
+CLOSING = frozenset({"experiments", "conclusion", "references", "appendix", "acknowledgments"})
 
 
 @dataclass(frozen=True)
@@ -25,36 +41,36 @@ class Heading:
 
 
 def classify_heading(line: str) -> str | None:
-    """The canonical section a heading line opens, or None if it is not a heading."""
+    """The section a heading line opens ("contributions" is resolved by SectionMap), or None
+    if the line is not a heading."""
     match = _HEADING.match(line)
     if not match:
         return None
     title = match["title"].strip()
     numbered = bool(match["num"])
     words = title.split()
-    if len(words) > 7:
+    if len(words) > MAX_WORDS:
         return None
     for name, pattern in load_lexicon().sections:
         hit = pattern.match(title)
         if not hit:
             continue
-        if (
-            not numbered
-            and name not in ("abstract", "references", "appendix", "acknowledgments")
-            and not (title.isupper() or len(words) <= 3)
+        if not numbered and name not in LONG_ALLOWED and not (
+            title.isupper() or len(words) <= SHORT_HEADING
         ):
             return None  # unnumbered: only short title-case or upper-case lines are headings
-        if not numbered and hit.end() < len(title) and name in ("references", "abstract"):
+        if not numbered and hit.end() < len(title) and name in WHOLE_LINE:
             return None  # "References to prior work are..." is a sentence
         return name
-    if (
-        numbered
-        and match["num"].strip(". ")[0].isdigit()
-        and title[0].isupper()
-        and len(words) <= 6
-    ):
+    if numbered and match["num"].strip(". ")[0].isdigit() and len(words) <= MAX_WORDS - 1:
         return "body"  # a numbered heading we have no name for ("4 Scaling Study")
     return None
+
+
+def _number(line: str) -> str:
+    """'1.2' of '1.2. Contributions', '' of an unnumbered heading."""
+    match = _HEADING.match(line)
+    return match["num"].strip(". ") if match and match["num"] else ""
 
 
 class SectionMap:
@@ -66,20 +82,33 @@ class SectionMap:
         for page_no, text in enumerate(pages, 1):
             offset = 0
             for line in text.split("\n"):
-                section = classify_heading(line)
+                section = self._section_of(line, in_references)
                 if section is not None:
-                    if in_references and section == "body":
-                        section = "appendix" if _is_appendix_heading(line) else "references"
                     if section == "references":
                         in_references = True
-                    elif section in ("appendix",) or (in_references and section != "body"):
-                        in_references = section == "references"
+                    elif section == "appendix" or (in_references and section != "body"):
+                        in_references = False
                     self.headings.append(Heading(page_no, offset, section, line.strip()))
-                elif in_references and _is_appendix_heading(line):
-                    self.headings.append(Heading(page_no, offset, "appendix", line.strip()))
-                    in_references = False
                 offset += len(line) + 1
         self._keys = [(h.page, h.offset) for h in self.headings]
+
+    def _section_of(self, line: str, in_references: bool) -> str | None:
+        section = classify_heading(line)
+        if section is None:
+            return "appendix" if in_references and _APPENDIX_LINE.match(line) else None
+        if in_references and section == "body":
+            return "appendix" if _APPENDIX_LINE.match(line) else "references"
+        if section == "contributions":
+            current = self.headings[-1].section if self.headings else "front"
+            number = _number(line)
+            if "." in number:  # part of the section it is numbered under
+                top = number.split(".")[0]
+                parents = [h.section for h in self.headings if _number(h.text) == top]
+                return parents[-1] if parents else current
+            if any(h.section in CLOSING for h in self.headings):
+                return "acknowledgments"  # the credits at the end
+            return "introduction" if current in ("front", "abstract") else current
+        return section
 
     def section_at(self, page: int, offset: int) -> str:
         """Section name at 1-based `page` and character `offset` ("front" before any heading)."""
@@ -94,10 +123,3 @@ class SectionMap:
             if heading.section == section:
                 return heading.page
         return None
-
-
-_APPENDIX_LINE = re.compile(r"^\s*(?:Appendix\s+)?[A-H](?:\.\d)?\.?\s+[A-Z][A-Za-z\- ]{3,50}\s*$")
-
-
-def _is_appendix_heading(line: str) -> bool:
-    return bool(_APPENDIX_LINE.match(line))

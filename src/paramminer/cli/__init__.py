@@ -1,7 +1,12 @@
-"""The `paramminer` command: a thin layer over the library, one module per audience."""
+"""The `paramminer` command: a thin layer over the library, one module per audience.
+
+Command modules are imported only when their command runs (a reader's `paramminer sql`
+does not pay for the harvest's or the report's imports), so every command starts fast.
+"""
 
 from __future__ import annotations
 
+import importlib
 import logging
 from pathlib import Path
 
@@ -9,8 +14,34 @@ import click
 
 from paramminer import __version__
 
+# command name -> module under paramminer.cli that defines it (in its COMMANDS list)
+COMMAND_MODULES = {
+    "ingest": "maintainer", "extract": "maintainer", "demo": "maintainer",
+    "status": "maintainer",
+    "harvest": "harvest", "run": "harvest", "serve-arxiv": "harvest",
+    "export": "analyst", "eval": "analyst",
+    "report": "analysis", "sql": "analysis", "reference": "analysis",
+    "review": "reviewer",
+    "fit": "analyst", "serve": "web",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMAND_MODULES, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module_name = COMMAND_MODULES.get(cmd_name)
+        if module_name is None:
+            return super().get_command(ctx, cmd_name)
+        module = importlib.import_module(f"paramminer.cli.{module_name}")
+        commands: list[click.Command] = module.COMMANDS
+        return next(command for command in commands if command.name == cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="paramminer")
 @click.option("--config", "-c", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Settings file [default ./paramminer.toml; env PARAMMINER_CONFIG]")
@@ -22,19 +53,6 @@ def cli(ctx: click.Context, config: Path | None, verbose: bool) -> None:
                         format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     ctx.obj = {"config": config}
-
-
-from paramminer.cli import (  # noqa: E402  (commands register on import)
-    analysis,
-    analyst,
-    harvest,
-    maintainer,
-    reviewer,
-)
-
-for module in (maintainer, harvest, analyst, analysis, reviewer):
-    for command in module.COMMANDS:
-        cli.add_command(command)
 
 
 def main() -> None:

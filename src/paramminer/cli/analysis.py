@@ -12,13 +12,16 @@ from typing import Any
 
 import click
 import duckdb
-from rich.console import Console
 from rich.table import Table
 
-from paramminer.cli.common import handle_errors, open_warehouse, settings_from, warehouse_option
-from paramminer.errors import WarehouseError
-
-console = Console()
+from paramminer.cli.common import (
+    handle_errors,
+    open_warehouse,
+    settings_from,
+    stdout_console,
+    warehouse_option,
+)
+from paramminer.errors import UsageError
 
 
 @click.command("report")
@@ -43,11 +46,11 @@ def report_command(ctx: click.Context, warehouse: Path | None, source: str | Non
     """
     settings = settings_from(ctx, warehouse=warehouse)
     target = None if no_charts else (out_dir or settings.data_dir / "report")
-    with open_warehouse(settings) as wh:
+    with open_warehouse(settings) as wh:  # writes its bootstrap cache (trend_bootstrap)
         from paramminer.report import build_report, print_report  # matplotlib: load on use
 
         report = build_report(wh, target, source=source, resamples=resamples, seed=seed)
-    print_report(report, console)
+    print_report(report, stdout_console())
 
 
 def _plain(value: Any) -> Any:
@@ -83,7 +86,7 @@ def sql_command(ctx: click.Context, query: str, warehouse: Path | None, fmt: str
             rows = result.fetchall() if names else []
         except duckdb.Error as exc:
             message = " ".join(str(exc).split())
-            raise WarehouseError(f"query failed: {message}") from None
+            raise UsageError(f"query failed: {message}") from None
     if fmt == "json":
         records = [{n: _plain(v) for n, v in zip(names, row, strict=True)} for row in rows]
         click.echo(json.dumps(records, ensure_ascii=False, indent=1))
@@ -97,8 +100,8 @@ def sql_command(ctx: click.Context, query: str, warehouse: Path | None, fmt: str
             table.add_column(name, overflow="fold")
         for row in rows:
             table.add_row(*("NULL" if v is None else str(_plain(v)) for v in row))
-        console.print(table)
-        console.print(f"{len(rows)} row(s)", style="dim")
+        stdout_console().print(table)
+        click.echo(f"{len(rows)} row(s)", err=True)
 
 
 @click.group("reference")
@@ -109,20 +112,31 @@ def reference_group() -> None:
 @reference_group.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--name", "-n", required=True, help="Name of the reference (its `source` in views).")
+@click.option("--data-date", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Date of the data (the export's date), shown on every chart.")
+@click.option("--credit", default=None,
+              help="Whom charts credit [default for Epoch AI exports: Epoch AI].")
+@click.option("--license", "license_", default=None,
+              help="The data's licence [default for Epoch AI exports: CC-BY 4.0].")
+@click.option("--url", default=None, help="Where the data comes from.")
 @warehouse_option
 @click.pass_context
 @handle_errors
 def reference_import_command(ctx: click.Context, file: Path, name: str,
+                             data_date: datetime | None, credit: str | None,
+                             license_: str | None, url: str | None,
                              warehouse: Path | None) -> None:
     """Load FILE into reference_systems under NAME (re-importing NAME replaces it).
 
     Example: paramminer reference import ../shared/reference/notable_ai_models.csv --name epoch
+    --data-date 2026-03-30
     """
     settings = settings_from(ctx, warehouse=warehouse)
-    with open_warehouse(settings) as wh:
-        from paramminer.reference import import_reference
+    with open_warehouse(settings, create=True) as wh:
+        from paramminer.reference import Provenance, import_reference
 
-        result = import_reference(wh, file, name)
+        facts = Provenance(data_date.date() if data_date else None, credit, license_, url)
+        result = import_reference(wh, file, name, facts)
     click.echo(f"reference {result.name}: {result.rows} systems loaded from {file}; skipped "
                f"{result.skipped_no_parameters} without parameters, "
                f"{result.skipped_no_date} without a date")
@@ -150,7 +164,7 @@ def reference_list_command(ctx: click.Context, warehouse: Path | None) -> None:
         table.add_column(column, overflow="fold")
     for name, path, imported, count, skipped in rows:
         table.add_row(name, str(count), str(skipped), imported, path)
-    console.print(table)
+    stdout_console().print(table)
 
 
 COMMANDS = [report_command, sql_command, reference_group]

@@ -19,6 +19,7 @@ from paramminer.cli.common import (
     is_terminal,
     open_warehouse,
     progress_bar,
+    require_rules,
     settings_from,
     warehouse_option,
 )
@@ -112,19 +113,26 @@ def _progress(enabled: bool) -> Callable[[int, str], AbstractContextManager[Any]
     return lambda total, label: progress_bar(total, label, enabled)
 
 
-def print_harvest(report: HarvestReport) -> None:
-    """The dry-run listing, the failures (stderr) and the summary line."""
+def _echo(to_stderr: bool) -> Callable[[str], None]:
+    """click.echo to stdout, or to stderr when stdout carries the JSON summary."""
+    return lambda message: click.echo(message, err=to_stderr)
+
+
+def print_harvest(report: HarvestReport, json_out: bool = False) -> None:
+    """The dry-run listing, the failures (stderr) and the summary line (stderr when the
+    JSON summary is stdout's only line)."""
+    echo = _echo(json_out)
     if report.dry_run:
         for planned in report.planned:
             title = planned.paper.title[:70]
-            click.echo(f"would fetch {planned.label:16} {planned.reason:11} "
-                       f"{planned.paper.published}  {title}")
+            echo(f"would fetch {planned.label:16} {planned.reason:11} "
+                 f"{planned.paper.published}  {title}")
     for failure in report.failures:
         click.echo(f"  FAILED {failure.item} ({failure.stage}): {failure.reason}", err=True)
     if report.stale_lock_pid:
         click.echo(f"took over the lock of pid {report.stale_lock_pid} (no longer running)",
                    err=True)
-    click.echo(report.summary())
+    echo(report.summary())
 
 
 def _json_wanted(as_json: bool) -> bool:
@@ -145,15 +153,17 @@ def harvest_command(ctx: click.Context, /, dry_run: bool, as_json: bool, **flags
     Example: paramminer harvest --contact me@example.org --start-date 2024-01-01
 
     \b
-    Last line of stdout (when not a terminal, or --json): one JSON object with
+    Stdout (when not a terminal, or --json): exactly one line, one JSON object with
     api_requests, new_papers, pdfs_downloaded, failures, errors, ...
     """
     settings = harvest_settings(ctx, flags)
     json_out = _json_wanted(as_json)
+    if not dry_run:
+        require_rules()
     _interrupt_on_sigterm()
-    report = run_harvest(settings, dry_run=dry_run, echo=click.echo,
+    report = run_harvest(settings, dry_run=dry_run, echo=_echo(json_out),
                          progress=_progress(is_terminal() and not json_out))
-    print_harvest(report)
+    print_harvest(report, json_out)
     if json_out:
         click.echo(json.dumps(report.to_json()))
     sys.exit(report.exit_code)
@@ -172,17 +182,16 @@ def combine_exit_codes(*codes: int) -> int:
 
 
 def warehouse_totals(settings: Settings) -> dict[str, int]:
-    """Papers, headline systems and flagged ones awaiting review."""
+    """Papers, headline systems and flagged ones awaiting review, counted as `status` and
+    the exports count them."""
+    from paramminer.cli.maintainer import warehouse_counts
+
     with open_warehouse(settings, read_only=True) as wh:
-        con = wh.con
-        papers = con.execute("SELECT count(*) FROM papers").fetchone()
-        headline = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE status = 'flagged') FROM systems "
-            "WHERE is_headline"
-        ).fetchone()
-    assert papers is not None and headline is not None
-    return {"papers": int(papers[0]), "headline_systems": int(headline[0]),
-            "flagged": int(headline[1])}
+        counts = warehouse_counts(wh)
+    headline: dict[str, int] = counts["headline"]
+    return {"papers": counts["papers"], "headline_systems": sum(headline.values()),
+            **{f"headline_{status}": number for status, number in headline.items()},
+            "flagged": headline["flagged"]}
 
 
 @click.command("run")
@@ -201,24 +210,27 @@ def run_command(ctx: click.Context, /, dry_run: bool, as_json: bool,
     """
     settings = harvest_settings(ctx, flags)
     json_out = _json_wanted(as_json)
+    if not dry_run:
+        require_rules()
     show_progress = is_terminal() and not json_out
     _interrupt_on_sigterm()
-    report = run_harvest(settings, dry_run=dry_run, echo=click.echo,
+    echo = _echo(json_out)
+    report = run_harvest(settings, dry_run=dry_run, echo=echo,
                          progress=_progress(show_progress))
-    print_harvest(report)
+    print_harvest(report, json_out)
     local = IngestReport()
     if local_paths and not dry_run:
         items, failures = discover(local_paths)
-        with open_warehouse(settings) as wh, \
+        with open_warehouse(settings, create=True) as wh, \
                 progress_bar(len(items), "ingest", show_progress) as advance:
             local = ingest(items, wh, settings, progress=advance, prior_failures=failures)
-        click.echo(f"local ingest: {local.summary()}")
+        echo(f"local ingest: {local.summary()}")
         for failure in local.failures:
             click.echo(f"  FAILED {failure.path}: {failure.reason}", err=True)
     totals: dict[str, int] = {}
     if not dry_run and settings.warehouse_path.exists():
         totals = warehouse_totals(settings)
-        click.echo(f"warehouse {settings.warehouse_path}: {totals['papers']} papers, "
+        echo(f"warehouse {settings.warehouse_path}: {totals['papers']} papers, "
                    f"{totals['headline_systems']} headline systems, "
                    f"{totals['flagged']} flagged for review")
         if show_progress and report.paper_ids:

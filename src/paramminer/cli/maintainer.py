@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -14,16 +15,19 @@ from paramminer.cli.common import (
     handle_errors,
     is_terminal,
     open_warehouse,
+    output_console,
     progress_bar,
+    require_rules,
     settings_from,
+    stdout_console,
     warehouse_option,
 )
-from paramminer.config import project_root
+from paramminer.errors import UsageError
 from paramminer.ingest import IngestReport, discover, ingest, reextract
 from paramminer.numbers import humanize
+from paramminer.resources import sample_dir
 from paramminer.warehouse import Warehouse
 
-console = Console()
 SHOW_SYSTEMS_LIMIT = 40
 
 
@@ -44,9 +48,11 @@ def print_report(report: IngestReport, as_json: bool) -> None:
     click.echo(report.summary())
 
 
-def print_systems(warehouse: Warehouse, paper_ids: list[str] | None = None) -> None:
+def print_systems(warehouse: Warehouse, paper_ids: list[str] | None = None,
+                  console: Console | None = None) -> None:
     """Each paper's headline system: value, status, page, and the evidence with the number
     highlighted; flagged ones with their reasons."""
+    console = console or stdout_console()
     query = (
         "SELECT s.paper_id, s.system, s.parameters, s.parameters_active, s.status, s.confidence, "
         "s.page, s.evidence, coalesce(c.mention, ''), "
@@ -106,14 +112,15 @@ def ingest_command(ctx: click.Context, paths: tuple[Path, ...], warehouse: Path 
     Exit codes: 0 all loaded; 3 some inputs failed (listed); 4 every input failed.
     """
     settings = settings_from(ctx, warehouse=warehouse, workers=workers, pdf_timeout=timeout)
+    require_rules()
     items, failures = discover(paths)
-    with open_warehouse(settings) as wh:
+    with open_warehouse(settings, create=True) as wh:
         with progress_bar(len(items), "ingest", is_terminal() and not as_json) as advance:
             report = ingest(items, wh, settings, force=force, progress=advance,
                             prior_failures=failures)
         touched = report.loaded
         if show or (show is None and not as_json and 0 < len(touched) <= SHOW_SYSTEMS_LIMIT):
-            print_systems(wh, touched)
+            print_systems(wh, touched, output_console(as_json))
     print_report(report, as_json)
     sys.exit(report.exit_code)
 
@@ -133,8 +140,15 @@ def extract_command(ctx: click.Context, warehouse: Path | None, paper_ids: tuple
     Example: paramminer extract --paper 2302.13971
     """
     settings = settings_from(ctx, warehouse=warehouse, workers=workers)
-    with open_warehouse(settings) as wh:
+    require_rules()
+    with open_warehouse(settings, batch=True) as wh:
         (papers,) = wh.con.execute("SELECT count(*) FROM papers").fetchall()[0]
+        unknown = sorted(set(paper_ids) - {row[0] for row in wh.con.execute(
+            "SELECT paper_id FROM papers WHERE paper_id IN (SELECT unnest(?))",
+            [list(paper_ids)]).fetchall()})
+        if unknown:
+            raise UsageError(f"no paper {', '.join(map(repr, unknown))} in {wh.path} "
+                             "(see `paramminer export systems`)")
         count = len(paper_ids) or int(papers)
         with progress_bar(count, "extract", is_terminal() and not as_json) as advance:
             report = reextract(wh, settings, paper_ids=paper_ids, progress=advance)
@@ -162,7 +176,8 @@ def demo_command(ctx: click.Context, warehouse: Path | None) -> None:
     from paramminer.harvest import demo_settings, run_harvest
 
     settings = settings_from(ctx, warehouse=warehouse)
-    sample = project_root() / "fixtures" / "sample"
+    require_rules()
+    sample = sample_dir()
     with fakearxiv.serve_in_thread(sample) as server:
         click.echo(f"local arXiv: {len(server.catalogue)} papers of {sample} at {server.base_url}")
         harvest = run_harvest(
@@ -172,7 +187,7 @@ def demo_command(ctx: click.Context, warehouse: Path | None) -> None:
         paper_ids = sorted(server.catalogue.papers)
     print_harvest(harvest)
     items, failures = discover([sample / "tern-recommendation-at-scale.pdf"])
-    with open_warehouse(settings) as wh:
+    with open_warehouse(settings, create=True) as wh:
         report = ingest(items, wh, settings, prior_failures=failures)
         for item in items:
             row = wh.con.execute("SELECT paper_id FROM documents WHERE sha256 = ?",
@@ -185,34 +200,52 @@ def demo_command(ctx: click.Context, warehouse: Path | None) -> None:
     sys.exit(combine_exit_codes(harvest.exit_code, report.exit_code))
 
 
+def warehouse_counts(warehouse: Warehouse) -> dict[str, Any]:
+    """Row counts, and headline systems by status as the exports count them (export_systems:
+    a reviewed value counts as reviewed, a rejected one not at all); `run` reports the same."""
+    con = warehouse.con
+    counts: dict[str, Any] = {
+        name: int(con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
+        for name in ("papers", "documents", "candidates", "systems", "flags", "ingest_failures")
+    }
+    by_status = dict(con.execute(
+        "SELECT status, count(*) FROM export_systems WHERE is_headline GROUP BY status"
+    ).fetchall())
+    counts["headline"] = {status: int(by_status.get(status, 0))
+                          for status in ("auto", "flagged", "reviewed")}
+    counts["review_open"] = int(
+        con.execute("SELECT count(*) FROM review_items WHERE is_open").fetchall()[0][0])
+    return counts
+
+
 @click.command("status")
 @warehouse_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
 @handle_errors
-def status_command(ctx: click.Context, warehouse: Path | None) -> None:
+def status_command(ctx: click.Context, warehouse: Path | None, as_json: bool) -> None:
     """Counts of papers, systems and flags, and inputs that failed.
 
     Example: paramminer status
     """
     settings = settings_from(ctx, warehouse=warehouse)
     with open_warehouse(settings, read_only=True) as wh:
-        con = wh.con
-        counts = {
-            name: int(con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
-            for name in ("papers", "documents", "candidates", "systems", "flags", "ingest_failures")
-        }
-        by_status = con.execute(
-            "SELECT status, count(*) FROM systems WHERE is_headline GROUP BY status ORDER BY 1"
-        ).fetchall()
-        click.echo(f"warehouse {settings.warehouse_path}")
-        for name, value in counts.items():
+        counts = warehouse_counts(wh)
+        failures = wh.con.execute(
+            "SELECT source_path, reason FROM ingest_failures ORDER BY source_path").fetchall()
+    if as_json:
+        click.echo(json.dumps({"warehouse": str(settings.warehouse_path), **counts,
+                               "failures": [{"path": p, "reason": r} for p, r in failures]}))
+        return
+    click.echo(f"warehouse {settings.warehouse_path}")
+    for name, value in counts.items():
+        if isinstance(value, dict):
+            for status, number in value.items():
+                click.echo(f"  {name} {status:7} {number}")
+        else:
             click.echo(f"  {name:16} {value}")
-        for status, value in by_status:
-            click.echo(f"  headline {status:7} {value}")
-        for path, reason in con.execute(
-            "SELECT source_path, reason FROM ingest_failures ORDER BY source_path"
-        ).fetchall():
-            click.echo(f"  FAILED {path}: {reason}")
+    for path, reason in failures:
+        click.echo(f"  FAILED {path}: {reason}")
 
 
 COMMANDS = [ingest_command, extract_command, demo_command, status_command]

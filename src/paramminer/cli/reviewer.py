@@ -12,7 +12,13 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from paramminer.cli.common import handle_errors, open_warehouse, settings_from, warehouse_option
+from paramminer.cli.common import (
+    handle_errors,
+    open_warehouse,
+    settings_from,
+    stdout_console,
+    warehouse_option,
+)
 from paramminer.numbers import humanize
 from paramminer.review import (
     REASON_CODES,
@@ -33,8 +39,6 @@ from paramminer.review import (
     parse_value,
     undo,
 )
-
-console = Console(highlight=False)
 
 
 def _by_option(function: click.decorators.FC) -> click.decorators.FC:
@@ -87,9 +91,10 @@ def review_group(ctx: click.Context, warehouse: Path | None, by: str | None,
 
     settings = settings_from(ctx, warehouse=warehouse)
     with open_warehouse(settings):
-        pass  # create / migrate once, so the session's short opens find the review tables
+        pass  # migrate once, so the session's short opens find the review tables
     where = _where(reasons, domain, since, until)
-    ReviewSession(settings.warehouse_path, default_reviewer(by), where, console).run()
+    ReviewSession(settings.warehouse_path, default_reviewer(by), where,
+                  Console(highlight=False)).run()
 
 
 def _item_row(item: ReviewItem) -> dict[str, object]:
@@ -122,7 +127,7 @@ def list_command(ctx: click.Context, warehouse: Path | None, reasons: tuple[str,
     Example: paramminer review list --reason reference_mismatch --since 2023-01-01 --format csv
     """
     settings = settings_from(ctx, warehouse=warehouse)
-    with open_warehouse(settings) as wh:
+    with open_warehouse(settings, read_only=True) as wh:
         items = list_items(wh.con, _where(reasons, domain, since, until, include_decided))
     rows = [_item_row(item) for item in items]
     if fmt == "json":
@@ -148,7 +153,7 @@ def list_command(ctx: click.Context, warehouse: Path | None, reasons: tuple[str,
                           humanize(item.suggested) if item.suggested else "",
                           ", ".join(item.reasons), decided, str(item.publication_date or ""),
                           item.domain or "")
-        console.print(table)
+        stdout_console().print(table)
         click.echo(f"{len(items)} item(s)", err=True)
 
 
@@ -165,7 +170,7 @@ def show_command(ctx: click.Context, item_id: str, warehouse: Path | None, fmt: 
     Example: paramminer review show 2401.90001
     """
     settings = settings_from(ctx, warehouse=warehouse)
-    with open_warehouse(settings) as wh:
+    with open_warehouse(settings, read_only=True) as wh:
         item = get_item(wh.con, item_id)
         candidates = candidates_for(wh.con, item)
         flags = flags_for(wh.con, item_id)
@@ -180,7 +185,7 @@ def show_command(ctx: click.Context, item_id: str, warehouse: Path | None, fmt: 
         return
     from paramminer.review_tui import render_item
 
-    render_item(console, item, candidates, flags)
+    render_item(stdout_console(), item, candidates, flags)
     if decisions:
         click.echo("history:")
         for decision in decisions:
@@ -322,7 +327,7 @@ def export_command(ctx: click.Context, csv_path: Path, warehouse: Path | None,
     """
     settings = settings_from(ctx, warehouse=warehouse)
     where = _where(reasons, domain, since, until, include_decided)
-    with open_warehouse(settings) as wh:
+    with open_warehouse(settings, read_only=True) as wh:
         count = export_csv(wh.con, csv_path, where)
     click.echo(f"{count} item(s) written to {csv_path}")
 
@@ -332,21 +337,25 @@ def export_command(ctx: click.Context, csv_path: Path, warehouse: Path | None,
               required=True, help="Filled-in CSV from `review export`.")
 @warehouse_option
 @_by_option
+@click.option("--force", is_flag=True,
+              help="Apply rows whose item was decided or extracted again since the export.")
 @click.pass_context
 @handle_errors
 def import_command(ctx: click.Context, csv_path: Path, warehouse: Path | None,
-                   by: str | None) -> None:
+                   by: str | None, force: bool) -> None:
     """Apply a filled-in review CSV: every row is checked first; all or nothing.
 
-    --by is the reviewer for rows whose reviewer cell is empty.
+    --by is the reviewer for rows whose reviewer cell is empty. Rows already applied are
+    skipped (importing a file twice adds nothing); a row whose item changed since the
+    export is refused with the reason, unless --force.
 
     Example: paramminer review import --csv queue.csv --by alice
     """
     settings = settings_from(ctx, warehouse=warehouse)
     with open_warehouse(settings) as wh:
-        report = import_csv(wh, csv_path, default_by=default_reviewer(by))
-    click.echo(f"{len(report.applied)} decision(s) applied, {report.skipped_rows} row(s) "
-               "without a decision")
+        report = import_csv(wh, csv_path, default_by=default_reviewer(by), force=force)
+    click.echo(f"{len(report.applied)} decision(s) applied, {report.already_applied} row(s) "
+               f"already applied, {report.skipped_rows} row(s) without a decision")
 
 
 @review_group.command("check-reference")

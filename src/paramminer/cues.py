@@ -1,0 +1,155 @@
+"""What the words around one mention say about it: the paper's own model or someone else's,
+stated outright or hedged. Mechanisms only: every word and pattern comes from the lexicon.
+
+A mention's cues are a set of names (below); features.py turns them into numbers per
+candidate size, and the fitted model weighs them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from paramminer.models import Mention
+from paramminer.names import NAMEISH, PaperNames
+
+CUES = (
+    "own_name",  # the attached model name is one the paper introduces
+    "cited_name",  # the attached name is cited (citation marker, or a widely cited model)
+    "own_near",  # "we"/"our" right next to the number
+    "own_sentence",  # "we"/"our" elsewhere in the sentence
+    "own_table",  # a table whose caption or row marks the paper's own models
+    "own_pronoun",  # "It has 236B parameters" right after "we introduce X"
+    "citation",  # a citation marker next to the number
+    "comparison",  # "than", "compared with", "outperforms" just before the number
+    "baseline",  # a baseline model
+    "derived_from",  # "initialised from a pretrained 7B model": a starting point
+    "hypothetical",  # "can train", "could", "enables": a possibility
+    "bound",  # "up to", "more than": a bound, not an exact size
+    "example",  # "such as", "e.g.": an example of others' models
+    "approximate",  # "about", "roughly"
+    "planned",  # preliminary, ongoing or planned work
+    "main",  # "our largest/main/flagship model"
+)
+
+_ADJACENT_NAME = re.compile(r"(?P<name>[A-Za-z][\w\-.]*)(?:\s+\d{1,2}(?:\.\d)?)?[\s\-(]{0,3}$")
+_GENERIC_LABEL = re.compile(
+    r"(?i)^(?:tiny|small|base|medium|large|xl|xxl|huge|giant|mini|nano|micro|[smlbhg]|"
+    r"\d+(?:\.\d+)?[kmbt]?|ours)$"
+)
+NEAR_BEFORE, WIDE_BEFORE, NEAR_AFTER = 45, 70, 40  # characters around the number
+
+
+@dataclass(frozen=True)
+class _Context:
+    """The text around a mention's number in its evidence."""
+
+    before: str
+    wide_before: str
+    after: str
+    sentence: str  # the sentence (for a table row: the row, without caption and header)
+    after_clause: str  # the rest of the clause after the number
+    sentence_before: str  # the sentence up to the number
+
+    @property
+    def near(self) -> str:
+        return self.before + self.after
+
+
+def _context(mention: Mention, clause_break: re.Pattern[str]) -> _Context:
+    evidence = mention.evidence
+    found = evidence.rfind(mention.text) if mention.table else evidence.find(mention.text)
+    position = max(0, found)
+    end = position + len(mention.text)
+    return _Context(
+        before=evidence[max(0, position - NEAR_BEFORE) : position],
+        wide_before=evidence[max(0, position - WIDE_BEFORE) : position],
+        after=evidence[end : end + NEAR_AFTER],
+        sentence=evidence.rsplit(" | ", 1)[-1],
+        sentence_before=clause_break.split(evidence[:position].rsplit(" | ", 1)[-1])[-1],
+        after_clause=clause_break.split(evidence[end : end + 2 * WIDE_BEFORE], maxsplit=1)[0],
+    )
+
+
+def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
+    """The cues (names from CUES) that hold for `mention`."""
+    cue = names.lexicon.cue
+    context = _context(mention, cue("clause_break"))
+    found: set[str] = set()
+    adjacent = _ADJACENT_NAME.search(context.before)
+    own_name = (bool(mention.system) and names.is_own(mention.system)) or bool(
+        adjacent and names.is_own(adjacent["name"])
+    ) or (not mention.system and _own_name_in(_last_words(context.sentence_before), names))
+    if own_name:
+        found.add("own_name")
+    elif mention.system and names.is_cited(mention.system):
+        found.add("cited_name")
+    if mention.table and _own_table(mention, names, "cited_name" in found):
+        found.add("own_table")
+    if (not own_name and cue("pronoun_subject").match(context.sentence)
+            and (names.own or cue("introducing").search(mention.preceding))):
+        found.add("own_pronoun")
+    if cue("own").search(context.before[-25:] + mention.text + context.after[:25]):
+        found.add("own_near")
+    elif cue("own").search(context.sentence):
+        found.add("own_sentence")
+    checks = (
+        ("citation", context.wide_before + mention.text + context.after),
+        ("comparison", context.before[-40:]),
+        ("derived_from", context.before[-40:]),
+        ("hypothetical", context.before),
+        ("bound", context.before),
+        ("example", context.before),
+        ("approximate", context.before),
+        ("baseline", context.before[-40:] + mention.text + context.after_clause),
+        ("planned", context.before[-40:] + mention.text + context.after),
+        ("main", context.sentence),
+    )
+    found.update(name for name, text in checks if cue(name).search(text))
+    if own_name:
+        for name in ("comparison", "derived_from", "baseline"):
+            if name in found and _own_name_after(cue(name), context.before[-40:], names):
+                found.discard(name)  # "than CapsNet with 11M": the own model, compared
+    return frozenset(found)
+
+
+NAME_REACH = 10  # words: how far before a count an own name still binds to it in its clause
+
+
+def _last_words(text: str) -> str:
+    return " ".join(text.split()[-NAME_REACH:])
+
+
+def _own_name_in(text: str, names: PaperNames) -> bool:
+    """Some word of `text` is a name the paper gives its own model ("We introduce Halcyon, a
+    family of models ranging from 1.3B to 70B parameters")."""
+    return any(names.is_own(word) for word in re.findall(r"[A-Za-z][\w\-.]*[\w]", text))
+
+
+def _own_name_after(pattern: re.Pattern[str], text: str, names: PaperNames) -> bool:
+    """An own model name stands between the cue's last match in `text` and the number
+    ("better than CapsNet with 11M"), so the number is the own model's, not the compared one
+    ("surpassing the larger 33B model")."""
+    matches = list(pattern.finditer(text))
+    if not matches:
+        return False  # the cue is after the number ("7B, used as our baseline"): it holds
+    return _own_name_in(text[matches[-1].end():], names)
+
+
+def _own_table(mention: Mention, names: PaperNames, cited: bool) -> bool:
+    """The table's caption or the row marks the paper's own models ("Ours", "our models")."""
+    if mention.own_marker:
+        return True
+    if cited or " | " not in mention.evidence:
+        return False
+    system = mention.system
+    if system and not (_GENERIC_LABEL.match(system) or names.is_own(system)):
+        return False
+    context = mention.evidence.rsplit(" | ", 1)[0]
+    words = re.findall(r"[A-Za-z][\w\-.]*", context)
+    cue = names.lexicon.cue
+    mentions_own = cue("own").search(context) or any(names.is_own(w) for w in words)
+    mentions_cited = cue("citation").search(context) or any(
+        names.is_cited(w) for w in words if NAMEISH.match(w) or w.isupper()
+    )
+    return bool(mentions_own) and not mentions_cited

@@ -1,0 +1,945 @@
+"""Parameter-count cells in the tables of one page's text (pure text: no spaCy).
+
+A page is read as pdftext gives it: one line per text line, cells separated by spaces. Two
+shapes of table carry parameter counts:
+
+- a *column* under a header label naming parameters ("#Params", "Params (M)", "Parameters
+  (in millions)", "Size (B)"): the column is found by aligning the header's labels with the
+  cells of the rows below it, checked against what the cells hold;
+- a *sideways* row whose label names parameters ("# Params 7B 13B 70B", "Number of
+  parameters 133 133 134" with the unit in the caption): each value belongs to a column,
+  named on the table's column-label line above.
+
+A table runs from its header until its caption, a blank line or returning prose; its caption
+is found above or below it. The words and patterns used are data (rules/words-v1.csv and
+rules/cues-v1.csv, lists and cues named table_* and unit_*); this module holds mechanisms.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Literal
+
+from paramminer.lexicon import Lexicon
+from paramminer.rules import COUNT_TEXT_RE, count_of_match
+
+Kind = Literal["total", "active", "non_embedding"]
+
+
+@dataclass(frozen=True)
+class TableCell:
+    """One parameter count in a table, with where it is and what the table says about it."""
+
+    start: int  # offsets of the number in the page text
+    end: int
+    value: int
+    kind: Kind
+    label: str  # the row's model name, or the column's name for a sideways row
+    row: str  # the row, spaces normalised
+    caption: str
+    header: str  # the header line (the column-label line for a sideways row)
+    unambiguous: bool  # the only count of its row under the only parameters column
+    own_marker: bool  # the row (or column) is marked as the paper's own
+
+
+@dataclass(frozen=True)
+class _Vocab:
+    """The lexicon entries tables use, compiled once per lexicon."""
+
+    caption: re.Pattern[str]
+    figure: re.Pattern[str]
+    boundary: re.Pattern[str]
+    params: re.Pattern[str]
+    size: re.Pattern[str]
+    size_is_params: re.Pattern[str]
+    qualifier: re.Pattern[str]
+    active: re.Pattern[str]
+    non_embedding: re.Pattern[str]
+    not_size: re.Pattern[str]
+    other_counts: re.Pattern[str]
+    compound: re.Pattern[str]
+    in_brackets: re.Pattern[str]
+    symbol: re.Pattern[str]
+    own_row: re.Pattern[str]
+    own_marker: re.Pattern[str]
+    prose: frozenset[str]
+    abbreviations: frozenset[str]
+    placeholders: frozenset[str]
+    markers: str
+    not_names: frozenset[str]
+    not_param_nouns: frozenset[str]
+    name_labels: frozenset[str]
+    units: dict[str, int]
+
+
+_VOCABS: dict[str, _Vocab] = {}
+_UNIT_LISTS = {"unit_thousand": 10**3, "unit_million": 10**6, "unit_billion": 10**9,
+               "unit_trillion": 10**12}
+
+
+def _vocab(lexicon: Lexicon) -> _Vocab:
+    cached = _VOCABS.get(lexicon.fingerprint)
+    if cached is not None:
+        return cached
+    cue, words = lexicon.cue, lexicon.word_list
+    vocab = _Vocab(
+        caption=cue("table_caption"),
+        figure=cue("figure_caption"),
+        boundary=cue("table_boundary"),
+        params=cue("table_params"),
+        size=cue("table_size"),
+        size_is_params=cue("table_size_is_params"),
+        qualifier=cue("table_param_qualifier"),
+        active=cue("table_active"),
+        non_embedding=cue("table_non_embedding"),
+        not_size=cue("table_not_size"),
+        other_counts=cue("table_other_counts"),
+        compound=cue("table_compound_labels"),
+        in_brackets=cue("table_sizes_in_brackets"),
+        symbol=cue("table_param_symbol"),
+        own_row=cue("table_own_row"),
+        own_marker=cue("table_own_marker"),
+        prose=words("prose_words"),
+        abbreviations=words("table_abbreviations"),
+        placeholders=words("table_placeholders"),
+        markers="".join(sorted(words("table_row_markers"))),
+        not_names=words("not_model_names"),
+        not_param_nouns=words("not_param_nouns"),
+        name_labels=words("table_name_labels"),
+        units={word: size for name, size in _UNIT_LISTS.items() for word in words(name)},
+    )
+    _VOCABS[lexicon.fingerprint] = vocab
+    return vocab
+
+
+# --- tokens and lines -------------------------------------------------------------------
+
+CellKind = Literal["count", "num", "hold", "other", "text", "cite"]
+
+_TOKEN = re.compile(
+    r"[~≈∼]?\d[\d,]*(?:\.\d+)?\s?[×x]\s?10\s?\^?\s?\{?[−-]?\d{1,2}\}?(?![\w.])"  # 1.2 × 109
+    r"|[~≈∼]?\d[\d,]*(?:\.\d+)?\s(?:thousand|millions?|billions?|trillions?)(?![A-Za-z])"
+    r"|[~≈∼]?\d[\d,.]*\s?±\s?[\d.]+\S*"  # 78.3 ±1.4
+    r"|\d+(?:\.\d+)?(?:\s?[×x]\s?\d+(?:\.\d+)?)+(?![\w.])"  # 224 × 224
+    r"|\S+"
+)
+_NUMERIC = re.compile(r"^[~≈∼<>±]?[-+−]?\.?\d")
+_BARE = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$|^\.\d+$")
+_BRACKETS = re.compile(r"[()\[\]{}]")
+_LETTER = re.compile(r"[A-Za-z]")
+_CITATION = re.compile(r"^\[\d[\d,;–\-]*\]?[,;]?$|^\d+\][,;.]?$")  # "[38]", "[42," "43]"
+
+
+@dataclass(frozen=True)
+class _Tok:
+    start: int  # page offsets of the token
+    end: int
+    text: str
+    kind: CellKind
+    value: int | None = None  # a self-describing count ("7B", "1.2 × 109", "22,855,952")
+    number: float | None = None  # a bare number ("22.1"), a count only under a unit
+
+
+LineRole = Literal["blank", "prose", "caption", "figure", "boundary", "data", "axis", "text"]
+
+
+@dataclass(frozen=True)
+class _Line:
+    index: int
+    start: int
+    text: str
+    tokens: tuple[_Tok, ...]
+    role: LineRole
+
+    @property
+    def label_size(self) -> int:
+        """How many leading tokens are the row's label (text before the first cell)."""
+        for index, token in enumerate(self.tokens):
+            if token.kind not in ("text", "cite"):
+                return index
+        return len(self.tokens)
+
+    @property
+    def label(self) -> str:
+        return " ".join(t.text for t in self.tokens[: self.label_size])
+
+    @property
+    def cells(self) -> tuple[_Tok, ...]:
+        """The tokens after the label, citation marks left out ("46.0 [38]")."""
+        return tuple(t for t in self.tokens[self.label_size :] if t.kind != "cite")
+
+    @property
+    def clean(self) -> str:
+        return " ".join(self.text.split())
+
+
+def _token(start: int, text: str, vocab: _Vocab) -> _Tok:
+    """Classify one whitespace token of a row."""
+    end = start + len(text)
+    core = text.rstrip(vocab.markers)
+    if core.lower() in vocab.placeholders or text.lower() in vocab.placeholders:
+        return _Tok(start, end, text, "hold")
+    if _CITATION.match(text):
+        return _Tok(start, end, text, "cite")
+    if not core or not _NUMERIC.match(core) or _BRACKETS.search(core):
+        return _Tok(start, end, text, "text")
+    match = COUNT_TEXT_RE.fullmatch(core)
+    counted = count_of_match(match) if match else None
+    if counted is not None:
+        return _Tok(start, start + len(core), core, "count", value=counted[0])
+    if _BARE.match(core):
+        return _Tok(start, start + len(core), core, "num", number=float(core.replace(",", "")))
+    return _Tok(start, end, text, "other")
+
+
+def _tokens(start: int, text: str, glued: bool, vocab: _Vocab) -> tuple[_Tok, ...]:
+    tokens = [_token(start + m.start(), m.group(0), vocab) for m in _TOKEN.finditer(text)]
+    if glued and tokens and tokens[0].kind == "count":
+        first = tokens[0]  # "JFT-" + "300M": the tail of a name split at a line break
+        tokens[0] = _Tok(first.start, first.end, first.text, "text")
+    return tuple(tokens)
+
+
+def _is_prose(tokens: tuple[_Tok, ...], vocab: _Vocab) -> bool:
+    """Running text: function words outnumber numbers, or a sentence ends the line."""
+    words = [t.text.lower().strip(",;:()") for t in tokens]
+    function = sum(1 for w in words if w in vocab.prose)
+    numeric = sum(1 for t in tokens if t.kind in ("count", "num", "other"))
+    if function >= 2 and numeric <= function:
+        return True
+    breaks = any(
+        re.fullmatch(r"[a-z]{4,}\.", a.text) and a.text not in vocab.abbreviations
+        and b.text[:1].isupper()
+        for a, b in pairwise(tokens)
+    )
+    if breaks and len(words) >= 6:
+        return True  # "... vocoder. Step-Audio denotes ...": a sentence ends mid-line
+    last = tokens[-1].text if tokens else ""
+    return (
+        len(words) >= 6
+        and function >= 1
+        and numeric == 0
+        and last.endswith(".")
+        and last.lower() not in vocab.abbreviations
+        and not re.fullmatch(r"[A-Z][a-z]{0,4}\.", last)  # "Avg." ends a header, not a sentence
+    )
+
+
+def _is_axis(tokens: tuple[_Tok, ...]) -> bool:
+    """Tick labels of a chart's axis: three or more bare numbers in order, nothing else."""
+    numbers = [t.number for t in tokens if t.number is not None]
+    if len(numbers) < 3 or len(numbers) != len(tokens):
+        return False
+    pairs = list(pairwise(numbers))
+    return all(a < b for a, b in pairs) or all(a > b for a, b in pairs)
+
+
+def _role(text: str, tokens: tuple[_Tok, ...], vocab: _Vocab) -> LineRole:
+    if not tokens:
+        return "blank"
+    if vocab.boundary.search(text):
+        return "boundary"
+    if vocab.caption.match(text):
+        return "caption"
+    if vocab.figure.match(text):
+        return "figure"
+    if _is_prose(tokens, vocab):
+        return "prose"
+    if _is_axis(tokens):
+        return "axis"
+    cells = [t for t in tokens if t.kind in ("count", "num", "other")]
+    holds = sum(1 for t in tokens if t.kind == "hold")
+    has_label = tokens[0].kind == "text"
+    if (cells and has_label) or len(cells) >= 2 or (cells and holds) or holds >= 2:
+        return "data"
+    return "text"
+
+
+class _Page:
+    """The lines of a page, each read (tokens, role) only when first looked at."""
+
+    def __init__(self, page_text: str, vocab: _Vocab) -> None:
+        self.texts = page_text.split("\n")
+        self.starts = []
+        offset = 0
+        for text in self.texts:
+            self.starts.append(offset)
+            offset += len(text) + 1
+        self.vocab = vocab
+        self._read: dict[int, _Line] = {}
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __getitem__(self, index: int) -> _Line:
+        line = self._read.get(index)
+        if line is None:
+            previous = self.texts[index - 1].rstrip() if index else ""
+            glued = bool(re.search(r"[A-Za-z]-$", previous))
+            text = self.texts[index]
+            tokens = _tokens(self.starts[index], text, glued, self.vocab)
+            role = _role(text, tokens, self.vocab)
+            line = self._read[index] = _Line(index, self.starts[index], text, tokens, role)
+        return line
+
+
+# --- header labels and units -------------------------------------------------------------
+
+LabelKind = Literal["P", "PA", "PN", "PB", "PS", "C", "O"]  # params (total, active,
+# non-embedding, in brackets after a name, a "Size"), another count column, other
+
+
+@dataclass(frozen=True)
+class _Label:
+    text: str
+    kind: LabelKind
+    unit: int | None
+
+
+def _unit(text: str, vocab: _Vocab) -> int | None:
+    """The multiplier a label or caption fragment states: "(M)", "(in millions)", "×10^6"."""
+    for match in re.finditer(
+        r"[(\[]\s*(?:in\s+)?#?\s*(?P<a>[^()\[\]]{1,14}?)\s*[)\]]"
+        r"|\bin\s+(?P<b>[A-Za-z]+)\b|(?P<c>[×x]\s?10\s?\^?\s?\d{1,2})(?!\d)"
+        r"|\b(?P<d>[A-Za-z]{3,})\s+(?:of\s+)?(?=#?\s*[Pp]aram)",  # "Million Parameters"
+        text,
+    ):
+        word = (match["a"] or match["b"] or match["c"] or match["d"] or "").lower()
+        word = re.sub(r"^[×x]\s?|\s", "", word)
+        if word in vocab.units:
+            return vocab.units[word]
+    return None
+
+
+def _spans(text: str, vocab: _Vocab) -> list[tuple[int, int, LabelKind]]:
+    """Spans of the header that are one label each: compound labels, parameters labels (with
+    their qualifiers and unit) and other count labels."""
+    spans: list[tuple[int, int, LabelKind]] = [
+        (*_whole_words(text, m.start(), m.end()), "O") for m in vocab.compound.finditer(text)
+    ]
+
+    def free(start: int, end: int) -> bool:
+        return all(end <= s or start >= e for s, e, _ in spans)
+
+    matches = [*vocab.params.finditer(text), *vocab.size.finditer(text)]
+    for match in sorted(matches, key=lambda m: m.start()):
+        start, end = match.start(), match.end()
+        if not free(start, end):
+            continue
+        while text[start] != "#":  # "#" opens a label: "# layers # params" is two
+            qualifier = vocab.qualifier.search(text[:start])
+            if qualifier is None or qualifier.start() == start:
+                break
+            start = qualifier.start()
+        previous = re.search(r"(\S+)\s+$", text[:start])
+        if previous and vocab.not_size.fullmatch(previous[1]):
+            start = previous.start(1)  # "Extra Params": one label, not a model's size
+        unit = re.match(r"\s*(?:[(\[][^()\[\]]{0,20}[)\]]|[×x]\s?10\s?\^?\s?\d{1,2}\b)", text[end:])
+        end += unit.end() if unit else 0
+        start, end = _whole_words(text, start, end)
+        spans.append((start, end, _param_kind(text[start:end], vocab)))
+    for match in vocab.other_counts.finditer(text):
+        start, end = _whole_words(text, match.start(), match.end())
+        if free(start, end):
+            spans.append((start, end, "C"))
+    return sorted(spans)
+
+
+def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """A span widened to whole words: "Steps" in "Steps/second", "Param" in "Param(M)"."""
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    return start, end
+
+
+def _param_kind(label: str, vocab: _Vocab) -> LabelKind:
+    if vocab.non_embedding.search(label):
+        return "PN"
+    if vocab.not_size.search(label):
+        return "O"
+    if not vocab.params.search(label):
+        return "PS"  # "Size": parameters only if the table says so
+    return "PA" if vocab.active.search(label) else "P"
+
+
+def _sized(label: _Label, context: str, vocab: _Vocab) -> LabelKind:
+    """A "Size" label counts parameters when it has a count unit ("Size (B)"), says "Model
+    size", or the table says its sizes are the models' (caption, a two-line header)."""
+    if label.kind != "PS":
+        return label.kind
+    said = label.unit or vocab.size_is_params.search(f"{label.text} | {context}")
+    return "P" if said else "O"
+
+
+def _names_params(text: str, vocab: _Vocab) -> bool:
+    return bool(vocab.params.search(text) or vocab.size.search(text))
+
+
+def _labels(text: str, vocab: _Vocab) -> list[_Label]:
+    """The column labels of a header line, in order."""
+    spans = _spans(text, vocab)
+    pieces: list[tuple[str, LabelKind]] = []
+    position = 0
+    for start, end, kind in [*spans, (len(text), len(text), "O")]:
+        for word in text[position:start].split():
+            pieces.append((word, "O"))
+        if end > start:
+            pieces.append((text[start:end].strip(), kind))
+        position = max(position, end)
+    labels: list[_Label] = []
+    depth = 0
+    for word, kind in pieces:
+        joins = labels and (depth > 0 or word.startswith(("(", "[")) or labels[-1].text == "#")
+        if joins:
+            last = labels.pop()
+            merged = f"{last.text} {word}"
+            inner = kind if kind != "O" else last.kind
+            if last.kind == "O" and kind.startswith("P") and word.startswith(("(", "[")):
+                inner = "PB"  # "Model (#Params)": the size is in brackets after the name
+            labels.append(_Label(merged, inner, _unit(merged, vocab)))
+        else:
+            labels.append(_Label(word, kind, _unit(word, vocab)))
+        depth = max(0, depth + len(re.findall(r"[(\[]", word)) - len(re.findall(r"[)\]]", word)))
+    return labels
+
+
+def _caption_unit(caption: str, vocab: _Vocab) -> int | None:
+    """A unit the caption gives parameters: "#Params in millions", "sizes (in billions)"."""
+    for match in re.finditer(r"[(\[][^()\[\]]{1,16}[)\]]|\bin\s+[A-Za-z]+", caption):
+        unit = _unit(match.group(0), vocab)
+        if unit is None:
+            continue
+        before = caption[max(0, match.start() - 50) : match.start()]
+        before = re.split(r"[.;]\s", before)[-1]
+        if vocab.params.search(before) or (
+            match.group(0).lstrip("([").lower().startswith("in")
+            and not vocab.other_counts.search(before)
+        ):
+            return unit
+    return None
+
+
+# --- tables ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What a table's rows share: caption, header line, unit, marker symbols meaning ours."""
+
+    caption: str
+    header: str
+    own_symbols: str
+
+
+def _block(lines: _Page, index: int) -> tuple[int, int]:
+    """First and last line of the table holding line `index` (caption, blank, prose end it)."""
+    stops = ("blank", "prose", "caption", "figure", "boundary")
+    top = index
+    while top > 0 and lines[top - 1].role not in stops:
+        top -= 1
+    bottom = index
+    while bottom + 1 < len(lines) and lines[bottom + 1].role not in stops:
+        bottom += 1
+    return top, bottom
+
+
+def _caption(lines: _Page, top: int, bottom: int) -> str:
+    """The caption of the table on lines top..bottom: just above it, else just below it."""
+    index = top - 1
+    while index >= 0 and top - index <= 8 and lines[index].role in ("prose", "text", "blank"):
+        index -= 1
+    if index >= 0 and top - index <= 8 and lines[index].role == "caption":
+        return _paragraph(lines, index, _caption_end(lines, index, bottom))
+    index = bottom + 1
+    while index < len(lines) and lines[index].role == "blank":
+        index += 1
+    if index < len(lines) and lines[index].role == "caption":
+        return _paragraph(lines, index, _caption_end(lines, index, len(lines)))
+    return ""
+
+
+def _caption_end(lines: _Page, start: int, limit: int) -> int:
+    """Where the caption starting at `start` ends: prose lines continue it, and so does a
+    short line finishing its sentence ("all trained from scratch.")."""
+    end = start + 1
+    while end < min(limit, start + 8):
+        line = lines[end]
+        ended = lines[end - 1].text.rstrip().endswith(".")
+        finishes = not ended and line.text.rstrip().endswith(".")
+        if line.role != "prose" and not (line.role == "text" and finishes):
+            break
+        end += 1
+    return end
+
+
+def _paragraph(lines: _Page, start: int, end: int) -> str:
+    return " ".join(lines[i].clean for i in range(start, end)).strip()[:400]
+
+
+def _own_symbols(caption: str, vocab: _Vocab) -> str:
+    """Marker symbols the caption explains as the paper's own ("† denotes our models")."""
+    return "".join(
+        symbol
+        for symbol in vocab.markers
+        if any(
+            vocab.own_marker.match(caption[m.end() : m.end() + 80])
+            for m in re.finditer(re.escape(symbol), caption)
+        )
+    )
+
+
+def _is_own(text: str, context: _Context, vocab: _Vocab) -> bool:
+    return bool(vocab.own_row.search(text)) or any(s in text for s in context.own_symbols)
+
+
+def _name(text: str, vocab: _Vocab) -> str:
+    """A row label as a model name: brackets, citations and marker symbols dropped."""
+    text = re.sub(r"\s*[(\[][^()\[\]]*[)\]]", "", text)
+    text = text.translate({ord(c): None for c in vocab.markers})
+    return " ".join(text.replace("(", " ").replace(")", " ").split()).strip(" ,;:")
+
+
+def _count_value(token: _Tok, unit: int | None, vocab: _Vocab, after: str = "") -> int | None:
+    """The parameter count a cell gives (None for accuracies, placeholders, '1.4T tokens')."""
+    if after.lower().strip(".,;:") in vocab.not_param_nouns:
+        return None
+    if token.kind == "count":
+        return token.value
+    if token.kind == "num" and unit is not None and token.number is not None:
+        return round(token.number * unit)
+    return None
+
+
+# --- sideways rows -----------------------------------------------------------------------
+
+
+def _sideways_cells(lines: _Page, index: int, vocab: _Vocab) -> list[TableCell]:
+    """Cells of a row whose label names parameters: "# Params 7B 13B 70B"."""
+    line = lines[index]
+    label = line.label
+    cells = line.cells
+    if not cells or any(t.kind in ("text", "other") for t in cells):
+        return []
+    if vocab.compound.search(label) or vocab.other_counts.search(label):
+        return []  # "Vocab size 256000", "Params / FLOPs"
+    top, bottom = _block(lines, index)
+    caption = _caption(lines, top, bottom)
+    kind = _sized(_Label(label, _param_kind(label, vocab), _unit(label, vocab)), caption, vocab)
+    if kind not in ("P", "PA", "PN"):
+        return []
+    unit = _unit(label, vocab) or _caption_unit(caption, vocab)
+    values = [_count_value(t, unit, vocab) for t in cells]
+    if not any(values):
+        return []
+    names_index, names = _column_names(lines, top, index, len(cells), vocab)
+    header = lines[names_index].clean if names_index is not None else ""
+    context = _Context(caption, header, _own_symbols(caption, vocab))
+    out = []
+    for token, value, name in zip(cells, values, names, strict=True):
+        if value:
+            out.append(
+                TableCell(
+                    token.start, token.end, value, _KINDS[kind], _name(name, vocab), line.clean,
+                    caption, header, len(cells) == 1, _is_own(name, context, vocab),
+                )
+            )
+    return out
+
+
+_KINDS: dict[str, Kind] = {"P": "total", "PA": "active", "PN": "non_embedding", "PB": "total"}
+
+
+def _name_words(line: _Line, vocab: _Vocab) -> list[str]:
+    """The words of a column-label line; a bracket joins the word before it ("X (ours)"),
+    and so does a hyphenated tail ("-Instruct")."""
+    words: list[str] = []
+    for token in line.tokens:
+        if words and token.text.startswith(("(", "[")):
+            words[-1] += " " + token.text
+        elif words and token.text.startswith("-") and len(token.text) > 1:
+            words[-1] += token.text  # "Qwen2.5-3B" over "-Instruct" in one header cell
+        elif not token.text.strip(vocab.markers):
+            continue  # "• ResNet-50 ◦ Swin-T": the symbols mark rows, they are not names
+        else:
+            words.append(token.text)
+    return words
+
+
+def _name_score(word: str, vocab: _Vocab) -> int:
+    """How much a word looks like a model's name: 2 with a digit, hyphen or inner capital."""
+    core = word.split(" ")[0].strip(vocab.markers + ",;:")
+    if not _LETTER.search(core) or core.lower() in vocab.not_names | vocab.prose:
+        return 0
+    if core.startswith("-"):  # the tail of a name broken over the header's lines
+        return 0
+    if re.search(r"\d|-|[a-z][A-Z]|^[A-Z]{2,}", core):
+        return 2
+    return 1 if core[0].isupper() else 0
+
+
+def _column_names(
+    lines: _Page, top: int, index: int, count: int, vocab: _Vocab
+) -> tuple[int | None, list[str]]:
+    """The column names of a sideways row: the line above in its table whose last `count`
+    words look most like distinct model names (not a random line above)."""
+    best: tuple[int, int] | None = None
+    for candidate in range(index - 1, top - 1, -1):
+        line = lines[candidate]
+        if line.role != "text":
+            continue  # data rows (other sideways rows) carry values, not names
+        words = _name_words(line, vocab)
+        if len(words) < count:
+            continue
+        chosen = words[-count:]
+        score = sum(_name_score(w, vocab) for w in chosen)
+        score += count if count > 1 and len(set(chosen)) == count else 0
+        if count > 1 and len(set(chosen)) == 1:
+            continue  # "RoPE RoPE RoPE": a property of every column, not their names
+        if score >= 2 * count and (best is None or score > best[0]):
+            best = (score, candidate)
+    if best is None:
+        return None, [""] * count
+    return best[1], _name_words(lines[best[1]], vocab)[-count:]
+
+
+# --- columns -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Row:
+    line: _Line
+    label: str
+    cells: tuple[_Tok, ...]
+
+
+def _rows(lines: _Page, header: int, vocab: _Vocab) -> list[_Row]:
+    """The data rows under a header, until the table ends."""
+    rows = []
+    quiet = 0
+    for index in range(header + 1, len(lines)):
+        line = lines[index]
+        if line.role in ("blank", "prose", "caption", "figure", "boundary", "axis"):
+            break
+        if line.role == "data":
+            rows.append(_Row(line, line.label, line.cells))
+            quiet = 0
+            continue
+        if _names_params(line.text, vocab) and len(_labels(line.text, vocab)) >= 2 and rows:
+            break  # the header of the next table
+        quiet += 1
+        if quiet > 6:
+            break
+    return rows
+
+
+def _modal(values: list[int]) -> int:
+    return Counter(values).most_common(1)[0][0] if values else 0
+
+
+def _aligned(rows: list[_Row], width: int, column: int, unit: int | None) -> float:
+    """Share of rows whose cell in `column` (of `width` right-aligned cells) is a count."""
+    seen = hits = 0
+    for row in rows:
+        if len(row.cells) < width:
+            continue
+        cell = row.cells[len(row.cells) - width + column]
+        if cell.kind == "hold":
+            continue
+        seen += 1
+        hits += cell.kind == "count" or (unit is not None and cell.kind == "num")
+    return hits / seen if seen else 0.0
+
+
+def _choose_column(
+    rows: list[_Row], labels: list[_Label], position: int, unit: int | None, vocab: _Vocab
+) -> tuple[int | None, bool]:
+    """Which cell (of the usual row width) is under label `position`, and whether it is the
+    only one the layout allows.
+
+    A header label covers one or more words, never less, so the cell lies between two
+    bounds: aligned from the right (every label right of it is one column) and from the left
+    (the row names take as many labels as they usually have words, or none when the header
+    does not open with a names label such as "Model"). Of the cells in that range,
+    the one holding counts in most rows is chosen; a tie is no choice.
+    """
+    width = _modal([len(r.cells) for r in rows])
+    name_words = _modal([len(_name(r.label, vocab).split()) for r in rows])
+    if labels[0].text.lower() not in vocab.name_labels:
+        name_words = 0  # the header may not label the names' column at all
+    low = max(0, position - (len(labels) - width))
+    high = min(width - 1, max(low, position - name_words))
+    scored = {column: _aligned(rows, width, column, unit) for column in range(low, high + 1)}
+    good = [column for column, score in scored.items() if score >= 0.5]
+    if len(good) == 1:
+        return good[0], low == high
+    return None, False
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How the cells under one parameters label are read."""
+
+    kind: Kind
+    position: int  # the label's index in the header
+    counts: tuple[int, ...]  # indexes of the header's count labels (parameters and others)
+    width: int  # the usual number of cells in a row
+    column: int | None  # the cell under the label, in rows of `width` cells
+    agreed: bool  # both alignments found that cell
+    unit: int | None
+    single: bool  # the header's only count label
+    shape: tuple[bool, ...]  # which cells of a usual row are text
+
+
+def _stacked(
+    lines: _Page, index: int, caption: str, named: bool, vocab: _Vocab
+) -> list[_Label]:
+    """The header's labels, a "Size" among them read with what the table says about it: the
+    caption, the rest of the header, the word stacked above it when the header takes two
+    lines ("Model" over "Size"). A header opening with "Model Size" over named rows is a name
+    column and a size column. A symbol the caption defines as the parameter count ("#P
+    denotes the number of parameters") is a parameters label."""
+    header = lines[index].text
+    above = lines[index - 1].text.split() if index and lines[index - 1].role == "text" else []
+    symbols = {" ".join(m["symbol"].split()) for m in vocab.symbol.finditer(caption)}
+    labels = _labels(header, vocab)
+    first = labels[0].text.split(" ", 1) if labels else []
+    if named and labels[0].kind == "PS" and len(first) == 2 and vocab.size.fullmatch(first[1]):
+        labels[:1] = [_Label(first[0], "O", None), _Label(first[1], "PS", labels[0].unit)]
+    out = []
+    for label in labels:
+        position = len(header[: header.find(label.text)].split())
+        stacked = above[position] if position < len(above) else ""
+        rest = header.replace(label.text, " ", 1)
+        kind = "P" if label.text in symbols and label.kind == "O" else label.kind
+        said = f"{caption} | {rest} | {stacked} {label.text}"
+        out.append(_Label(label.text, _sized(_Label(label.text, kind, label.unit), said, vocab),
+                          label.unit))
+    return out
+
+
+def _column_cells(lines: _Page, index: int, vocab: _Vocab) -> list[TableCell]:
+    """Cells under the parameters labels of the header at line `index`."""
+    header = lines[index]
+    rows = _rows(lines, index, vocab)
+    if not rows:
+        return []
+    top, _ = _block(lines, index)
+    caption = _caption(lines, top, rows[-1].line.index)
+    named = sum(1 for r in rows if r.label) * 2 > len(rows)
+    labels = _stacked(lines, index, caption, named, vocab)
+    params = [i for i, label in enumerate(labels) if label.kind in ("P", "PA", "PN", "PB")]
+    if not params or len(labels) < 2:
+        return []
+    context = _Context(caption, header.clean, _own_symbols(caption, vocab))
+    fallback_unit = _other_line_unit(lines, index, labels, vocab) or _caption_unit(caption, vocab)
+    counts = tuple(i for i, label in enumerate(labels) if label.kind in ("P", "PA", "PN", "C"))
+    width = _modal([len(r.cells) for r in rows])
+    shapes = [_shape(r.cells) for r in rows if len(r.cells) == width]
+    shape = Counter(shapes).most_common(1)[0][0]
+    found: dict[int, TableCell] = {}
+    for position in params:
+        label = labels[position]
+        if label.kind == "PB":
+            cells = _bracket_cells(rows, context, vocab)
+        else:
+            unit = label.unit or fallback_unit
+            column, agreed = _choose_column(rows, labels, position, unit, vocab)
+            plan = _Plan(
+                _KINDS[label.kind], position, counts, width, column, agreed, unit,
+                counts == (position,), shape,
+            )
+            cells = _cells_under(rows, plan, context, vocab)
+        for cell in cells:
+            found.setdefault(cell.start, cell)
+    return list(found.values())
+
+
+def _cells_under(
+    rows: list[_Row], plan: _Plan, context: _Context, vocab: _Vocab
+) -> list[TableCell]:
+    out = []
+    for row in rows:
+        for name, cells in _chunks(row, plan):
+            cell = _cell_in(row, name, cells, plan, context, vocab)
+            if cell is not None:
+                out.append(cell)
+    return out
+
+
+def _chunks(row: _Row, plan: _Plan) -> list[tuple[str, list[_Tok]]]:
+    """A row's name and cells; rows longer than usual are cut to the usual width, from the
+    right. A row holding several usual rows (same width, text cells in the same places) is
+    rows the text extraction put on one line ("Kestrel 7B 54.1 30.2 13B 60.3 40.5")."""
+    cells = list(row.cells)
+    width = plan.width
+    if plan.column is None or len(cells) <= width:
+        return [(row.label, cells)]
+    chunks = [cells[i : i + width] for i in range(0, len(cells), width)]
+    if width >= 3 and all(_shape(chunk) == plan.shape for chunk in chunks):
+        return [(row.label, chunk) for chunk in chunks]
+    extra = cells[: len(cells) - width]
+    name = row.label
+    if len(extra) == 1 and extra[0].kind in ("num", "text") and len(extra[0].text) <= 4:
+        name = f"{name} {extra[0].text}".strip()  # "Llama 2 7B ...": the 2 is the name's
+    return [(name, cells[len(cells) - width :])]
+
+
+def _shape(cells: list[_Tok] | tuple[_Tok, ...]) -> tuple[bool, ...]:
+    return tuple(cell.kind == "text" for cell in cells)
+
+
+def _cell_in(
+    row: _Row, name: str, cells: list[_Tok], plan: _Plan, context: _Context, vocab: _Vocab
+) -> TableCell | None:
+    """The parameter count among one row's cells, if any."""
+    countish = [c for c in cells if c.kind == "count"]
+    if plan.column is not None and len(cells) == plan.width:
+        chosen: _Tok | None = cells[plan.column]
+        sure = plan.agreed and all(c is chosen for c in countish)
+    else:
+        chosen = _by_count_order(countish, plan.counts, plan.position)
+        sure = len(countish) == 1
+    if chosen is None:
+        return None
+    value = _count_value(chosen, plan.unit, vocab, _next_text(row.line, chosen))
+    if not value:
+        return None
+    return TableCell(
+        chosen.start, chosen.end, value, plan.kind, _name(name, vocab), row.line.clean,
+        context.caption, context.header, plan.single and sure, _is_own(row.label, context, vocab),
+    )
+
+
+def _by_count_order(
+    countish: list[_Tok], counts: tuple[int, ...], position: int
+) -> _Tok | None:
+    """The count under label `position` when a row's counts match the header's count
+    columns one to one ("5.3M 0.39B" under "#Params #FLOPs"), or the row's only count
+    under the header's only count column."""
+    if len(countish) == len(counts) and len(counts) > 1:
+        return countish[counts.index(position)]
+    if len(countish) == 1 and counts == (position,) and not countish[0].text.endswith("K"):
+        return countish[0]
+    return None
+
+
+def _next_text(line: _Line, token: _Tok) -> str:
+    after = [t for t in line.tokens if t.start >= token.end]
+    return after[0].text if after and after[0].kind == "text" else ""
+
+
+def _other_line_unit(
+    lines: _Page, index: int, labels: list[_Label], vocab: _Vocab
+) -> int | None:
+    """A unit on the other line of a two-line header ("Params FLOPs" over "(M) (G)", or
+    "Million Million" over "Mult-Adds Parameters"), aligned from the right."""
+    params = [i for i, label in enumerate(labels) if label.kind.startswith("P")]
+    for other in (index + 1, index - 1):
+        if not 0 <= other < len(lines) or lines[other].role != "text" or len(params) != 1:
+            continue
+        units = [_word_unit(word, vocab) for word in lines[other].text.split()]
+        shifted = len(units) - (len(labels) - params[0])
+        if 0 <= shifted < len(units) and units[shifted] is not None:
+            return units[shifted]
+        found = [u for u in units if u is not None]
+        if len(found) == 1:
+            return found[0]
+    return None
+
+
+def _word_unit(word: str, vocab: _Vocab) -> int | None:
+    """The unit of one word of a header line: "(M)", "[B]", "millions"."""
+    bare = word.strip("()[].,;:").lower()
+    if len(bare) >= 3 and not word.startswith(("(", "[")):
+        return vocab.units.get(bare)
+    return _unit(word, vocab)
+
+
+_SIZE_IN_BRACKETS = re.compile(r"[(\[]\s*(?P<size>[~≈]?\d+(?:\.\d+)?\s?[KMBT])\s*[)\]]")
+
+
+def _bracket_cells(rows: list[_Row], context: _Context, vocab: _Vocab) -> list[TableCell]:
+    """Sizes written in brackets after each row's name: "LLaMA (7B)", "Ours (1.3B)"."""
+    out = []
+    for row in rows:
+        line = row.line
+        limit = row.cells[0].start - line.start if row.cells else len(line.text)
+        match = _SIZE_IN_BRACKETS.search(line.text, 0, limit)
+        parsed = COUNT_TEXT_RE.fullmatch(match["size"]) if match else None
+        counted = count_of_match(parsed) if parsed else None
+        if match is None or counted is None:
+            continue
+        start = line.start + match.start("size")
+        out.append(
+            TableCell(
+                start, line.start + match.end("size"), counted[0], "total",
+                _name(row.label, vocab), line.clean, context.caption, context.header, False,
+                _is_own(row.label, context, vocab),
+            )
+        )
+    return out
+
+
+def _bracket_table_cells(lines: _Page, index: int, vocab: _Vocab) -> list[TableCell]:
+    """Cells of a table whose caption says its rows give sizes in brackets."""
+    line = lines[index]
+    top, bottom = _block(lines, index)
+    caption = _caption(lines, top, bottom)
+    if not vocab.in_brackets.search(caption):
+        return []
+    header = lines[top].clean if lines[top].role == "text" else ""
+    context = _Context(caption, header, _own_symbols(caption, vocab))
+    row = _Row(line, line.label, line.cells)
+    return _bracket_cells([row], context, vocab)
+
+
+# --- the page -----------------------------------------------------------------------------
+
+
+def find_table_cells(page_text: str, lexicon: Lexicon) -> list[TableCell]:
+    """Every parameter-count cell in the tables of one page, in page order."""
+    vocab = _vocab(lexicon)
+    lines = _Page(page_text, vocab)
+    found: dict[int, TableCell] = {}
+    for index, text in enumerate(lines.texts):
+        cells = []  # a table starts at a line naming parameters or giving sizes
+        if _names_params(text, vocab) or _SIZE_IN_BRACKETS.search(text):
+            cells += _cells_of(lines, lines[index], vocab)
+        if vocab.symbol.search(text):
+            cells += _symbol_cells(lines, index, vocab)
+        for cell in cells:
+            found.setdefault(cell.start, cell)
+    return sorted(found.values(), key=lambda c: c.start)
+
+
+def _symbol_cells(lines: _Page, index: int, vocab: _Vocab) -> list[TableCell]:
+    """Cells under a header symbol a caption line defines ("#P denotes the number of model
+    parameters"): the header is the nearest line around the caption holding the symbol."""
+    symbols = {" ".join(m["symbol"].split()) for m in vocab.symbol.finditer(lines.texts[index])}
+    for other in sorted(range(max(0, index - 12), min(len(lines), index + 12)),
+                        key=lambda i: abs(i - index)):
+        words = set(lines.texts[other].split())
+        if other != index and symbols & words and lines[other].role in ("text", "data"):
+            return _column_cells(lines, other, vocab)
+    return []
+
+
+def _cells_of(lines: _Page, line: _Line, vocab: _Vocab) -> list[TableCell]:
+    """The cells a line opens: a sideways row, a header's column, sizes after row names."""
+    if line.role not in ("data", "text"):
+        return []
+    label = line.label
+    if line.role == "data" and _names_params(label, vocab):
+        cells = _sideways_cells(lines, line.index, vocab)
+        if cells or any(t.kind == "count" for t in line.tokens):
+            return cells
+    if _names_params(line.text, vocab) and not any(t.kind == "count" for t in line.tokens):
+        return _column_cells(lines, line.index, vocab)
+    if line.role == "data" and _SIZE_IN_BRACKETS.search(label):
+        return _bracket_table_cells(lines, line.index, vocab)
+    return []

@@ -1,0 +1,1 @@
+"""`paramminer serve`: the review queue and the analysts' report as a local web app."""

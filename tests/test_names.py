@@ -1,0 +1,337 @@
+"""The paper's own model: its title from page 1, the names it introduces, the names it cites,
+and its own variants. Every page and sentence here is written for the test."""
+
+from __future__ import annotations
+
+import pytest
+
+from paramminer.names import (
+    PaperNames,
+    acronym_long_form,
+    analyse_names,
+    guess_title,
+    introduced_names,
+)
+
+AUTHORS = "Ada Lovelace1∗ Alan Turing2 Grace Hopper1\n1Lakeside University 2Hill Institute"
+ABSTRACT = "Abstract\nWe study how models learn."
+
+
+def page(*lines: str) -> str:
+    """A first page: the given lines, then an abstract."""
+    return "\n".join([*lines, ABSTRACT])
+
+
+# --- titles -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first_page", "title"),
+    [
+        (page("arXiv:2401.00001v2 [cs.LG] 3 Jan 2031", "Sparse Lattices for Speech", AUTHORS),
+         "Sparse Lattices for Speech"),
+        (page("[cs.CL] 16 Oct 2031", "Sparse Lattices for Speech", AUTHORS),
+         "Sparse Lattices for Speech"),
+        (page("2031-05-14", "Halcyon 2: Open Models at a Modest Size", "Halcyon Team, Example Lab"),
+         "Halcyon 2: Open Models at a Modest Size"),
+        (page("Published as a conference paper at ICLR 2031", "TIDE: TINY DIFFUSION", AUTHORS),
+         "TIDE: TINY DIFFUSION"),
+        (page("Nature Machine Intelligence | Vol 9 | May 2031 | 101", "Article",
+              "doi:10.0000/example.1234", "Folding proteins with lattices", AUTHORS),
+         "Folding proteins with lattices"),
+        (page("___________________", "*ada@example.org", "1https://example.org/code",
+              "Lattice Models for Code", AUTHORS),
+         "Lattice Models for Code"),
+    ],
+    ids=["arxiv-stamp", "stamp-tail", "date-line", "venue-line", "journal-header", "footnote"],
+)
+def test_title_skips_the_clutter_above_it(first_page: str, title: str) -> None:
+    assert guess_title(first_page) == title
+
+
+@pytest.mark.parametrize(
+    ("lines", "title"),
+    [
+        (["Distributed Lattices of Words and Phrases", "and their Composition"],
+         "Distributed Lattices of Words and Phrases and their Composition"),
+        (["Sequence Lattices for Learning", "with Neural Networks"],
+         "Sequence Lattices for Learning with Neural Networks"),
+        (["LATTICE: A LIGHT MODEL FOR SELF-SUPERVISED", "LEARNING OF SPEECH"],
+         "LATTICE: A LIGHT MODEL FOR SELF-SUPERVISED LEARNING OF SPEECH"),
+        (["Efficient Lattice Networks for Mobile Vision", "Applications"],
+         "Efficient Lattice Networks for Mobile Vision Applications"),
+        (["Lattice Transformers Are Strong Learners", "of Speech and Text Together", "at Scale"],
+         "Lattice Transformers Are Strong Learners of Speech and Text Together at Scale"),
+        (["FooNet: Scaling Lattice Models to Long", "Contexts in Code Generation Tasks"],
+         "FooNet: Scaling Lattice Models to Long Contexts in Code Generation Tasks"),
+        (["Big Lattice Models Are", "Strong Few-Shot Learners"],
+         "Big Lattice Models Are Strong Few-Shot Learners"),
+        (["LONG LATTICES: SCALING TO A MIL-", "LION TOKENS"],
+         "LONG LATTICES: SCALING TO A MIL-LION TOKENS"),
+    ],
+    ids=["lowercase-next", "connector-end", "all-caps", "one-word-tail", "three-lines",
+         "long-line-wraps", "verb-end", "hyphen-break"],
+)
+def test_title_spanning_lines_is_joined_up_to_the_authors(lines: list[str], title: str) -> None:
+    assert guess_title(page(*lines, AUTHORS)) == title
+
+
+@pytest.mark.parametrize(
+    "byline",
+    [
+        "Ada Lovelace, Alan Turing, Grace Hopper",
+        "Ada Lovelace∗ Alan Turing†",
+        "Ada M. Lovelace Alan Turing",
+        "Halcyon Team",
+        "ada@example.org",
+        "Ada Lovelace 1 Alan Turing 2",
+        "Ada Lovelace and Alan Turing",
+    ],
+)
+def test_the_author_line_is_never_part_of_the_title(byline: str) -> None:
+    first = page("Robust Lattices via Weak Supervision of Speech", byline, "Lakeside University")
+    assert guess_title(first) == "Robust Lattices via Weak Supervision of Speech"
+
+
+def test_a_single_author_under_a_short_title_is_not_part_of_it() -> None:
+    first = page("Dynamic Routing Between Lattices", "Ada Lovelace", "Lakeside University",
+                 "ada@example.org")
+    assert guess_title(first) == "Dynamic Routing Between Lattices"
+
+
+def test_a_person_after_a_full_title_line_is_not_part_of_it() -> None:
+    first = page("Lattice Knowledge in Language Models Back to the Data", "Ada Lovelace",
+                 "Lakeside University")
+    assert guess_title(first) == "Lattice Knowledge in Language Models Back to the Data"
+
+
+def test_a_running_header_above_the_title_is_skipped() -> None:
+    first = page("Acme Lattice Models", "LATTICE 3.0 LANGUAGE MODELS", "Lattice Team, Acme")
+    later = [f"Acme Lattice Models\nSection {n} text\n{n}" for n in range(2, 6)]
+    assert guess_title(first, later) == "LATTICE 3.0 LANGUAGE MODELS"
+    assert guess_title(first) == "Acme Lattice Models"  # without the later pages
+
+
+def test_a_title_repeated_as_the_running_header_is_kept() -> None:
+    first = page("Scaling Lattice Flow Models", "Ada Lovelace Alan Turing Grace Hopper Tim Lee")
+    later = [f"Scaling Lattice Flow Models\nBody text {n}\n{n}" for n in range(2, 6)]
+    assert guess_title(first, later) == "Scaling Lattice Flow Models"
+
+
+def test_no_title_before_the_abstract_gives_an_empty_title() -> None:
+    assert guess_title("1\nAbstract—We study lattices of many kinds.") == ""
+
+
+def test_accents_printed_apart_are_rejoined() -> None:
+    first = page("Lattices for Qu ́ebec French", "Ren ́e Tremblay, Ad ́ele Roy", "Universit ́e Laval")
+    assert guess_title(first) == "Lattices for Quebec French"
+
+
+# --- introduced (own) names -------------------------------------------------------------------
+
+
+def names_of(title: str, *pages: str) -> PaperNames:
+    return analyse_names(title, list(pages))
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "expected"),
+    [
+        ("Halcyon: Open Models", "We study models.", "Halcyon"),
+        ("Kestrel and Merlin: Two Small Models", "We study models.", "Merlin"),
+        ("Halcyon-2 Technical Report", "We study models.", "Halcyon-2"),
+        ("360Lark Technical Report", "We study models.", "360Lark"),
+        ("Retentive Lattice: A Successor to Transformers", "We study models.",
+         "Retentive Lattice"),
+        ("HALCYON: OPEN LANGUAGE MODELS", "We present Halcyon, a model. Halcyon is small.",
+         "Halcyon"),
+        ("Lattice Normalization", "We study normalization.", "Lattice Normalization"),
+    ],
+    ids=["head", "two-heads", "report", "digit-first", "multi-word-head", "all-caps-head",
+         "short-title"],
+)
+def test_the_title_names_the_papers_model(title: str, text: str, expected: str) -> None:
+    assert expected in introduced_names(title, [text])
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("In this paper we introduce Halcyon, a family of language models.", "Halcyon"),
+        ("We present Gradient Lattice Search, a method that finds networks.",
+         "Gradient Lattice Search"),
+        ("We propose kNN-Lattice, a model that retrieves neighbours.", "kNN-Lattice"),
+        ("We release SpinNet b1.58, a ternary model.", "SpinNet b1.58"),
+        ("We present sound2vec 2.0, a framework for speech.", "sound2vec 2.0"),
+        ("We introduce Halcyon2.5-VL, a vision-language model.", "Halcyon2.5-VL"),
+        ("In this work, we introduce Halcyon 3, the latest series.", "Halcyon 3"),
+        ("We propose a small recurrent design, the Latticer, built from gates.", "Latticer"),
+        ("We build a compact network, which we call TinyLattice, for phones.", "TinyLattice"),
+        ("This report presents Kestrel-Omni, a speech model.", "Kestrel-Omni"),
+        ("Our largest model, Kestrel-XL, has many layers.", "Kestrel-XL"),
+        ("Kestrel-XL, our largest model, has many layers.", "Kestrel-XL"),
+        ("We train and evaluate our Kestrel family of models.", "Kestrel"),
+        ("Table 2: LatticeNet (ours) 81.2 top-1.", "LatticeNet"),
+        ("Table 2: LatticeNet [ours] 81.2 top-1.", "LatticeNet"),
+        ("We present Momentum Lattice (MoLa) for learning features.", "MoLa"),
+        ("We introduce a simpler method, Attention with Lattice Biases (ALaBi).", "ALaBi"),
+    ],
+    ids=["introduce", "multi-word", "lower-case", "bitnet-like", "wav2vec-like", "dotted",
+         "version", "the-X", "which-we-call", "this-report", "our-largest-model-X",
+         "X-our-largest-model", "our-X-family", "ours", "ours-brackets", "acronym",
+         "acronym-of-phrase"],
+)
+def test_introducing_phrases_name_the_papers_model(sentence: str, expected: str) -> None:
+    assert expected in introduced_names("A Study of Models", [sentence])
+
+
+@pytest.mark.parametrize(
+    ("sentence", "not_expected"),
+    [
+        ("Years ago Smith [6] designed pocket-sized networks called PocketLat for phones.",
+         "PocketLat"),
+        ("An older ranking baseline, called RankLat [7], sorts items by score.", "RankLat"),
+        ("We revisit how QuokkaLM is tuned (Smith et al., 2030) on long inputs.", "QuokkaLM"),
+        ("We propose to shrink the Lattice encoder with pruning.", "Lattice"),
+        ("We further present numbers on CIFAR-10 for every depth.", "CIFAR-10"),
+        ("We release the weights at Example Model Hub, for free.", "Example Model Hub"),
+        ("Sizes differ. Clearly, the main model, Kestrel-XL, is large.", "Clearly"),
+        ("We present a reading of Hourglass blocks as lattices.", "Hourglass"),
+    ],
+    ids=["cited-before", "cited-after", "cited-near", "preposition", "dataset", "place",
+         "adverb", "modifier"],
+)
+def test_names_credited_to_others_or_merely_used_are_not_introduced(
+    sentence: str, not_expected: str
+) -> None:
+    assert not_expected not in introduced_names("A Study of Models", [sentence])
+
+
+def test_a_field_named_in_the_title_is_not_the_papers_model() -> None:
+    names = introduced_names(
+        "FP4 Formats for Deep Learning",
+        ["Progress in deep learning (DL) needs formats. DL uses them."],
+    )
+    assert "DL" not in names
+
+
+def test_a_coined_acronym_of_a_title_phrase_is_the_papers_model() -> None:
+    names = introduced_names(
+        "Scaling Sparse Lattice Transformers",
+        ["The Sparse Lattice Transformer (SLT) is a model. SLT models scale well."],
+    )
+    assert {"Sparse Lattice Transformer", "SLT"} <= set(names)
+
+
+def test_a_footnote_mark_glued_to_a_name_is_dropped() -> None:
+    text = "We present Kestrel2, a model. Kestrel is small. Kestrel is fast. Kestrel wins."
+    assert "Kestrel" in introduced_names("A Study of Models", [text])
+
+
+def test_acronym_long_form_finds_the_phrase_the_acronym_abbreviates() -> None:
+    assert acronym_long_form("RetLat", "we propose the Retentive Lattice") == "Retentive Lattice"
+    assert acronym_long_form("ALaBi", "a method, Attention with Lattice Biases") == (
+        "Attention with Lattice Biases"
+    )
+    assert acronym_long_form("XYZ", "nothing matches here") is None
+
+
+# --- own and cited -----------------------------------------------------------------------------
+
+
+def test_a_famous_name_the_paper_introduces_is_its_own_not_cited() -> None:
+    names = names_of("Chinchilla: Efficient Dialogue Agents",
+                     "We present Chinchilla, a dialogue agent. Chinchilla-12B is our model.")
+    assert names.is_own("Chinchilla-12B") and not names.is_cited("Chinchilla-12B")
+
+
+def test_known_models_and_names_next_to_citations_are_cited() -> None:
+    names = names_of(
+        "Halcyon: Open Models",
+        "We introduce Halcyon. It beats LLaMA-65B, Zephyrine [12], Quokka (Smith et al., 2030)"
+        " and Wombat-9B by Smith et al. in our tests.",
+    )
+    for cited in ("LLaMA-65B", "Zephyrine", "Quokka-7B", "Wombat-9B"):
+        assert names.is_cited(cited), cited
+        assert not names.is_own(cited), cited
+    assert not names.is_cited("Numbat-3B")  # neither known nor next to a citation
+
+
+def test_an_own_name_sharing_a_prefix_with_a_famous_name_is_not_cited() -> None:
+    names = names_of("Optimus: Scalable Models", "We present Optimus. OPT-175B [3] is larger.")
+    assert names.is_own("Optimus-7B") and not names.is_cited("Optimus-7B")
+    assert names.is_cited("OPT-175B") and not names.is_own("OPT-175B")
+
+
+@pytest.mark.parametrize("label", ["Ours", "ours", "Ours (7B)", "Ours-Large", "Our model"])
+def test_row_markers_stand_for_the_papers_own_model(label: str) -> None:
+    names = names_of("A Study of Models", "We study models.")
+    assert names.is_own(label) and not names.is_cited(label)
+
+
+def test_a_frequent_name_the_paper_claims_is_its_own() -> None:
+    body = " ".join(["Our LatNet model is deep."] + ["LatNet works well."] * 8)
+    names = names_of("Dynamic Routing Between Lattices", body)
+    assert names.is_own("LatNet")
+
+
+def test_a_frequent_name_claimed_as_data_is_not_a_model() -> None:
+    body = " ".join(["Our LatSet dataset is large."] + ["LatSet is hard."] * 8)
+    assert not names_of("Dynamic Routing Between Lattices", body).is_own("LatSet")
+
+
+def test_names_after_the_references_do_not_count() -> None:
+    body = "We introduce Halcyon.\nReferences\nSmith. Zephyrine: a model. 2030."
+    names = names_of("A Study of Models", body)
+    assert names.is_own("Halcyon") and not names.is_cited("Zephyrine")
+
+
+# --- variants ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("system", "family"),
+    [
+        ("Halcyon-7B", "Halcyon"),
+        ("Halcyon-Large", "Halcyon"),
+        ("Halcyon 7B", "Halcyon"),
+        ("Halcyon-235B-A22B", "Halcyon"),
+        ("Halcyon-7B-Chat", "Halcyon"),
+        ("Halcyon-XL/14", "Halcyon"),
+        ("Halcyon-101", "Halcyon"),
+        ("Kestrel 2 70B", "Kestrel 2"),
+        ("Kestrel-2-9B", "Kestrel 2"),
+    ],
+)
+def test_own_variants_and_their_family(system: str, family: str) -> None:
+    names = names_of("Halcyon: Open Models", "We introduce Kestrel 2, a second family.")
+    assert names.family_of(system) == family
+    assert names.is_own_variant(system) and names.is_own(system)
+
+
+@pytest.mark.parametrize("system", ["Halcyon", "Halcyon 3", "Halcyon-V2", "Zephyrine-7B"])
+def test_a_family_name_or_a_new_version_is_not_a_variant(system: str) -> None:
+    names = names_of("Halcyon: Open Models", "We study models.")
+    assert not names.is_own_variant(system)
+
+
+def test_the_own_variants_the_paper_mentions_are_listed() -> None:
+    names = names_of(
+        "Halcyon: Open Models",
+        "We introduce Halcyon. Halcyon-7B and Halcyon-70B-Chat are trained; Halcyon Large is"
+        " planned. Table 3: Halcyon 12 34 56. LLaMA-65B is cited [4].",
+    )
+    assert names.variants == ["Halcyon-7B", "Halcyon-70B-Chat", "Halcyon Large"]
+
+
+def test_a_name_built_on_an_own_name_is_own_unless_cited() -> None:
+    names = names_of("Kestrel: Open Models", "We introduce Kestrel. KestrelNet [4] came first.")
+    assert names.is_own("Base-Kestrel-4B")  # an own name as a later part
+    assert names.is_own("KestrelLM-5")  # glued at a capital
+    assert not names.is_own("KestrelNet") and names.is_cited("KestrelNet")
+    assert not names.is_own("Kestrelfish")  # a different word
+
+
+def test_a_frequent_name_claimed_as_a_baseline_is_not_the_papers_model() -> None:
+    body = " ".join(["Our LatBase baseline is small."] + ["LatBase is weak."] * 8)
+    assert not names_of("Dynamic Routing Between Lattices", body).is_own("LatBase")

@@ -1,0 +1,109 @@
+"""Section headings: every offset maps to the section in force there. Pages written for the test."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from paramminer.config import rules_dir
+from paramminer.sections import SectionMap, classify_heading
+
+
+def section_of(pages: list[str], marker: str) -> str:
+    """The section in force where `marker` is written."""
+    sections = SectionMap(pages)
+    for number, text in enumerate(pages, 1):
+        if marker in text:
+            return sections.section_at(number, text.index(marker))
+    raise AssertionError(f"{marker!r} not on any page")
+
+
+@pytest.mark.parametrize(
+    ("line", "section"),
+    [
+        ("Abstract", "abstract"),
+        ("1 Introduction", "introduction"),
+        ("2. Related Work", "related"),
+        ("3 Method", "method"),
+        ("4.1 Experimental Setup", "experiments"),
+        ("5 Conclusion", "conclusion"),
+        ("References", "references"),
+        ("REFERENCES", "references"),
+        ("Acknowledgements", "acknowledgments"),
+        ("Author Contributions", "acknowledgments"),
+        ("Appendix A", "appendix"),
+        ("4 Scaling Study", "body"),
+        ("References to prior work are given inline", None),
+        ("We train the model on eight machines for a week", None),
+        ("the model is small", None),
+    ],
+)
+def test_classify_heading(line: str, section: str | None) -> None:
+    assert classify_heading(line) == section
+
+
+def test_a_numbered_contributions_subsection_belongs_to_the_introduction() -> None:
+    pages = [
+        "Abstract\nWe study lattices.\n1 Introduction\nLattices matter.\n"
+        "1.1 Contributions\nWe train Halcyon with 7B parameters.\n2 Method\nWe use layers.",
+        "5 Conclusion\nDone.\nAcknowledgments\nWe thank the lab.",
+    ]
+    assert section_of(pages, "We train Halcyon") == "introduction"
+    assert section_of(pages, "We thank the lab") == "acknowledgments"
+
+
+def test_a_contributions_subsection_follows_its_parent_not_its_sibling() -> None:
+    pages = ["1 Introduction\nText.\n1.1 Related Efforts\nOthers.\n1.2 Main Contributions\n"
+             "Our model has 3B parameters.\n2 Method\nLayers."]
+    assert section_of(pages, "Our model has 3B") == "introduction"
+
+
+def test_an_unnumbered_contributions_heading_early_is_the_papers_summary() -> None:
+    pages = ["1 Introduction\nText.\nContributions\nOur model has 3B parameters.\n2 Method\nX."]
+    assert section_of(pages, "Our model has 3B") == "introduction"
+
+
+@pytest.mark.parametrize(
+    "heading", ["Contributions", "Contributions and Acknowledgments", "A Contributions"]
+)
+def test_a_contributions_heading_at_the_end_is_the_credits(heading: str) -> None:
+    pages = [
+        "1 Introduction\nText.\n4 Experiments\nResults.\n5 Conclusion\nDone.",
+        f"References\n[1] A. Author. A paper. 2030.\n{heading}\nAda Lovelace led the 7B model.",
+    ]
+    assert section_of(pages, "Ada Lovelace led") == "acknowledgments"
+
+
+def test_references_then_appendix() -> None:
+    pages = [
+        "1 Introduction\nOur model has 7B parameters.\n6 Conclusion\nDone.",
+        "References\n[1] A. Author. The 175B model. 2030.\n[2] B. Author. Another. 2031.",
+        "A Proofs of the Lemmas\nThe 2B variant proves it.",
+    ]
+    assert section_of(pages, "Our model has 7B") == "introduction"
+    assert section_of(pages, "The 175B model") == "references"
+    assert section_of(pages, "The 2B variant") == "appendix"
+    assert SectionMap(pages).first_page_of("references") == 2
+
+
+def test_a_numbered_heading_inside_the_references_stays_references() -> None:
+    pages = ["References\n[1] A. Author. A paper. 2030.\n12 Smith and Jones\nMore entries."]
+    assert section_of(pages, "More entries") == "references"
+
+
+def test_before_any_heading_is_the_front() -> None:
+    assert section_of(["Halcyon: Open Models\nAda Lovelace\n1 Introduction"], "Ada") == "front"
+
+
+def test_section_keywords_come_from_the_rules_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(rules_dir(), rules)
+    table = rules / "sections-v1.csv"
+    table.write_text(table.read_text() + "experiments,findings,a new keyword\n")
+    assert classify_heading("4 Findings") == "body"
+    monkeypatch.setenv("PARAMMINER_HOME", str(tmp_path))
+    assert classify_heading("4 Findings") == "experiments"

@@ -1,0 +1,375 @@
+"""Table extraction on tables written for these tests: each mechanism of tables.py, and the
+numbers in tables that are not parameter counts."""
+
+from __future__ import annotations
+
+import pytest
+
+from paramminer.lexicon import load_lexicon
+from paramminer.rules import COUNT_TEXT_RE, count_of_match
+from paramminer.tables import TableCell, find_table_cells
+
+LEXICON = load_lexicon()
+
+
+def cells(text: str) -> list[TableCell]:
+    found = find_table_cells(text, LEXICON)
+    for cell in found:  # every cell points at its number in the page text
+        assert text[cell.start : cell.end].strip() == text[cell.start : cell.end]
+        assert any(ch.isdigit() for ch in text[cell.start : cell.end])
+    return found
+
+
+def values(text: str) -> list[int]:
+    return [c.value for c in cells(text)]
+
+
+def by_label(text: str) -> dict[str, int]:
+    return {c.label: c.value for c in cells(text)}
+
+
+def page(*lines: str) -> str:
+    return "\n".join(lines)
+
+
+# --- where a table starts and ends -------------------------------------------------------
+
+
+def test_a_table_runs_past_thirty_rows_until_its_caption() -> None:
+    rows = [f"Net-{i} {10 + i}.5 {70 + i % 10}.1" for i in range(40)]
+    text = page("Model Params (M) Top-1", *rows, "Table 4: Accuracy of the Net family.",
+                "Net-99 77.7 88.8")
+    found = cells(text)
+    assert [c.value for c in found] == [(10 + i) * 1_000_000 + 500_000 for i in range(40)]
+    assert {c.caption for c in found} == {"Table 4: Accuracy of the Net family."}
+
+
+def test_returning_prose_ends_a_table() -> None:
+    text = page(
+        "Model #Params Top-1",
+        "NetA 12.5M 76.1",
+        "NetB 48.2M 80.3",
+        "We train each of the models for 300 epochs and report the accuracy on the held-out",
+        "Later 33.3M 81.0",
+    )
+    assert values(text) == [12_500_000, 48_200_000]
+
+
+def test_a_blank_line_ends_a_table() -> None:
+    text = page("Model Params (M) Top-1", "NetA 12.5 76.1", "", "Sum 99.0 12.0")
+    assert values(text) == [12_500_000]
+
+
+def test_caption_above_spanning_lines_and_caption_below() -> None:
+    above = page(
+        "Table 2: Comparison with earlier networks on the validation set of the",
+        "benchmark, all trained from scratch.",
+        "Model #Params Top-1",
+        "NetA 12.5M 76.1",
+    )
+    below = page("Model #Params Top-1", "NetA 12.5M 76.1", "Table 3: Results.", "More text.")
+    assert cells(above)[0].caption == (
+        "Table 2: Comparison with earlier networks on the validation set of the benchmark, "
+        "all trained from scratch."
+    )
+    assert cells(below)[0].caption.startswith("Table 3: Results.")
+
+
+def test_header_rows_ending_in_abbreviations_are_headers() -> None:
+    text = page("Model Params MMLU GSM8K Avg.", "Halcyon-S 1.3B 40.1 12.0 26.1",
+                "Halcyon-L 7B 55.0 30.2 42.6")
+    assert by_label(text) == {"Halcyon-S": 1_300_000_000, "Halcyon-L": 7_000_000_000}
+    text = page("Method #Params Top-1 Acc.", "NetA 5.3M 77.3")
+    assert values(text) == [5_300_000]
+
+
+# --- sideways rows --------------------------------------------------------------------------
+
+
+def test_sideways_row_with_the_unit_in_the_caption() -> None:
+    text = page(
+        "Table 5: Sizes of the encoders (in millions) and their scores.",
+        "Encoder Enc-A Enc-B Enc-C Enc-D Enc-E",
+        "Number of parameters 133 133 134 138 144",
+        "Score 71.2 72.0 72.4 73.9 74.1",
+    )
+    assert by_label(text) == {
+        "Enc-A": 133_000_000, "Enc-B": 133_000_000, "Enc-C": 134_000_000,
+        "Enc-D": 138_000_000, "Enc-E": 144_000_000,
+    }
+    assert all(c.header == "Encoder Enc-A Enc-B Enc-C Enc-D Enc-E" for c in cells(text))
+
+
+def test_sideways_column_names_come_from_the_column_label_line() -> None:
+    text = page(
+        "Table 1: Base models compared.",
+        "Kestrel-8B Orca-X-13B Tern-70B",
+        "Type Dense Dense MoE",
+        "# Total Params 8B 13B 70B",
+        "# Activated Params 8B 13B 12B",
+        "MMLU 61.0 66.2 75.3",
+    )
+    found = cells(text)
+    assert [(c.label, c.value, c.kind) for c in found] == [
+        ("Kestrel-8B", 8_000_000_000, "total"),
+        ("Orca-X-13B", 13_000_000_000, "total"),
+        ("Tern-70B", 70_000_000_000, "total"),
+        ("Kestrel-8B", 8_000_000_000, "active"),
+        ("Orca-X-13B", 13_000_000_000, "active"),
+        ("Tern-70B", 12_000_000_000, "active"),
+    ]
+
+
+def test_sideways_rows_with_the_unit_in_the_row_and_placeholders() -> None:
+    text = page("Model Halcyon-S Halcyon-M Halcyon-L", "# Params (B) 1.3 – 7")
+    assert by_label(text) == {"Halcyon-S": 1_300_000_000, "Halcyon-L": 7_000_000_000}
+    text = page("Model Halcyon-S Halcyon-M Halcyon-L", "# Params 1.3B 2.7B 7B",
+                "# Non-Emb. Params 1.1B 2.4B 6.5B")
+    kinds = {(c.label, c.kind): c.value for c in cells(text)}
+    assert kinds[("Halcyon-M", "non_embedding")] == 2_400_000_000
+    assert kinds[("Halcyon-M", "total")] == 2_700_000_000
+
+
+def test_sideways_column_names_split_in_their_header_cells() -> None:
+    text = page("Model Kestrel-7B -Chat Tern (ours) Orca-X", "# Params 7B 13B 70B")
+    assert [(c.label, c.own_marker) for c in cells(text)] == [
+        ("Kestrel-7B-Chat", False), ("Tern", True), ("Orca-X", False)
+    ]
+
+
+def test_sideways_names_skip_row_symbols_and_shared_properties() -> None:
+    text = page("size • NetA-50 • NetB-T ◦ NetC-T", "Position RoPE RoPE RoPE",
+                "# params. 25.6 × 106 28.6 × 106 28.3 × 106")
+    assert by_label(text) == {"NetA-50": 25_600_000, "NetB-T": 28_600_000, "NetC-T": 28_300_000}
+
+
+def test_sideways_row_without_a_names_line_has_no_labels() -> None:
+    text = page("Halcyon: Small Open Models for a Practical Budget", "Parameters 2.6B 9B 27B",
+                "Layers 26 42 46")
+    assert [(c.label, c.value) for c in cells(text)] == [
+        ("", 2_600_000_000), ("", 9_000_000_000), ("", 27_000_000_000)
+    ]
+
+
+# --- units ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "value"),
+    [
+        ("Model Params (M) Top-1", "NetA 22.1 78.0", 22_100_000),
+        ("Model #Param. (B) MMLU", "Halcyon 6.7 55.1", 6_700_000_000),
+        ("Model Parameters (in millions) Accuracy", "NetA 3.4 71.2", 3_400_000),
+        ("Model Params [M] Top-1", "NetA 22.1 78.0", 22_100_000),
+        ("Model Params (×10^6) Top-1", "NetA 22.1 78.0", 22_100_000),
+        ("Model Million Parameters Top-1", "NetA 22.1 78.0", 22_100_000),
+        ("Model Size (B) MMLU", "Halcyon 6.7 55.1", 6_700_000_000),
+        ("Model Param(M) FLOPs(G) Top-1(%)", "NetA 22.1 4.5 78.0", 22_100_000),
+    ],
+)
+def test_units_in_the_header(header: str, row: str, value: int) -> None:
+    assert values(page(header, row)) == [value]
+
+
+def test_a_unit_on_the_other_line_of_a_two_line_header() -> None:
+    below = page("Model Params FLOPs Top-1", "(M) (G) (%)", "NetA 22.1 4.5 78.0",
+                 "NetB 86.4 15.2 81.2")
+    above = page("Layer Million Million", "Mult-Adds Parameters", "Conv 462 2.36",
+                 "Separable Conv 52.3 0.27")
+    assert values(below) == [22_100_000, 86_400_000]
+    assert values(above) == [2_360_000, 270_000]
+
+
+def test_a_count_with_its_own_scale_under_a_unit_header_keeps_it() -> None:
+    assert values(page("Model Params (M) Top-1", "NetA 1.2B 80.0")) == [1_200_000_000]
+
+
+@pytest.mark.parametrize("cell", ["25.0×106", "25.0 × 106", "25.0×10^6", "2.5×107"])
+def test_flattened_superscripts_read_as_powers_of_ten(cell: str) -> None:
+    text = page("Model #Params Top-1", f"NetA {cell} 76.1")
+    match = COUNT_TEXT_RE.search(f"a network with {cell} parameters")
+    assert match is not None and count_of_match(match) == (25_000_000, "COUNT_SCALED")
+    assert values(text) == [25_000_000]  # tables read it as prose does
+
+
+def test_a_flattened_superscript_billion() -> None:
+    assert values(page("Model #Params MMLU", "Halcyon 1.2 × 109 40.0")) == [1_200_000_000]
+
+
+# --- alignment -----------------------------------------------------------------------------
+
+
+def test_placeholders_keep_the_columns_aligned() -> None:
+    text = page(
+        "Model Params (M) FLOPs (G) Top-1",
+        "NetA - 4.5 78.0",
+        "NetB 86.4 – 81.2",
+        "NetC 30.0 N/A 80.0",
+        "NetD — 7.7 —",
+    )
+    assert by_label(text) == {"NetB": 86_400_000, "NetC": 30_000_000}
+
+
+def test_parameters_and_flops_columns_are_told_apart() -> None:
+    text = page("Model Top-1 #Params #FLOPs", "NetA-B0 77.3% 5.3M 0.39B",
+                "NetA-B1 79.1% 7.8M 0.70B")
+    found = cells(text)
+    assert [c.value for c in found] == [5_300_000, 7_800_000]
+    assert not any(c.unambiguous for c in found)  # a FLOPs column holds counts too
+
+
+def test_only_count_under_the_only_parameters_column_is_unambiguous() -> None:
+    found = cells(page("Model #Params Top-1", "NetA 12.5M 76.1", "NetB 48.2M 80.3"))
+    assert [c.unambiguous for c in found] == [True, True]
+
+
+def test_multi_word_row_names_and_two_name_columns() -> None:
+    text = page(
+        "Backbone Method mIoU (ss) mIoU (ms) Param (M) FLOPs (G)",
+        "NetA-B SegHead [12] 48.1 49.7 121 1188",
+        "NetA-L SegHead [12] 50.2 51.0 234 2613",
+        "NetC-XL AxialHead 80.6 81.1 173 2446",
+    )
+    assert by_label(text) == {
+        "NetA-B SegHead": 121_000_000, "NetA-L SegHead": 234_000_000,
+        "NetC-XL AxialHead": 173_000_000,
+    }
+
+
+def test_a_citation_after_the_cells_is_not_a_column() -> None:
+    text = page("method architecture #params (M) accuracy (%)",
+                "Exemplar [17] R50w3× 211 46.0 [38]", "Jigsaw [45] R50w2× 94 44.6 [38]")
+    assert values(text) == [211_000_000, 94_000_000]
+
+
+def test_two_rows_on_one_line_are_both_read() -> None:
+    text = page("Model Params MMLU GSM8K HumanEval", "Kestrel 7B 54.1 30.2 20.1 13B 60.3 40.5 27.7",
+                "Tern 7B 50.0 28.1 18.0", "Tern 13B 55.2 31.0 19.9")
+    assert by_label(text) == {"Kestrel": 13_000_000_000, "Tern": 13_000_000_000}
+    assert values(text) == [7_000_000_000, 13_000_000_000, 7_000_000_000, 13_000_000_000]
+
+
+def test_a_long_row_with_text_cells_is_one_row_not_several() -> None:
+    text = page("Variant Params (M) MACs (G) Top-1 (%)", "Baseline 11.9 1.8 77.2",
+                "Pooling size 3 → 5 11.9 1.8 77.4", "Attention in stage 4 14.0 1.9 78.3")
+    assert values(text) == [11_900_000, 11_900_000, 14_000_000]
+
+
+def test_a_symbol_the_caption_defines_as_the_parameter_count() -> None:
+    text = page(
+        "Table 1: Comparison with baselines. #P denotes the number of model parameters.",
+        "System Base #P top-1 top-5",
+        "Kestrel kestrel-large 770M 80.4 84.8",
+        "Tern custom 75M 80.7 90.3",
+    )
+    assert values(text) == [770_000_000, 75_000_000]
+
+
+# --- sizes after row names --------------------------------------------------------------
+
+
+def test_sizes_in_brackets_when_the_caption_says_so() -> None:
+    rows = ("Model ARC HellaSwag", "Halcyon (7B) 52.1 76.1", "Ours (1.3B) 48.0 70.2")
+    text = page("Table 6: Zero-shot accuracy. Model sizes are given in parentheses.", *rows)
+    found = cells(text)
+    assert [(c.label, c.value, c.own_marker) for c in found] == [
+        ("Halcyon", 7_000_000_000, False), ("Ours", 1_300_000_000, True)
+    ]
+    assert values(page("Table 6: Zero-shot accuracy (std in parentheses).", *rows)) == []
+
+
+def test_sizes_in_brackets_under_a_model_size_header() -> None:
+    text = page("Model (#Params) ARC HellaSwag", "Halcyon (7B) 52.1 76.1", "Tern (13B) 55.0 79.3")
+    assert by_label(text) == {"Halcyon": 7_000_000_000, "Tern": 13_000_000_000}
+
+
+# --- kinds ---------------------------------------------------------------------------------
+
+
+def test_total_and_active_parameter_columns() -> None:
+    text = page("Model Total Params Active Params MMLU", "Kestrel-MoE 47B 13B 70.1",
+                "Tern-MoE 16B 2.8B 51.0")
+    assert [(c.label, c.kind, c.value) for c in cells(text)] == [
+        ("Kestrel-MoE", "total", 47_000_000_000), ("Kestrel-MoE", "active", 13_000_000_000),
+        ("Tern-MoE", "total", 16_000_000_000), ("Tern-MoE", "active", 2_800_000_000),
+    ]
+
+
+def test_non_embedding_parameter_column() -> None:
+    text = page("Model Non-Embedding Params (M) Loss", "Tern-S 85 3.10", "Tern-M 302 2.80")
+    assert [(c.kind, c.value) for c in cells(text)] == [
+        ("non_embedding", 85_000_000), ("non_embedding", 302_000_000)
+    ]
+
+
+def test_extra_parameters_are_not_a_models_size() -> None:
+    assert values(page("Method Extra Params Top-1", "Adapter 0.3M 87.1")) == []
+
+
+# --- own markers -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("caption", "row", "own"),
+    [
+        ("Table 1: Results.", "Halcyon (ours) 7B 55.0", True),
+        ("Table 1: Results.", "Halcyon [ours] 7B 55.0", True),
+        ("Table 1: Results.", "Ours 7B 55.0", True),
+        ("Table 1: Results.", "Our Halcyon 7B 55.0", True),
+        ("Table 1: Results. † denotes our models.", "Halcyon† 7B 55.0", True),
+        ("Table 1: Results. † denotes results from the original paper.", "Halcyon† 7B 55.0", False),
+        ("Table 1: Results.", "Tern [12] 7B 55.0", False),
+    ],
+)
+def test_rows_marked_as_the_papers_own(caption: str, row: str, own: bool) -> None:
+    found = cells(page(caption, "Model Params MMLU", row))
+    assert [(c.label, c.own_marker) for c in found] == [(found[0].label, own)]
+    assert found[0].label in ("Halcyon", "Ours", "Tern", "Our Halcyon")
+
+
+# --- numbers that are not parameter counts -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        page("Model Params (M) FLOPs (G) Throughput Top-1", "NetA - 4.5 1204 78.0"),
+        page("Model Tokens Steps Top-1", "NetA 300B 1.2M 78.0"),
+        page("Method Pre-training data Top-1", "ViT-L JFT-300M 87.8", "ViT-H IG-1B 88.1"),
+        page("Method Data Params Top-1", "ViT-L WIKI-", "100M 87.8 12.0"),
+        page("Model Context Top-1", "Halcyon 128K 54.0"),
+        page("Hyper parameter Halcyon-S Halcyon-L", "Learning rate 3e-4 1e-4", "Batch 4M 4M"),
+        page("Model Year Venue Top-1", "NetA 2021 CVPR 78.0"),
+        page("arXiv:2401.90001v2 [cs.CL] 12 Feb 2024", "Model Params (M) Top-1"),
+        page("50 100 150 200 250", "Number of parameters (million)", "20", "30", "40",
+             "Figure 3: Accuracy against model size."),
+        page("Model Dim. Size Sem. Syn.", "VecA 300 1.6B 80.8 61.5"),
+        page("Table 3: Word similarity.", "Model Size WS353 MC", "VecA 6B 35.3 35.1",
+             "VecB 42B 75.9 83.6"),
+        page("We report the number of parameters in Table 3, for which the", "17"),
+        page("with 5.9 billion parameters, three different batch sizes, and",
+             "size of 1, and 64 A100 GPUs."),
+    ],
+)
+def test_numbers_that_are_not_parameter_counts(text: str) -> None:
+    assert values(text) == []
+
+
+def test_a_dataset_name_split_over_a_line_break_is_not_a_count() -> None:
+    text = page("Model #Params Pre-training Top-1", "ViT-L 304M JFT-", "300M 87.8")
+    assert values(text) == [304_000_000]
+
+
+def test_a_size_column_counts_parameters_when_the_table_says_so() -> None:
+    text = page("Table 2: Model sizes and accuracy.", "Name Size Acc", "Halcyon 7B 55.0")
+    assert values(text) == [7_000_000_000]
+    stacked = page("Model Model Window", "Size Name Length ARC", "7B Halcyon 4k 55.0")
+    assert values(stacked) == [7_000_000_000]
+    unnamed = page("Model size Layers Hidden size Batch size", "1.3B 24 2048 512",
+                   "6.7B 32 4096 1024")
+    assert values(unnamed) == [1_300_000_000, 6_700_000_000]
+
+
+def test_pages_without_tables_give_nothing() -> None:
+    assert cells("") == []
+    assert cells("We train a 7B model with 1.4T tokens.\nIt has 32 layers.") == []
