@@ -394,7 +394,10 @@ class _PdfiumDocument:
             page = self.document[index]
             try:
                 textpage = page.get_textpage()
-                text = _inline_shifted_lines(textpage, textpage.get_text_range())
+                # explicit bounds: pypdfium2 4.x otherwise reads the page another way, whose
+                # text does not line up with the glyph indices _inline_shifted_lines uses
+                text = textpage.get_text_range(0, textpage.count_chars())
+                text = _inline_shifted_lines(textpage, text)
                 textpage.close()
             finally:
                 page.close()
