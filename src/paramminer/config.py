@@ -15,6 +15,7 @@ from paramminer.errors import ConfigError
 DEFAULT_DATA_DIR = Path("data")
 CONFIG_FILE_NAME = "paramminer.toml"
 ENV_PREFIX = "PARAMMINER_"
+PDF_BACKENDS = ("pdfium", "pypdf")  # text backends of pdftext.py; the first is the default
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Settings:
     workers: int = 0  # 0: one per core
     pdf_timeout: float = 120.0  # seconds one PDF may take (parse, extract, resolve) before it fails
     worker_memory_mb: int = 2048  # address space per worker process; 0: no limit
+    pdf_backend: str = PDF_BACKENDS[0]  # which library reads PDF text (see PDF_BACKENDS)
     arxiv_url: str = "https://export.arxiv.org"
     api_delay: float = 3.0  # arXiv asks for at most one API request every 3 seconds
     contact: str = ""
@@ -178,6 +180,9 @@ def load_settings(
                             ("page_size", not 1 <= settings.page_size <= 2000, "1..2000")):
         if bad:
             raise ConfigError(f"{name} must be {rule}, got {getattr(settings, name)!r}")
+    if settings.pdf_backend not in PDF_BACKENDS:
+        raise ConfigError(f"pdf_backend must be one of {', '.join(PDF_BACKENDS)}, "
+                          f"got {settings.pdf_backend!r}")
     return settings
 
 

@@ -18,7 +18,13 @@ from paramminer.config import Settings
 from paramminer.errors import InputError, StorageError, is_storage_failure
 from paramminer.identity import paper_fields
 from paramminer.models import ArxivMeta, Resolution
-from paramminer.pdftext import ArxivStamp, TextCache, find_arxiv_stamp, load_pdf_text
+from paramminer.pdftext import (
+    DEFAULT_BACKEND,
+    ArxivStamp,
+    TextCache,
+    find_arxiv_stamp,
+    load_pdf_text,
+)
 from paramminer.workers import Job, Limits, WorkerSetup, one_line, shared_pool
 
 if TYPE_CHECKING:  # spaCy is imported only where rules run, DuckDB only where rows are written
@@ -214,7 +220,7 @@ def extract_paper(
 
 def process_pdf(
     path: str, sha256: str, cache_root: str | None, arxiv: ArxivMeta | None,
-    source_file: str | None = None,
+    source_file: str | None = None, backend: str = DEFAULT_BACKEND,
 ) -> PaperResult:
     """Worker job: text (from the cache or parsed), margin stamp, mentions and resolution.
 
@@ -222,7 +228,7 @@ def process_pdf(
     were loaded before under another). The time limit is the worker's, over the whole job.
     """
     cache = TextCache(Path(cache_root)) if cache_root else None
-    text = load_pdf_text(Path(path), cache, sha256=sha256)
+    text = load_pdf_text(Path(path), cache, sha256=sha256, backend=backend)
     pages = text.pages
     from paramminer.names import guess_title
 
@@ -301,8 +307,8 @@ class _IngestBatch:
                 return
             self.names[key] = source.name  # same bytes, same paper: never a second one
         cache = str(self.settings.text_cache_dir)
-        self.jobs.append(Job(key, process_pdf,
-                             (key, sha, cache, item.arxiv, self.names.get(key))))
+        self.jobs.append(Job(key, process_pdf, (key, sha, cache, item.arxiv,
+                                                self.names.get(key), self.settings.pdf_backend)))
 
     def loaded(self, key: str, result: PaperResult) -> None:
         import duckdb
