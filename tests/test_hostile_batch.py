@@ -55,9 +55,13 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX processes
 
 TIMEOUT = 4.0  # seconds per PDF in these tests: the bomb and the slow list need much longer
 GOOD = 6
+# The limits are tested with pypdf, which inflates the bomb's streams (minutes, over 1 GB):
+# pdfium reads the same file in seconds and finds no text, too close to TIMEOUT to be sure.
+BACKEND = "pypdf"
 
 
 def invoke(args: list[str], data_dir: Path, **env: str) -> Result:
+    env = {"PARAMMINER_PDF_BACKEND": BACKEND, **env}
     return CliRunner().invoke(cli, args, env=isolated_env(data_dir, **env),
                               catch_exceptions=False)
 
@@ -110,7 +114,8 @@ def test_two_workers_give_exactly_the_reasons_of_one_and_of_each_file_alone(
 
     alone_wh = tmp_path / "alone.duckdb"
     alone: dict[str, str] = {}
-    settings = Settings(data_dir=data, warehouse=alone_wh, workers=1, pdf_timeout=TIMEOUT)
+    settings = Settings(data_dir=data, warehouse=alone_wh, workers=1, pdf_timeout=TIMEOUT,
+                        pdf_backend=BACKEND)
     with Warehouse.open(alone_wh) as wh:
         for path in [*sorted(batch.iterdir()), Path("/dev/null")]:
             items, missing = discover([path])
@@ -191,7 +196,7 @@ def warm_settings(tmp_path: Path) -> Iterator[tuple[Settings, Warehouse]]:
     """Settings with the test's time limit, a warehouse, and a worker already warm (so a
     timing measures the job, not the start-up)."""
     settings = Settings(data_dir=tmp_path / "data", warehouse=tmp_path / "w.duckdb",
-                        workers=1, pdf_timeout=TIMEOUT)
+                        workers=1, pdf_timeout=TIMEOUT, pdf_backend=BACKEND)
     good = tmp_path / "good.pdf"
     good.write_bytes(good_paper(1))
     with Warehouse.open(settings.warehouse_path) as wh:
@@ -246,7 +251,8 @@ def _peak_mb() -> int:
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
 def test_an_inflating_stream_pdf_is_stopped_by_the_memory_limit(tmp_path: Path) -> None:
     """With the limit a little above what a worker needs, the first inflated page is too big."""
-    settings = Settings(data_dir=tmp_path / "data", workers=1, pdf_timeout=120)
+    settings = Settings(data_dir=tmp_path / "data", workers=1, pdf_timeout=120,
+                        pdf_backend=BACKEND)
     with WorkerPool(1, worker_setup(settings)) as probe:
         peak: list[int] = []
         probe.run([Job("peak", _peak_mb)], lambda key, value: peak.append(value),
@@ -262,6 +268,21 @@ def test_an_inflating_stream_pdf_is_stopped_by_the_memory_limit(tmp_path: Path) 
     assert json.loads(result.stdout)["failures"] == [
         {"path": str(pdf), "reason": memory_reason(limit)}]
     assert elapsed < 60
+
+
+def test_pdfium_reads_the_inflating_stream_pdf_within_the_bounds(tmp_path: Path) -> None:
+    """The default backend does not inflate the bomb's streams into text: it ends quickly,
+    well inside the time and memory bounds, with the reason of a PDF without text."""
+    pdf = tmp_path / "bomb.pdf"
+    pdf.write_bytes(inflating_streams())
+    started = time.monotonic()
+    result = invoke(["ingest", str(pdf), "-w", str(tmp_path / "w.duckdb"), "--timeout", "60",
+                     "--memory-mb", "1024", "--json"], tmp_path / "data",
+                    PARAMMINER_PDF_BACKEND="pdfium")
+    assert result.exit_code == 4, result.output
+    [failure] = json.loads(result.stdout)["failures"]
+    assert failure["reason"].startswith("no text layer"), failure
+    assert time.monotonic() - started < 60
 
 
 # ------------------------------------------------------------------ kills and signals
@@ -284,6 +305,7 @@ def _copies(folder: Path) -> list[Path]:
 
 
 def _cli(args: list[str], data: Path, **env: str) -> subprocess.Popen[str]:
+    env = {"PARAMMINER_PDF_BACKEND": BACKEND, **env}
     return subprocess.Popen(
         [sys.executable, "-c", "from paramminer.cli import main; main()", *args],
         env=isolated_env(data, **env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -349,6 +349,8 @@ class _PypdfDocument:
         """pypdf's text of one page; any failure of its extractor is this page's alone."""
         try:
             return str(self.reader.pages[index].extract_text())
+        except MemoryError:
+            raise  # over the worker's memory limit: the job's failure, never handed to pdfium
         except RecursionError:
             raise _PageFailed("pypdf: nesting too deep") from None
         except Exception as exc:  # noqa: BLE001 - pypdf raises many types on malformed pages
@@ -540,6 +542,7 @@ def _read(path: Path, name: str, backend: str) -> tuple[list[str], dict[str, str
     """
     fallback = _other(backend)
     opened: list[str] = []
+    unopened: PdfError | None = None
     try:
         document = _open(path, name, backend)
     except PdfError as exc:
@@ -550,6 +553,7 @@ def _read(path: Path, name: str, backend: str) -> tuple[list[str], dict[str, str
         except PdfError:
             raise exc from None
         opened = [f"{backend} could not open it ({exc.reason}); text from {fallback}"]
+        unopened = exc
         backend, fallback = fallback, backend
     spare = _Spare(path, name, fallback)
     try:
@@ -558,6 +562,8 @@ def _read(path: Path, name: str, backend: str) -> tuple[list[str], dict[str, str
     finally:
         document.close()
         spare.close()
+    if unopened is not None and sum(len(page.strip()) for page in pages) < MIN_TEXT_CHARS:
+        raise unopened  # the other library opened it but read nothing: the first reason holds
     notes = opened + notes
     meta = {"title": title} if title else {}
     if notes:
@@ -574,7 +580,7 @@ def _open(path: Path, name: str, backend: str) -> _Document:
     except RecursionError:
         raise PdfError(name, f"damaged PDF ({backend}: nesting too deep)") from None
     except MemoryError:
-        raise PdfError(name, f"damaged PDF ({backend}: out of memory while opening)") from None
+        raise  # over the worker's memory limit: the job's failure
     except Exception as exc:  # noqa: BLE001 - both libraries raise many types on malformed files
         _check_alarm()
         raise PdfError(name, _open_reason(backend, exc)) from None
