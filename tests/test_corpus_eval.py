@@ -27,9 +27,9 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 # headline_any 0.80, candidate_recall 0.97). They are raised as the extraction work lands.
 STATED_FLOORS = {
     "auto_precision": 0.95,
-    "auto_recall": 0.24,
+    "auto_recall": 0.28,
     "headline_any": 0.76,
-    "candidate_recall": 0.94,
+    "candidate_recall": 0.96,
     "error_capture": 0.90,
 }
 ALL_FLOORS = {"auto_precision": 0.95, "candidate_recall": 0.62}

@@ -216,3 +216,124 @@ def test_bundled_sample_matches_expected(expected: dict[str, object], rules: Rul
     for model in cited:
         if model["parameters"] not in own_values:
             assert all(s.parameters != model["parameters"] for s in result.systems), model
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("We consider two sizes: BASE (95m parameters) and LARGE (317m parameters).",
+         [95_000_000, 317_000_000]),
+        ("Each head adds 40k parameters.", [40_000]),
+        ("We scale to a 7b-parameter model.", [7_000_000_000]),
+    ],
+)
+def test_a_lower_case_unit_letter_right_before_the_parameter_noun(
+    text: str, expected: list[int], rules: RuleSet
+) -> None:
+    assert [v for v, _ in values(text, rules)] == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["The rope is 5m long and the run took 40m.", "We train for 7b steps at 3m intervals."],
+)
+def test_a_lower_case_unit_letter_elsewhere_is_no_count(text: str, rules: RuleSet) -> None:
+    assert values(text, rules) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "system"),
+    [
+        ("We trained a 42Quill-base model with 7 billion parameters.", "42Quill-base"),
+        ("4.1 BENCHMARK EVALUATION Our model has 7 billion parameters.", ""),
+        ("SCALING LAWS Our model has 7 billion parameters.", ""),
+        ("Abstract We present a model with 7B parameters.", ""),
+        ("We present HalcyonLM with 7B parameters.", "HalcyonLM"),
+    ],
+)
+def test_the_name_a_count_binds_to_is_a_name_not_a_heading(
+    text: str, system: str, rules: RuleSet
+) -> None:
+    [mention] = find_mentions([text], rules)
+    assert mention.system == system
+
+
+def test_a_multi_word_own_name_binds_the_sizes_after_it(rules: RuleSet) -> None:
+    pages = paper(
+        "Halcyon 2: Open Models",
+        "Abstract",
+        "In this work, we introduce Halcyon 2, a new family of open models.",
+        "Both Halcyon 2 9B and 27B models are released.",
+    )
+    result = extract_paper(pages, "Halcyon 2: Open Models", rules)
+    cues = {m.value: set(m.cues) for m in result.mentions}
+    assert "own_name" in cues[27_000_000_000]
+    assert "own_name" in cues[9_000_000_000]
+
+
+def test_an_unlabeled_cell_of_a_comparison_table_is_not_the_papers_own(rules: RuleSet) -> None:
+    table = (
+        "Table 2: Comparison among Halcyon-7B and other baselines.\n"
+        "Model Halcyon-7B Bigmodel-A Bigmodel-B\n"
+        "# Params 7B 70B 400B\n"
+        "MMLU 61.0 70.2 75.3\n"
+    )
+    pages = paper("Abstract", "We introduce Halcyon, a 7B-parameter language model.", table)
+    result = extract_paper(pages, "Halcyon: Small Open Models", rules)
+    own_table = {m.value for m in result.mentions if "own_table" in m.cues}
+    assert 70_000_000_000 not in own_table and 400_000_000_000 not in own_table
+    headline = next(s for s in result.systems if s.is_headline)
+    assert headline.parameters == 7_000_000_000
+
+
+def test_auto_needs_the_own_words_next_to_the_number(rules: RuleSet) -> None:
+    """"we observe ... from 400M to 1.3B parameters": "we" elsewhere in the sentence is no tie."""
+    pages = paper(
+        "Abstract",
+        "We study pipeline training of large networks on many accelerators.",
+        "From Figure 3, we can observe that increasing the capacity from 400M to 1.3B "
+        "parameters improves quality.",
+    )
+    result = extract_paper(pages, "Pipelines for Training Large Networks", rules)
+    assert all(s.status != "auto" for s in result.systems)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "own_near"),
+    [
+        ("Our 7B model is fast.", True),
+        ("The 7B model we trained is fast.", True),
+        ("For a 7B parameter model, we opted for 5-shot prompting.", False),
+    ],
+)
+def test_own_words_after_a_count_bind_only_within_its_phrase(
+    sentence: str, own_near: bool, rules: RuleSet
+) -> None:
+    result = extract_paper(paper("Abstract", sentence), "Prompting Study", rules)
+    [mention] = result.mentions
+    assert ("own_near" in mention.cues) is own_near
+
+
+def test_a_row_marker_word_in_prose_names_no_model(rules: RuleSet) -> None:
+    pages = paper(
+        "Abstract",
+        "We introduce Halcyon, a weighting scheme.",
+        "In our runs, the proposed mechanism added 192 weights to a model containing 213M "
+        "weights already.",
+    )
+    result = extract_paper(pages, "Halcyon: Weighted Attention", rules)
+    [mention] = result.mentions
+    assert "own_name" not in mention.cues
+
+
+def test_a_size_per_member_of_several_is_never_auto(rules: RuleSet) -> None:
+    """"5 networks with 380M parameters each": the system may be their ensemble."""
+    pages = paper(
+        "Abstract",
+        "We introduce Halcyon, a translation network.",
+        "Our best result comes from an ensemble of 5 Halcyon networks (with 380M parameters each).",
+        "The resulting Halcyon network has 380M parameters.",
+    )
+    result = extract_paper(pages, "Halcyon: Translation Networks", rules)
+    assert {"per_member"} <= {c for m in result.mentions for c in m.cues}
+    assert all(s.status != "auto" for s in result.systems)

@@ -28,6 +28,7 @@ CUES = (
     "bound",  # "up to", "more than": a bound, not an exact size
     "example",  # "such as", "e.g.": an example of others' models
     "approximate",  # "about", "roughly"
+    "per_member",  # "380M parameters each": one member of an ensemble or a set
     "planned",  # preliminary, ongoing or planned work
     "main",  # "our largest/main/flagship model"
 )
@@ -89,7 +90,8 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
     if (not own_name and cue("pronoun_subject").match(context.sentence)
             and (names.own or cue("introducing").search(mention.preceding))):
         found.add("own_pronoun")
-    if cue("own").search(context.before[-25:] + mention.text + context.after[:25]):
+    phrase_after = _PHRASE_END.split(context.after[:25])[0]
+    if cue("own").search(context.before[-25:] + mention.text + phrase_after):
         found.add("own_near")
     elif cue("own").search(context.sentence):
         found.add("own_sentence")
@@ -101,6 +103,7 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
         ("bound", context.before),
         ("example", context.before),
         ("approximate", context.before),
+        ("per_member", context.after),
         ("baseline", context.before[-40:] + mention.text + context.after_clause),
         ("planned", context.before[-40:] + mention.text + context.after),
         ("main", context.sentence),
@@ -113,6 +116,9 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
     return frozenset(found)
 
 
+_WORD = re.compile(r"\w[\w\-.]*\w|\w")  # a name may start with digits: "360Zhinao"
+_LETTER = re.compile(r"[A-Za-z]")
+_PHRASE_END = re.compile(r"[,;:)]|\.\s")  # "a 7B model, we opted for": "we" is the next phrase's
 NAME_REACH = 10  # words: how far before a count an own name still binds to it in its clause
 
 
@@ -121,9 +127,16 @@ def _last_words(text: str) -> str:
 
 
 def _own_name_in(text: str, names: PaperNames) -> bool:
-    """Some word of `text` is a name the paper gives its own model ("We introduce Halcyon, a
-    family of models ranging from 1.3B to 70B parameters")."""
-    return any(names.is_own(word) for word in re.findall(r"[A-Za-z][\w\-.]*[\w]", text))
+    """Some word of `text`, or a phrase of two or three words, is a name the paper gives its
+    own model ("We introduce Halcyon, a family of models ranging from 1.3B to 70B
+    parameters", "both Halcyon 2 9B and 27B"); a row marker ("proposed") is no name here."""
+    words = _WORD.findall(text)
+    return any(
+        names.is_own(" ".join(words[start : start + size]))
+        for size in (1, 2, 3) for start in range(len(words) - size + 1)
+        if _LETTER.search(words[start]) and (size == 1 or names.introduces_phrase(size))
+        and not names.is_row_label(words[start])
+    )
 
 
 def _own_name_after(pattern: re.Pattern[str], text: str, names: PaperNames) -> bool:
@@ -148,6 +161,10 @@ def _own_table(mention: Mention, names: PaperNames, cited: bool) -> bool:
     context = mention.evidence.rsplit(" | ", 1)[0]
     words = re.findall(r"[A-Za-z][\w\-.]*", context)
     cue = names.lexicon.cue
+    if not system:  # a cell no row names: the caption must name own models and compare none
+        return (any(names.is_own(w) for w in words)
+                and not cue("comparison").search(context) and not cue("baseline").search(context)
+                and not any(names.is_cited(w) for w in words if NAMEISH.match(w) or w.isupper()))
     mentions_own = cue("own").search(context) or any(names.is_own(w) for w in words)
     mentions_cited = cue("citation").search(context) or any(
         names.is_cited(w) for w in words if NAMEISH.match(w) or w.isupper()

@@ -15,8 +15,10 @@ from paramminer.sections import SectionMap
 from paramminer.tables import TableCell, find_table_cells
 
 NAME_TOKEN = re.compile(
-    r"^(?=.*[A-Za-z])(?:[A-Z][\w.\-/]*[A-Z0-9][\w.\-/]*|[A-Z][a-z]+[A-Z][\w.\-]*|[A-Z][\w]*-[\w.\-]+)$"
+    r"^(?=.*[A-Za-z])(?:[A-Z][\w.\-/]*[A-Z0-9][\w.\-/]*|[A-Z][a-z]+[A-Z][\w.\-]*|[A-Z][\w]*-[\w.\-]+"
+    r"|\d+(?![KMBTG][a-z])[A-Z][a-z]{2,}[\w.\-]*)$"  # a name may start with digits: "360Zhinao"
 )
+CAPS_WORD = re.compile(r"^[A-Z]{2,}$")
 MIN_COUNT, MAX_COUNT = 1_000, 10**15  # outside: not a parameter count (or an id, a hash...)
 
 
@@ -42,6 +44,11 @@ class _Words:
     not_names: frozenset[str]  # as written, lower-case
     clause_breaks: frozenset[str]  # conjunctions that end the phrase a count belongs to
     datasets: frozenset[str]  # data set names that carry a size ("JFT-300M")
+    headings: tuple[re.Pattern[str], ...] = ()  # section headings ("Abstract", "EVALUATION")
+
+    def not_a_name(self, word: str) -> bool:
+        """`word` is listed as never a model name, or is a section heading word."""
+        return word.lower() in self.not_names or any(h.fullmatch(word) for h in self.headings)
 
 
 def _words(ruleset: RuleSet) -> _Words:
@@ -55,6 +62,7 @@ def _words(ruleset: RuleSet) -> _Words:
         not_names=lexicon.word_list("not_model_names"),
         clause_breaks=lexicon.word_list("clause_breaks"),
         datasets=frozenset(re.sub(r"[^a-z0-9]", "", w) for w in lexicon.word_list("dataset_names")),
+        headings=tuple(pattern for _, pattern in lexicon.sections),
     )
     ruleset.cache["words"] = words
     return words
@@ -169,7 +177,7 @@ def nearest_name(token: Token, sentence: Span, words: _Words, window: int = 10) 
             index >= 1
             and {"parameter", "parameters", "param", "params", "version", "variant"} & set(previous)
             and (candidate.tag_ == "NAME_SIZE" or NAME_TOKEN.match(text))
-            and text.lower() not in words.not_names
+            and not words.not_a_name(text)
         ):
             return text
         if candidate.lower_ in ("of", "the") and index >= 1:
@@ -182,11 +190,22 @@ def nearest_name(token: Token, sentence: Span, words: _Words, window: int = 10) 
         ):
             break
         text = _word_at(candidate)
-        if text.lower() in words.not_names or candidate.tag_ in ("COUNT_SCALED", "COUNT_PLAIN"):
+        if (words.not_a_name(text) or candidate.tag_ in ("COUNT_SCALED", "COUNT_PLAIN")
+                or _in_caps_run(candidate, text)):
             continue
         if candidate.tag_ == "NAME_SIZE" or NAME_TOKEN.match(text):
             return text
     return ""
+
+
+def _in_caps_run(token: Token, word: str) -> bool:
+    """`word` is one of two or more capitalised words in a row ("2.5 BENCHMARK EVALUATION",
+    "SCALING LAWS"): a heading or an all-caps title, not a model's name."""
+    if not CAPS_WORD.match(word):
+        return False
+    doc = token.doc
+    neighbours = (doc[i] for i in (token.i - 1, token.i + 1) if 0 <= i < len(doc))
+    return any(CAPS_WORD.match(_word_at(n)) and _word_at(n) != word for n in neighbours)
 
 
 def sentence_of(token: Token) -> Span:

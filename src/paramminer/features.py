@@ -24,8 +24,9 @@ HEADLINE_KINDS = frozenset({"total", "non_embedding"})
 CITED_CUES = frozenset({"cited_name", "citation", "comparison", "example", "baseline"})
 NAMED_OWN = frozenset({"own_name", "own_pronoun"})  # the size is tied to an own model's name
 OWN_SIGNALS = frozenset({"own_name", "own_near", "own_sentence", "own_table", "own_pronoun"})
+CLOSE_OWN = OWN_SIGNALS - {"own_sentence"}  # tied to the number, not only somewhere in its sentence
 HEDGES = frozenset({"citation", "comparison", "baseline", "derived_from", "hypothetical",
-                    "bound", "example", "approximate", "planned", "cited_name"})
+                    "bound", "example", "approximate", "planned", "cited_name", "per_member"})
 
 MENTION_FEATURES = (
     "explicit_prose", "explicit_table", "weak", "name_size", "named",
@@ -33,11 +34,11 @@ MENTION_FEATURES = (
     "page_frac", "non_embedding",
     "own_name", "cited_name", "own_near", "own_sentence", "own_table", "own_pronoun",
     "citation", "comparison", "baseline", "derived_from", "hypothetical", "bound", "example",
-    "approximate", "planned", "main", "clean", "front_own", "front_clean",
+    "approximate", "planned", "per_member", "main", "clean", "front_own", "front_clean",
 )
 GROUP_FEATURES = (
     "log_mentions", "log_pages", "in_front", "clean_own", "clean_own_prose", "clean_named_prose",
-    "rank_frac",
+    "clean_close_prose", "rank_frac",
     "is_max", "is_max_own", "is_max_clean", "log_ratio_max", "log_value", "log_groups",
     "larger_clean_own", "larger_named_own", "own_frac", "cited_frac", "front_own",
 )
@@ -206,6 +207,8 @@ def _group_features(
         "clean_own": float(any(_clean(m, c, prose=False) for m, c in pairs)),
         "clean_own_prose": float(any(_clean(m, c, prose=True) for m, c in pairs)),
         "clean_named_prose": float(any(_clean(m, c, prose=True) and NAMED_OWN & c
+                                       for m, c in pairs)),
+        "clean_close_prose": float(any(_clean(m, c, prose=True) and CLOSE_OWN & c
                                        for m, c in pairs)),
         "rank_frac": rank / max(1, paper.n_groups - 1),
         "is_max": float(rank == 0),

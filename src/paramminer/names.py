@@ -130,6 +130,15 @@ class PaperNames:
             return False
         return self._builds_on_own(_strip_note(system))
 
+    def is_row_label(self, word: str) -> bool:
+        """`word` is a table-row marker for the own model ("Ours", "Proposed"), which names
+        nothing in running text ("the proposed mechanism")."""
+        return _is_row_label(word, self.lexicon)
+
+    def introduces_phrase(self, words: int) -> bool:
+        """Some introduced name is written as `words` words or more ("Halcyon 2")."""
+        return any(len(name.split()) >= words for name in self.introduced)
+
     def is_cited(self, system: str) -> bool:
         """`system` is not own and is written next to a citation or is a widely cited model."""
         key = _key(system)

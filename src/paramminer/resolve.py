@@ -45,6 +45,9 @@ MIN_PLAUSIBLE = 1_000
 RIVAL_SHARE = 0.25  # a runner-up with this much of the softmax makes the choice uncertain
 SECONDARY_SHARE = 0.1  # other sizes listed as systems: clean own statements, or this share
 OWN_SCORE = 0.5  # mention probability from which an own-looking mention has the own scope
+# `auto` needs an explicit, unhedged statement in prose, own by the words next to the number
+STATEMENT = "clean_close_prose"
+LARGER = "larger_clean_own"  # the group feature that says a larger own size is stated
 FAMILY_LIMIT = 5  # more own sizes than this: the system of record is a reviewer's call
 IMPLAUSIBLE_RATIO = 1000  # a headline this far from every other own size is suspicious
 MODEL_ENV = "PARAMMINER_HEADLINE_MODEL"
@@ -117,10 +120,12 @@ def auto_gate(paper: _Paper, unsized: Sequence[str], family: int) -> Gate:
 
 def auto_allowed(cands: Sequence[Candidate], index: int) -> bool:
     """An unreviewed value needs an explicit, unhedged statement in running text that ties the
-    size to the paper's own, named model, and no larger size the paper also states outright
-    as its own."""
+    size to the paper's own model by the words next to it (an own name, "our", "we train"),
+    no larger size the paper also states outright as its own, and no mention of the size as
+    one member of several ("5 LSTMs with 380M parameters each": the system may be the sum)."""
     chosen = cands[index]
-    return chosen.feature("clean_named_prose") > 0 and chosen.feature("larger_clean_own") == 0
+    return (chosen.feature(STATEMENT) > 0 and chosen.feature(LARGER) == 0
+            and not any("per_member" in cues for cues in chosen.cues))
 
 
 def resolve(
@@ -213,10 +218,10 @@ def _flags(
         shown = sorted({id(c): c for c in [*rivals, *larger]}.values(), key=lambda c: -c.value)[:5]
         flags.append(Flag("several_candidates", "other sizes the paper may present: " + ", ".join(
             f"{humanize(c.value)} (p{c.evidence.page})" for c in shown)))
-    if not chosen.feature("clean_named_prose") and any(CITED_CUES & c for c in chosen.cues):
+    if not chosen.feature(STATEMENT) and any(CITED_CUES & c for c in chosen.cues):
         flags.append(Flag("own_vs_cited", "the size is also written next to cited work: "
                           f'"{chosen.evidence.evidence[:120]}"'))
-    elif not chosen.feature("clean_named_prose"):
+    elif not chosen.feature(STATEMENT):
         flags.append(Flag("low_confidence", "no explicit, unhedged statement in the text that "
                           "ties this size to the paper's own, named model"))
     if paper.presents_no_model:
@@ -273,7 +278,8 @@ def _systems(
     cands: Sequence[Candidate], decision: Decision, auto: bool, active: int | None,
     names: PaperNames, mentions: Sequence[Mention],
 ) -> list[SystemRow]:
-    """The headline and every other size the paper presents as its own."""
+    """The headline and every other size the paper presents as its own. Another size is
+    `auto` only beside an `auto` headline and with as strong a statement of its own."""
     by_id = {(m.page, m.start, m.end, m.rule): m for m in mentions}
     rows = []
     for index, cand in enumerate(cands):
@@ -288,8 +294,7 @@ def _systems(
             parameters_active=active if is_headline else None,
             is_headline=is_headline,
             confidence=decision.confidence if is_headline else decision.probabilities[index],
-            status=("auto" if auto else "flagged") if is_headline else (
-                "auto" if cand.clean_own else "flagged"),
+            status="auto" if auto and (is_headline or cand.feature(STATEMENT) > 0) else "flagged",
             mention=mention,
         ))
     return rows

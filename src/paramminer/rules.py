@@ -41,6 +41,8 @@ COUNT_TEXT_RE = re.compile(
     rf"|(?P<sl>{_SCALE_LETTER})(?![A-Za-z0-9])"
     # "40 M parameters": a unit letter apart from the number only right before the noun
     r"|\s(?P<sl2>[MBT])(?=\s?[-‐]?\s?(?:parameters?|params?)\b)"
+    # "317m parameters": a lower-case unit letter only right before the noun (else "5m" is metres)
+    r"|(?P<sl3>[kmbt])(?=\s?[-‐]?\s?(?:parameters?|params?)\b)"
     r")?"
     r"(?![\d])"
 )
@@ -66,7 +68,7 @@ def count_of_match(match: re.Match[str]) -> tuple[int, str] | None:
     power = match["pow"] or match["pow2"] or match["epow"]
     if power:
         return _value(num, 10 ** int(power)), "COUNT_SCALED"
-    scale = (match["sw"] or match["sl"] or match["sl2"] or "").strip()
+    scale = (match["sw"] or match["sl"] or match["sl2"] or match["sl3"] or "").strip()
     if scale:
         return _value(num, SCALE_WORDS[scale.lower()]), "COUNT_SCALED"
     if "," in num and len(num.replace(",", "").split(".")[0]) >= 4:
