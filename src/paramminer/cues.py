@@ -116,7 +116,7 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
     return frozenset(found)
 
 
-_WORD = re.compile(r"\w[\w\-.]*\w|\w")  # a name may start with digits: "360Zhinao"
+_WORD = re.compile(r"\w[\w\-.]*\w|\w")  # a name may start with digits: "42Quill"
 _LETTER = re.compile(r"[A-Za-z]")
 _PHRASE_END = re.compile(r"[,;:)]|\.\s")  # "a 7B model, we opted for": "we" is the next phrase's
 NAME_REACH = 10  # words: how far before a count an own name still binds to it in its clause

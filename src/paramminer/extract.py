@@ -16,7 +16,7 @@ from paramminer.tables import TableCell, find_table_cells
 
 NAME_TOKEN = re.compile(
     r"^(?=.*[A-Za-z])(?:[A-Z][\w.\-/]*[A-Z0-9][\w.\-/]*|[A-Z][a-z]+[A-Z][\w.\-]*|[A-Z][\w]*-[\w.\-]+"
-    r"|\d+(?![KMBTG][a-z])[A-Z][a-z]{2,}[\w.\-]*)$"  # a name may start with digits: "360Zhinao"
+    r"|\d+(?![KMBTG][a-z])[A-Z][a-z]{2,}[\w.\-]*)$"  # a name may start with digits: "42Quill"
 )
 CAPS_WORD = re.compile(r"^[A-Z]{2,}$")
 MIN_COUNT, MAX_COUNT = 1_000, 10**15  # outside: not a parameter count (or an id, a hash...)

@@ -562,7 +562,7 @@ def _name_words(line: _Line, vocab: _Vocab) -> list[str]:
         if words and token.text.startswith(("(", "[")):
             words[-1] += " " + token.text
         elif words and token.text.startswith("-") and len(token.text) > 1:
-            words[-1] += token.text  # "Qwen2.5-3B" over "-Instruct" in one header cell
+            words[-1] += token.text  # "Foo2.5-3B" over "-Instruct" in one header cell
         elif not token.text.strip(vocab.markers):
             continue  # "• ResNet-50 ◦ Swin-T": the symbols mark rows, they are not names
         else:
@@ -785,7 +785,7 @@ def _chunks(row: _Row, plan: _Plan) -> list[tuple[str, list[_Tok]]]:
     extra = cells[: len(cells) - width]
     name = row.label
     if len(extra) == 1 and extra[0].kind in ("num", "text") and len(extra[0].text) <= 4:
-        name = f"{name} {extra[0].text}".strip()  # "Llama 2 7B ...": the 2 is the name's
+        name = f"{name} {extra[0].text}".strip()  # "Foo 2 7B ...": the 2 is the name's
     return [(name, cells[len(cells) - width :])]
 
 
