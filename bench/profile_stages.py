@@ -33,7 +33,7 @@ _C_METHOD = "<method '__call__' of 'spacy."  # how cProfile names a Cython metho
 def stages() -> list[tuple[str, str, int | None, str]]:
     """(stage, file suffix, first line or None, function name) of the functions whose
     cumulative time makes each stage; nested stages are included in their parents."""
-    from paramminer import extract, ingest, load, pdftext, resolve
+    from paramminer import extract, identity, ingest, load, pdftext, resolve
 
     def code(label: str, function: object) -> tuple[str, str, int | None, str]:
         body = function.__code__  # type: ignore[attr-defined]
@@ -53,7 +53,7 @@ def stages() -> list[tuple[str, str, int | None, str]]:
         ("rules: spaCy tokenizer", "~", None, _C_METHOD + "tokenizer.Tokenizer"),
         ("rules: spaCy Matcher", "~", None, _C_METHOD + "matcher.matcher.Matcher"),
         code("resolve", resolve.resolve),
-        code("paper fields (dates, domains)", load.paper_fields),
+        code("paper fields (dates, domains)", identity.paper_fields),
         code("load into DuckDB (ingest)", load.load_paper),
         code("load into DuckDB (extract)", load.load_extraction),
         code("read stored pages (extract)", load.stored_pages),

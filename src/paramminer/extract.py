@@ -1,18 +1,37 @@
-"""Find parameter-count mentions in page texts with the spaCy rules of rules/."""
+"""Find parameter-count mentions in page texts with the spaCy rules of rules/.
+
+By default only the windows of a page that can hold a count go through spaCy (windows.py).
+Every read of a doc's tokens beyond a match goes through `_token` or `sentence_of`, which
+raise windows.Short when a window lacks what the whole page would give, so that the
+window is widened. `find_mentions(..., prefilter=False)` runs every page whole.
+"""
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from spacy.attrs import SENT_START
 from spacy.tokens import Doc, Span, Token
 
 from paramminer.models import Mention
 from paramminer.rules import Rule, RuleSet
 from paramminer.sections import SectionMap
 from paramminer.tables import TableCell, find_table_cells
+from paramminer.windows import (
+    Bounds,
+    PageText,
+    Short,
+    find_spots,
+    first_windows,
+    merge,
+    token_at,
+    whole,
+    widen,
+    window_bounds,
+)
 
 NAME_TOKEN = re.compile(
     r"^(?=.*[A-Za-z])(?:[A-Z][\w.\-/]*[A-Z0-9][\w.\-/]*|[A-Z][a-z]+[A-Z][\w.\-]*|[A-Z][\w]*-[\w.\-]+"
@@ -28,6 +47,31 @@ class _Hit:
     rule: str
     kind: str
     system: str
+
+
+def _bounds(doc: Doc) -> Bounds:
+    bounds = doc.user_data.get("bounds")
+    return bounds if isinstance(bounds, Bounds) else whole(doc)
+
+
+def _token(doc: Doc, index: int) -> Token | None:
+    """The page's token at `index` (None where the page has none: before its start, after its
+    end); raises Short when the window lacks it."""
+    bounds = _bounds(doc)
+    if bounds.lo <= index < bounds.hi:
+        return doc[index]
+    if index < bounds.lo:
+        if bounds.head_open:
+            raise Short("head")
+        return None
+    if bounds.tail_open:
+        raise Short("tail")
+    return None
+
+
+def _tokens(doc: Doc, start: int, end: int) -> list[Token]:
+    """The page's tokens start..end-1 (doc[max(0, start):min(len(doc), end)] of the page)."""
+    return [t for t in (_token(doc, i) for i in range(start, end)) if t is not None]
 
 
 def rule_name(key: str) -> str:
@@ -137,12 +181,15 @@ def _anchor_before(token: Token, hits: dict[int, _Hit], ruleset: RuleSet) -> _Hi
 def _next_word(token: Token, words: _Words) -> str:
     """The first word after `token` that is not a modifier ("1.4T training tokens" -> tokens)."""
     doc = token.doc
-    index = token.i + 1
-    limit = min(len(doc), token.i + 4)
-    while index < limit and (doc[index].lower_ in words.modifiers or doc[index].is_space):
+    index, limit = token.i + 1, token.i + 4
+    following = _token(doc, index)
+    while index < limit and following is not None and (
+        following.lower_ in words.modifiers or following.is_space
+    ):
+        limit += 1 if following.is_space else 0
         index += 1
-        limit = min(len(doc), limit + (1 if doc[index - 1].is_space else 0))
-    return doc[index].lower_ if index < len(doc) else ""
+        following = _token(doc, index)
+    return following.lower_ if following is not None else ""
 
 
 KIND_CUES = (("active", "active"), ("non_embedding", "non_embedding"),
@@ -153,8 +200,8 @@ def _kind_near(token: Token, default: str, ruleset: RuleSet) -> str:
     """The kind the words around a count give it ("13B active", "2.6B non-embedding
     parameters", "7B per expert"); cues kind_<kind> of the lexicon, on "before | count | after"."""
     doc = token.doc
-    before = " ".join(t.lower_ for t in doc[max(0, token.i - 4) : token.i])
-    after = " ".join(t.lower_ for t in doc[token.i + 1 : min(len(doc), token.i + 5)])
+    before = " ".join(t.lower_ for t in _tokens(doc, token.i - 4, token.i))
+    after = " ".join(t.lower_ for t in _tokens(doc, token.i + 1, token.i + 5))
     window = f"{before} | {after}"
     for kind, cue in KIND_CUES:
         if ruleset.lexicon.cue(f"kind_{cue}").search(window):
@@ -166,8 +213,12 @@ def nearest_name(token: Token, sentence: Span, words: _Words, window: int = 10) 
     """The model-like name attached to `token`: just after it ('175B-parameter GPT-3') or the
     closest before it in the same sentence ('' if none)."""
     doc = token.doc
-    after = doc[token.i + 1 : min(len(doc), token.i + 7)]
-    for index, candidate in enumerate(after):
+    after: list[Token] = []
+    for index in range(6):
+        candidate = _token(doc, token.i + 1 + index)  # read lazily: a break needs no more
+        if candidate is None:
+            break
+        after.append(candidate)
         if (candidate.text in (".", ";", ",") or candidate.lower_ in words.clause_breaks
                 or candidate.tag_ in ("COUNT_SCALED", "COUNT_PLAIN")):
             break  # "86M parameters and 16 GFLOPs": the name after a conjunction is not bound
@@ -182,9 +233,10 @@ def nearest_name(token: Token, sentence: Span, words: _Words, window: int = 10) 
             return text
         if candidate.lower_ in ("of", "the") and index >= 1:
             continue
-    start = max(0, token.i - window)
-    for index in range(token.i - 1, start - 1, -1):
-        candidate = doc[index]
+    for index in range(token.i - 1, token.i - window - 1, -1):
+        candidate = _token(doc, index)
+        if candidate is None:
+            break
         if candidate.text in (".", "!", "?", ";") or (
             candidate.is_sent_start and index < token.i - 1 and index < sentence.start
         ):
@@ -204,8 +256,9 @@ def _in_caps_run(token: Token, word: str) -> bool:
     if not CAPS_WORD.match(word):
         return False
     doc = token.doc
-    neighbours = (doc[i] for i in (token.i - 1, token.i + 1) if 0 <= i < len(doc))
-    return any(CAPS_WORD.match(_word_at(n)) and _word_at(n) != word for n in neighbours)
+    neighbours = (_token(doc, i) for i in (token.i - 1, token.i + 1))
+    return any(n is not None and CAPS_WORD.match(_word_at(n)) and _word_at(n) != word
+               for n in neighbours)
 
 
 def sentence_of(token: Token) -> Span:
@@ -213,10 +266,17 @@ def sentence_of(token: Token) -> Span:
     doc = token.doc
     starts = doc.user_data.get("sentence_starts")
     if starts is None:
-        starts = [sent.start for sent in doc.sents] + [len(doc)]
+        flags = doc.to_array(SENT_START)  # what doc.sents reads: 1 where a sentence starts
+        starts = [0, *((flags[1:] == 1).nonzero()[0] + 1).tolist(), len(doc)]
         doc.user_data["sentence_starts"] = starts
     index = bisect_right(starts, token.i) - 1
-    return doc[starts[index] : starts[index + 1]]
+    start, end = starts[index], starts[index + 1]
+    bounds = _bounds(doc)
+    if start < bounds.lo:
+        raise Short("head")
+    if bounds.tail_open and end >= bounds.hi:
+        raise Short("tail")
+    return doc[start:end]
 
 
 def _assign_respectively(
@@ -269,20 +329,42 @@ def _cell_evidence(cell: TableCell) -> str:
     return " | ".join(part for part in parts if part)
 
 
+@dataclass(frozen=True)
+class _Where:
+    """Where a doc's text comes from: page.flat[offset:end]."""
+
+    page: PageText
+    offset: int
+    end: int
+    sections: SectionMap
+    reach: int = 0  # the most tokens a rule's match spans
+
+    def section_at(self, char: int) -> str:
+        return self.sections.section_at(self.page.number, self.offset + char)
+
+    def preceding(self, sentence: Span) -> str:
+        """The 200 characters of the page before `sentence`."""
+        start = self.offset + sentence.start_char
+        return self.page.flat[max(0, start - 200) : start]
+
+
 def _table_mentions(
-    doc: Doc, page: int, ruleset: RuleSet, sections: SectionMap, page_text: str,
-    hits: dict[int, _Hit],
+    doc: Doc, where: _Where, ruleset: RuleSet, hits: dict[int, _Hit]
 ) -> list[Mention]:
-    """The parameter-count cells of the page's tables (tables.py), as mentions of the table
-    rule. A cell a stronger prose rule already holds stays that rule's; a cell taken from a
-    weaker one is removed from `hits`."""
+    """The parameter-count cells of the page's tables (tables.py) in this doc, as mentions of
+    the table rule. A cell a stronger prose rule already holds stays that rule's; a cell taken
+    from a weaker one is removed from `hits`."""
     rule = ruleset.by_role("table")
     if rule is None:
         return []
-    flat_text = doc.user_data.get("text") or doc.text
+    offset = where.offset
     mentions = []
-    for cell in find_table_cells(page_text, ruleset.lexicon):
-        span = doc.char_span(cell.start, cell.end, alignment_mode="expand")
+    for cell in where.page.cells:
+        if not offset <= cell.start < where.end:
+            continue  # another window's
+        if cell.end > where.end:
+            raise Short("tail")
+        span = doc.char_span(cell.start - offset, cell.end - offset, alignment_mode="expand")
         if span is None or not len(span) or not MIN_COUNT <= cell.value <= MAX_COUNT:
             continue
         token = span[0]
@@ -295,15 +377,15 @@ def _table_mentions(
             Mention(
                 value=cell.value,
                 kind=cell.kind,
-                page=page,
+                page=where.page.number,
                 start=cell.start,
                 end=cell.end,
-                text=page_text[cell.start : cell.end],
+                text=where.page.lines[cell.start : cell.end],
                 evidence=_cell_evidence(cell),
                 rule=rule.key,
                 system=cell.label,
-                section=sections.section_at(page, cell.start),
-                preceding=flat_text[max(0, sentence.start_char - 200) : sentence.start_char],
+                section=where.section_at(cell.start - offset),
+                preceding=where.preceding(sentence),
                 unambiguous_cell=cell.unambiguous,
                 explicit=rule.explicit,
                 table=True,
@@ -313,17 +395,32 @@ def _table_mentions(
     return mentions
 
 
-def find_page_mentions(
-    doc: Doc, page: int, ruleset: RuleSet, sections: SectionMap, page_text: str | None = None
-) -> list[Mention]:
-    """Every parameter-count mention on one page.
+def _check_spots(doc: Doc, where: _Where, bounds: Bounds) -> None:
+    """Every count and cell of a window lies in a sentence the window holds whole, and so far
+    inside the window that every match the page has over it is in the window too (a match
+    spans at most `where.reach` tokens): raises Short otherwise."""
+    spots = where.page.spots
+    first = bisect_left(spots, where.offset)
+    margin = where.reach - 1
+    for spot in spots[first : bisect_left(spots, where.end, first)]:
+        index = token_at(doc, spot - where.offset)
+        if bounds.head_open and index < bounds.lo + margin:
+            raise Short("head")
+        if bounds.tail_open and index >= bounds.hi - margin:
+            raise Short("tail")
+        sentence_of(doc[index])
 
-    `doc` is the page run through the pipeline with newlines replaced by spaces (so patterns
-    match across line breaks); `page_text` is the page with its lines, for tables.
+
+def _doc_mentions(doc: Doc, where: _Where, ruleset: RuleSet) -> list[Mention]:
+    """Every parameter-count mention in one doc: a whole page, or a window of one.
+
+    The doc is page.flat[offset:end] run through the pipeline (flat: newlines replaced by
+    spaces, so patterns match across line breaks); the page's lines are for tables.
     """
-    flat_text = doc.text
-    doc.user_data["text"] = flat_text  # doc.text rebuilds the string on every access
-    lines_text = page_text if page_text is not None else flat_text
+    bounds = window_bounds(where.page, where.offset, where.end, doc)
+    doc.user_data["bounds"] = bounds
+    if bounds.head_open or bounds.tail_open:
+        _check_spots(doc, where, bounds)
     hits: dict[int, _Hit] = {}
 
     words = _words(ruleset)
@@ -338,6 +435,8 @@ def find_page_mentions(
     list_pairs: list[tuple[int, int]] = []
     anchored: list[tuple[Token, Rule]] = []
     for match_id, start, end in ruleset.matcher(doc):
+        if start < bounds.lo or end > bounds.hi:
+            continue  # no count the window answers for is in it (a window's edge)
         rule = ruleset.rules[doc.vocab.strings[match_id]]
         span = doc[start:end]
         counts = [t for t in span if t._.count is not None]
@@ -364,7 +463,7 @@ def find_page_mentions(
     if list_pairs and list_rule is not None:
         _expand_lists(doc, list_pairs, hits, ruleset, list_rule, words, offer)
 
-    mentions = _table_mentions(doc, page, ruleset, sections, lines_text, hits)
+    mentions = _table_mentions(doc, where, ruleset, hits)
     for hit in sorted(hits.values(), key=lambda h: h.token.i):
         token = hit.token
         sentence = sentence_of(token)
@@ -376,34 +475,96 @@ def find_page_mentions(
         if _dataset_name(system, words):
             continue  # "JFT-300M", "LAION-5B": a data set's size, not a model's
         rule = ruleset.rules[hit.rule]
-        evidence = _evidence(sentence, token)
-        mention_text = token.text
-        if token.tag_ == "NAME_SIZE":
-            mention_text = token.text
         mentions.append(
             Mention(
                 value=value,
                 kind=kind,
-                page=page,
-                start=token.idx,
-                end=token.idx + len(token.text),
-                text=mention_text,
-                evidence=evidence,
+                page=where.page.number,
+                start=where.offset + token.idx,
+                end=where.offset + token.idx + len(token.text),
+                text=token.text,
+                evidence=_evidence(sentence, token),
                 rule=hit.rule,
                 system=system,
-                section=sections.section_at(page, token.idx),
-                preceding=flat_text[max(0, sentence.start_char - 200) : sentence.start_char],
+                section=where.section_at(token.idx),
+                preceding=where.preceding(sentence),
                 explicit=rule.explicit,
             )
         )
-    return sorted(mentions, key=lambda m: m.start)
-
-
-def find_mentions(pages: list[str], ruleset: RuleSet) -> list[Mention]:
-    """All mentions in a paper's normalized pages, each with page, span, sentence and rule."""
-    sections = SectionMap(pages)
-    mentions: list[Mention] = []
-    flat = (page.replace("\n", " ") for page in pages)
-    for page_no, doc in enumerate(ruleset.nlp.pipe(flat, batch_size=8), 1):
-        mentions.extend(find_page_mentions(doc, page_no, ruleset, sections, pages[page_no - 1]))
     return mentions
+
+
+def find_mentions(pages: list[str], ruleset: RuleSet, *, prefilter: bool = True) -> list[Mention]:
+    """All mentions in a paper's normalized pages, each with page, span, sentence and rule.
+
+    With `prefilter` (the default) spaCy runs only over the windows that can hold a count
+    (windows.py); without, over every page whole. Both give the same mentions.
+    """
+    sections = SectionMap(pages)
+    reach = match_reach(ruleset) if prefilter else None
+    table_rule = ruleset.by_role("table")
+    mentions: list[Mention] = []
+    for number, lines in enumerate(pages, 1):
+        cells = find_table_cells(lines, ruleset.lexicon) if table_rule else []
+        page = PageText(number, lines, lines.replace("\n", " "), cells)
+        mentions.extend(_page_mentions(page, sections, ruleset, reach))
+    return mentions
+
+
+def _page_mentions(
+    page: PageText, sections: SectionMap, ruleset: RuleSet, reach: int | None
+) -> list[Mention]:
+    """The mentions of one page: from its windows, each widened until it reads what the whole
+    page would give, or from the whole page when `reach` is None."""
+    if reach is None:
+        windows = [(0, len(page.flat))]
+    else:
+        find_spots(page)
+        windows = first_windows(page)
+    found: dict[tuple[int, int], list[Mention]] = {}
+    while True:
+        grown = []
+        for start, end in windows:
+            if (start, end) in found:
+                continue
+            doc = _parse(ruleset, page.flat[start:end])
+            try:
+                found[start, end] = _doc_mentions(
+                    doc, _Where(page, start, end, sections, reach or 0), ruleset)
+            except Short as short:
+                grown.append(widen(page, (start, end), short.side))
+        if not grown:
+            return sorted((m for w in windows for m in found[w]), key=lambda m: m.start)
+        windows = merge([w for w in windows if w in found] + grown)
+
+
+def _parse(ruleset: RuleSet, text: str) -> Doc:
+    """`text` through the pipeline, the text kept in user_data (doc.text rebuilds it)."""
+    doc = ruleset.nlp.make_doc(text)
+    doc.user_data["text"] = text
+    return ruleset.nlp(doc)
+
+
+_REPEAT = re.compile(r"^\{(?P<lo>\d*)(?:(?P<comma>,)(?P<hi>\d*))?\}$")
+
+
+def match_reach(ruleset: RuleSet) -> int | None:
+    """The most tokens a match of any rule can span (None: some rule's has no bound)."""
+    cached = ruleset.cache.get("reach", False)
+    if cached is not False:
+        return cached if isinstance(cached, int) else None
+    longest: int | None = 0
+    for rule in ruleset.rules.values():
+        span = 0
+        for token in rule.pattern:
+            op = str(token.get("OP", ""))
+            repeat = _REPEAT.match(op)
+            if op in ("+", "*") or (repeat and repeat["comma"] and not repeat["hi"]):
+                longest = None
+                break
+            span += int(repeat["hi"] or repeat["lo"]) if repeat else 1
+        if longest is None:
+            break
+        longest = max(longest, span)
+    ruleset.cache["reach"] = longest
+    return longest

@@ -80,10 +80,10 @@ def count_of_match(match: re.Match[str]) -> tuple[int, str] | None:
     return None
 
 
-_NAME_SIZE_WORD = re.compile(
+NAME_SIZE_WORD = re.compile(
     r"[A-Za-z][\w.\-]*?[A-Za-z0-9][-_‐]\d+(?:\.\d+)?[MBTmbt](?![\w.\-]*\w)"
 )
-_MOE_SHAPE_WORD = re.compile(r"(?<![\w.])\d+[x×]\d+(?:\.\d+)?[MBT](?!\w)")
+MOE_SHAPE_WORD = re.compile(r"(?<![\w.])\d+[x×]\d+(?:\.\d+)?[MBT](?!\w)")
 
 
 @Language.component("paramminer_counts")
@@ -93,7 +93,7 @@ def merge_counts(doc: Doc) -> Doc:
     Works from regular-expression matches on the text (walking every token of a page is
     the slow part of spaCy from Python), then touches only the tokens found.
     """
-    text = doc.text
+    text = doc.user_data.get("text") or doc.text  # extract keeps the text (doc.text rebuilds it)
     found: list[tuple[int, int, int, str]] = []  # start_char, end_char, value, tag
     spans = []
     for match in COUNT_TEXT_RE.finditer(text):
@@ -112,7 +112,7 @@ def merge_counts(doc: Doc) -> Doc:
             if len(span) > 1 and not taken.intersection(range(span.start, span.end)):
                 retokenizer.merge(span)
                 taken.update(range(span.start, span.end))
-    for pattern, tag in ((_NAME_SIZE_WORD, "NAME_SIZE"), (_MOE_SHAPE_WORD, "MOE_SHAPE")):
+    for pattern, tag in ((NAME_SIZE_WORD, "NAME_SIZE"), (MOE_SHAPE_WORD, "MOE_SHAPE")):
         for match in pattern.finditer(text):
             parsed = (NAME_SIZE_RE if tag == "NAME_SIZE" else MOE_SHAPE_RE).match(match.group(0))
             if parsed is None or (tag == "NAME_SIZE" and parsed["name"].isdigit()):
