@@ -1,0 +1,147 @@
+"""The prefilter (windows.py): spaCy reads only the windows of a page that can hold a count,
+and extraction finds exactly what it finds on whole pages: on pages written for these tests
+(counts at every distance from a window's edge, long sentences, names far back, tables,
+headings in capitals) and on the stored text of every PDF of the development corpus."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS_DIR
+from paramminer.extract import find_mentions, match_reach
+from paramminer.models import Mention
+from paramminer.rules import RuleSet, load_rules
+from paramminer.windows import PageText, find_spots, first_windows
+
+FILLER = ("The training recipe follows prior work closely. We use a cosine schedule with "
+          "warm-up and decay the learning rate to a tenth of its peak value. ")
+
+
+@pytest.fixture(scope="module")
+def rules() -> RuleSet:
+    return load_rules()
+
+
+def both(pages: list[str], rules: RuleSet) -> list[Mention]:
+    """The mentions of `pages`, asserted identical with and without the prefilter."""
+    whole = find_mentions(pages, rules, prefilter=False)
+    windowed = find_mentions(pages, rules)
+    assert windowed == whole
+    return windowed
+
+
+def page_text(text: str) -> PageText:
+    page = PageText(1, text, text.replace("\n", " "), [])
+    find_spots(page)
+    return page
+
+
+def test_a_long_page_is_read_only_around_its_counts() -> None:
+    text = FILLER * 40 + "Kestrel-7B has 6.7 billion parameters. " + FILLER * 40
+    page = page_text(text)
+    windows = first_windows(page)
+    count = text.index("6.7 billion")
+    assert len(windows) == 1
+    start, end = windows[0]
+    assert start < count < end
+    assert end - start < len(text) / 10
+    assert text[start - 1] == " " and text[end - 1] == " "  # whole words on both sides
+
+
+def test_a_page_without_counts_has_no_windows(rules: RuleSet) -> None:
+    assert first_windows(page_text(FILLER * 20)) == []
+    assert both([FILLER * 20, ""], rules) == []
+
+
+@pytest.mark.parametrize("shift", range(0, 130, 3))
+def test_counts_at_every_distance_from_a_window_edge(shift: int, rules: RuleSet) -> None:
+    words = FILLER.split()
+    lead = " ".join((words * 4)[:shift])
+    text = (f"{FILLER * 3}{lead} Our Kestrel-MoE uses 13B active parameters, while "
+            f"LLaMA-65B has 65B parameters and GPT-Q has 40 M parameters. {FILLER}"
+            f"{lead} The 7B, 13B and 70B models have 2.5 × 10^9 parameters in total. "
+            f"{FILLER * 2}The dense baseline of 1,300,000 params. {lead}")
+    found = both([text], rules)
+    assert {m.value for m in found} >= {13 * 10**9, 65 * 10**9, 40 * 10**6, 7 * 10**9,
+                                        2_500_000_000, 1_300_000}
+
+
+CLAUSES = ", ".join(f"then stage {i} repeats the data pass with a fresh seed" for i in range(30))
+
+
+@pytest.mark.parametrize("sentence", [
+    f"In our setup Kestrel-XL, {CLAUSES}, has 175B parameters and needs no tuning. ",
+    f"Kestrel-XL has 175B parameters, {CLAUSES}, and needs no tuning. ",
+])
+def test_a_sentence_longer_than_a_window_is_read_whole(sentence: str, rules: RuleSet) -> None:
+    found = both([f"{FILLER * 5}{sentence}{FILLER * 5}"], rules)
+    assert [m.value for m in found] == [175 * 10**9]
+    assert "175B parameters" in found[0].evidence
+
+
+def test_a_name_ten_tokens_back_is_found_across_a_window_head(rules: RuleSet) -> None:
+    text = (f"{FILLER * 8}Kestrel-Large trained for a week on our cluster has 7B "
+            f"parameters. {FILLER * 8}")
+    found = both([text], rules)
+    assert [(m.value, m.system) for m in found] == [(7 * 10**9, "Kestrel-Large")]
+
+
+def test_capitals_next_to_a_window_edge(rules: RuleSet) -> None:
+    for heading in ("2.5 BENCHMARK EVALUATION", "SCALING LAWS FOR MODELS", "KESTREL"):
+        text = f"{FILLER * 6}{heading} The 7B model has 7B parameters. {FILLER * 6}"
+        both([text], rules)
+
+
+def test_a_table_on_a_long_page(rules: RuleSet) -> None:
+    table = "\n".join(["Model #Params Top-1", "NetA 12.5M 76.1", "NetB 48.2M 80.3",
+                       "Table 3: Results of the Net family."])
+    text = f"{FILLER * 10}\n{table}\n{FILLER * 10}\nNetC has 7B parameters.\n{FILLER * 3}"
+    pages = [text, f"{FILLER}\n{table}"]
+    found = both(pages, rules)
+    assert sorted((m.page, m.value, m.table) for m in found) == [
+        (1, 12_500_000, True), (1, 48_200_000, True), (1, 7 * 10**9, False),
+        (2, 12_500_000, True), (2, 48_200_000, True)]
+    for mention in found:  # offsets point into the page with its lines
+        page = pages[mention.page - 1]
+        assert page[mention.start : mention.end] == mention.text
+
+
+def test_rules_of_unbounded_reach_read_whole_pages(rules: RuleSet) -> None:
+    assert match_reach(rules) == 8  # count-near-param: a count, up to 6 tokens, the noun
+    key, rule = next(iter(rules.rules.items()))
+    loose = dataclasses.replace(rule, pattern=[*rule.pattern, {"OP": "*"}])
+    unbounded = dataclasses.replace(rules, rules={**rules.rules, key: loose}, cache={})
+    assert match_reach(unbounded) is None
+    text = f"{FILLER * 5}The model has 7B parameters. {FILLER * 5}"
+    assert find_mentions([text], unbounded) == find_mentions([text], rules, prefilter=False)
+
+
+def _corpus_pages() -> list[tuple[str, list[str]]]:
+    from paramminer.pdftext import TextCache, load_pdf_text
+
+    pdfs = sorted((CORPUS_DIR / "pdfs").glob("*.pdf"))
+    if not pdfs:
+        pytest.skip(f"shared corpus not found: no PDFs in {CORPUS_DIR / 'pdfs'}")
+    cache_dir = os.environ.get("PARAMMINER_CACHE_DIR")
+    cache = TextCache(Path(cache_dir) / "text") if cache_dir else None
+    return [(pdf.name, load_pdf_text(pdf, cache).pages) for pdf in pdfs]
+
+
+@pytest.mark.corpus
+@pytest.mark.slow
+def test_the_prefilter_changes_nothing_on_the_corpus(rules: RuleSet) -> None:
+    """Every mention, every field, in the same order, on every corpus PDF (set
+    PARAMMINER_CACHE_DIR to a text cache to skip parsing)."""
+    differ = []
+    total = 0
+    for name, pages in _corpus_pages():
+        whole = find_mentions(pages, rules, prefilter=False)
+        total += len(whole)
+        if find_mentions(pages, rules) != whole:
+            differ.append(name)
+    assert total > 1000
+    assert differ == []
