@@ -224,3 +224,31 @@ def test_writer_waits_for_the_lock_to_be_released(tmp_path: Path) -> None:
     finally:
         child.kill()
         child.wait()
+
+
+def _can_open_elsewhere(path: Path) -> bool:
+    """Whether another process can open the file right now (read-only, no waiting)."""
+    probe = ("import sys, duckdb\ntry:\n    duckdb.connect(sys.argv[1], read_only=True).close()\n"
+             "except duckdb.IOException:\n    sys.exit(1)\n")
+    return subprocess.run([sys.executable, "-c", probe, str(path)], check=False).returncode == 0
+
+
+def test_a_batch_writer_keeps_the_file_only_briefly(tmp_path: Path) -> None:
+    """yield_to_readers keeps the file between papers (no reopening per paper) until it has
+    been held for HOLD_SECONDS, or at once when a paramminer reader has said it waits."""
+    from paramminer import warehouse as module
+
+    path = tmp_path / "w.duckdb"
+    with Warehouse.open(path) as wh:
+        connection = wh.con
+        wh.yield_to_readers()
+        assert wh.con is connection  # just opened: kept
+        assert not _can_open_elsewhere(path)
+        time.sleep(module.HOLD_SECONDS)
+        wh.yield_to_readers()
+        assert _can_open_elsewhere(path)  # held long enough: released
+        connection = wh.con
+        module._mark_waiting(path)
+        wh.yield_to_readers()
+        assert _can_open_elsewhere(path)  # a reader waits: released at once
+        assert wh.con is not connection

@@ -351,3 +351,14 @@ def test_ctrl_c_and_sigterm_stop_the_workers(tmp_path: Path, stop: signal.Signal
     os.kill(parent.pid, stop)
     assert parent.wait(timeout=30) != 0
     assert wait_gone(pids) == []
+
+
+def test_on_idle_runs_while_the_workers_are_busy() -> None:
+    """A batch writer releases the warehouse in `on_idle`: it runs every IDLE_SECONDS while
+    a long job keeps the pool waiting."""
+    idle: list[float] = []
+    with WorkerPool(1, WorkerSetup()) as pool:
+        run(pool, [Job("warm", square, (1,))])
+        pool.run([Job("slow", sleep_in_python, (1.0,))], lambda key, value: None,
+                 lambda key, reason: None, on_idle=lambda: idle.append(time.monotonic()))
+    assert len(idle) >= 2  # a 1 s job, IDLE_SECONDS apart

@@ -325,7 +325,7 @@ class _IngestBatch:
             self.fail(key, sha, f"could not be loaded: {one_line(str(exc))}")
             return
         self.alias(key, sha)
-        self.warehouse.release()  # readers get the file between papers
+        self.warehouse.yield_to_readers()  # readers get the file between papers
         self.outcome[key] = LOADED
         self.report.loaded.append(paper_id)
         self.report.pages += len(result.pages)
@@ -336,7 +336,7 @@ class _IngestBatch:
 
     def unchanged(self, key: str, sha: str) -> None:
         self.alias(key, sha)
-        self.warehouse.release()
+        self.warehouse.yield_to_readers()
         self.outcome[key] = LOADED
         self.report.unchanged.append(key)
         self.progress(key, True)
@@ -350,7 +350,7 @@ class _IngestBatch:
         self.outcome[key] = reason
         self.report.failures.append(Failure(key, reason))
         self.load.record_failure(self.warehouse, key, sha, reason)
-        self.warehouse.release()
+        self.warehouse.yield_to_readers()
         self.progress(key, False)
 
     def failed(self, key: str, reason: str) -> None:
@@ -399,7 +399,8 @@ def ingest(
                 pool.warm_up(len(items) - index)
         warehouse.release()  # not held while the workers run
         if batch.jobs:
-            pool.run(batch.jobs, batch.loaded, batch.failed)
+            pool.run(batch.jobs, batch.loaded, batch.failed, on_idle=warehouse.release)
+        warehouse.release()
     batch.settle()
     report.order_failures([str(item.path) for item in items])
     report.seconds = time.perf_counter() - started
@@ -424,7 +425,7 @@ def reextract(
         def job_args(paper_id: str = paper_id, sha: str = sha, title: str = title,
                      arxiv: ArxivMeta | None = arxiv) -> tuple[object, ...]:
             pages = load.stored_pages(warehouse, sha)
-            warehouse.release()  # not held while the workers run
+            warehouse.yield_to_readers()  # released while the workers run (on_idle)
             return (paper_id, sha, pages, title, arxiv)
 
         jobs.append(Job(paper_id, reextract_pages, job_args))
@@ -433,7 +434,7 @@ def reextract(
 
     def on_result(key: str, result: PaperResult) -> None:
         load.load_extraction(warehouse, key, result)
-        warehouse.release()  # readers get the file between papers
+        warehouse.yield_to_readers()  # readers get the file between papers
         report.loaded.append(key)
         report.pages += len(result.pages)
         if progress:
@@ -446,7 +447,8 @@ def reextract(
 
     if jobs:
         with shared_pool(settings.worker_count, worker_setup(settings)) as pool:
-            pool.run(jobs, on_result, on_failure)
+            pool.run(jobs, on_result, on_failure, on_idle=warehouse.release)
+        warehouse.release()
     report.order_failures([job.key for job in jobs])
     report.seconds = time.perf_counter() - started
     return report

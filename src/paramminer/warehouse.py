@@ -25,6 +25,7 @@ RELEASE_GAP_SECONDS = 0.03  # a writer that released the file leaves it free thi
 # before taking it again: longer than POLL_SECONDS, so a reader polling for it gets in
 WAITING_GAP_SECONDS = 0.1  # the gap when a paramminer reader has said it waits (busy machine)
 WAITING_FRESH_SECONDS = 2.0  # a waiter's marker file counts this long after its last poll
+HOLD_SECONDS = 0.5  # a batch writer keeps the file across papers at most this long
 # Written in DuckDB's v1.0.0 storage format, which every DuckDB client since 1.0 opens (the
 # CLI, Python, R, JDBC); DuckDB 2.x's own default format cannot be read by any 1.x client.
 STORAGE_VERSION = "v1.0.0"
@@ -117,8 +118,9 @@ class Warehouse:
     """An open warehouse. Use as a context manager; `con` is the DuckDB connection.
 
     `release()` closes the connection so that other processes may open the file; the next
-    use of `con` opens it again. Batch writers (ingest, extract) release after every paper,
-    so readers never wait for a backfill to end.
+    use of `con` opens it again. Batch writers (ingest, extract) call `yield_to_readers()`
+    after every paper and release while they wait for the workers, so readers never wait
+    for a backfill to end.
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool,
@@ -191,6 +193,15 @@ class Warehouse:
             con.close()
             self._released_at = time.monotonic()
             logger.debug("%s held for %.3fs", self.path.name, self._released_at - self._opened_at)
+
+    def yield_to_readers(self) -> None:
+        """Between a batch writer's papers: release the file once it has been held for
+        HOLD_SECONDS or a paramminer reader waits for it; else keep it, since opening the
+        file and checkpointing it on close cost more than a paper's rows."""
+        if self._con is not None and (
+            time.monotonic() - self._opened_at >= HOLD_SECONDS or _someone_waiting(self.path)
+        ):
+            self.release()
 
     def outdated(self) -> bool:
         """True when a migration or a view file is newer than this file's schema."""

@@ -55,6 +55,7 @@ MAX_START_FAILURES = 3  # workers dying before their first job, in a row, before
 STOP_TIMEOUT = 2.0  # seconds a stopped worker may take to exit before it is killed
 WATCHDOG_SECONDS = 1.0  # how often a worker checks that its parent is alive
 MAX_REASON_CHARS = 400
+IDLE_SECONDS = 0.2  # waiting this long with nothing to hand back calls a run's `on_idle`
 WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 _PR_SET_PDEATHSIG = 1
 _WORKER_MAIN = "from paramminer.workers import serve_worker; serve_worker()"
@@ -62,6 +63,7 @@ _WORKER_MAIN = "from paramminer.workers import serve_worker; serve_worker()"
 Args = tuple[Any, ...]
 OnResult = Callable[[str, Any], None]
 OnFailure = Callable[[str, str], None]
+OnIdle = Callable[[], None]
 
 
 @dataclass(frozen=True)
@@ -299,6 +301,7 @@ class _Batch:
     on_result: OnResult
     on_failure: OnFailure
     last_try: bool  # a death now blames the job (it is already being retried alone)
+    on_idle: OnIdle | None = None
     suspects: list[Job] = field(default_factory=list)
     outcomes: list[tuple[Job, bool, Any]] = field(default_factory=list)
 
@@ -344,18 +347,22 @@ class WorkerPool:
         if not self._in_process:
             self._start(min(count, self.size))
 
-    def run(self, jobs: Iterable[Job], on_result: OnResult, on_failure: OnFailure) -> None:
+    def run(self, jobs: Iterable[Job], on_result: OnResult, on_failure: OnFailure,
+            on_idle: OnIdle | None = None) -> None:
         """Run every job; each ends in exactly one call of `on_result` or `on_failure`.
 
         The callbacks run in this process, one at a time, while the workers go on with
-        the next jobs. On any exception (Ctrl-C, SIGTERM turned into KeyboardInterrupt, a
-        callback's error) every worker is stopped before it propagates.
+        the next jobs; `on_idle` runs whenever this process has waited IDLE_SECONDS for the
+        workers with nothing to hand back, and before a job runs in this process (a batch
+        writer releases the warehouse there). On any exception (Ctrl-C, SIGTERM turned into
+        KeyboardInterrupt, a callback's error) every worker is stopped before it propagates.
         """
         try:
-            batch = _Batch(deque(jobs), on_result, on_failure, last_try=False)
+            batch = _Batch(deque(jobs), on_result, on_failure, last_try=False, on_idle=on_idle)
             self._drain(batch)
             for job in batch.suspects:  # their worker died: once more, alone
-                self._drain(_Batch(deque([job]), on_result, on_failure, last_try=True))
+                self._drain(_Batch(deque([job]), on_result, on_failure, last_try=True,
+                                   on_idle=on_idle))
         except BaseException:
             self.terminate()
             raise
@@ -450,7 +457,11 @@ class WorkerPool:
         deadlines = [w.deadline for w in self._workers if w.job is not None and w.deadline]
         deadlines += [w.started + START_TIMEOUT for w in self._workers if not w.ready]
         timeout = max(0.0, min(deadlines) - now) if deadlines else None
+        if batch.on_idle is not None:
+            timeout = IDLE_SECONDS if timeout is None else min(timeout, IDLE_SECONDS)
         ready = wait([w.conn for w in self._workers], timeout)
+        if not ready and batch.on_idle is not None:
+            batch.on_idle()
         for worker in list(self._workers):
             if worker.conn in ready:
                 self._receive(worker, batch)
@@ -520,6 +531,8 @@ class WorkerPool:
             except Exception as exc:  # noqa: BLE001 - this job's input could not be prepared
                 batch.on_failure(job.key, reason_of(exc))
                 continue
+            if batch.on_idle is not None:
+                batch.on_idle()
             ok, value = execute(job.function, args, Limits(self.setup.limits.seconds))
             if ok:
                 batch.on_result(job.key, value)
