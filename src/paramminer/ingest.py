@@ -399,7 +399,8 @@ def ingest(
                 pool.warm_up(len(items) - index)
         warehouse.release()  # not held while the workers run
         if batch.jobs:
-            pool.run(batch.jobs, batch.loaded, batch.failed, on_idle=warehouse.release)
+            pool.run(batch.jobs, batch.loaded, batch.failed,
+                     on_idle=warehouse.yield_to_readers)
         warehouse.release()
     batch.settle()
     report.order_failures([str(item.path) for item in items])
@@ -420,11 +421,13 @@ def reextract(
     started = time.perf_counter()
     report = IngestReport()
     jobs: list[Job] = []
-    for paper_id, sha, title, arxiv in load.papers_for_extract(warehouse, paper_ids):
+    papers = load.papers_for_extract(warehouse, paper_ids)
+    prefetch = load.PagePrefetch(warehouse, [sha for _, sha, _, _ in papers])
+    for paper_id, sha, title, arxiv in papers:
 
         def job_args(paper_id: str = paper_id, sha: str = sha, title: str = title,
                      arxiv: ArxivMeta | None = arxiv) -> tuple[object, ...]:
-            pages = load.stored_pages(warehouse, sha)
+            pages = prefetch.pages(sha)
             warehouse.yield_to_readers()  # released while the workers run (on_idle)
             return (paper_id, sha, pages, title, arxiv)
 
@@ -447,7 +450,7 @@ def reextract(
 
     if jobs:
         with shared_pool(settings.worker_count, worker_setup(settings)) as pool:
-            pool.run(jobs, on_result, on_failure, on_idle=warehouse.release)
+            pool.run(jobs, on_result, on_failure, on_idle=warehouse.yield_to_readers)
         warehouse.release()
     report.order_failures([job.key for job in jobs])
     report.seconds = time.perf_counter() - started

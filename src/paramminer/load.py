@@ -207,7 +207,37 @@ def papers_for_extract(
 
 def stored_pages(warehouse: Warehouse, sha256: str) -> list[str]:
     """Normalized page texts of a loaded document, in page order."""
+    return stored_pages_of(warehouse, [sha256]).get(sha256, [])
+
+
+def stored_pages_of(warehouse: Warehouse, shas: Sequence[str]) -> dict[str, list[str]]:
+    """Normalized page texts of several loaded documents in one query (each query scans
+    the pages table), in page order."""
     rows = warehouse.con.execute(
-        "SELECT text FROM pages WHERE sha256 = ? ORDER BY page", [sha256]
+        "SELECT sha256, text FROM pages WHERE sha256 IN (SELECT unnest(?)) "
+        "ORDER BY sha256, page", [list(shas)]
     ).fetchall()
-    return [row[0] for row in rows]
+    pages: dict[str, list[str]] = {sha: [] for sha in shas}
+    for sha, text in rows:
+        pages[sha].append(text)
+    return pages
+
+
+class PagePrefetch:
+    """Stored pages read ahead for papers asked for in order, PAPERS_PER_READ at a time."""
+
+    PAPERS_PER_READ = 16
+
+    def __init__(self, warehouse: Warehouse, shas: Sequence[str]) -> None:
+        self.warehouse = warehouse
+        self.order = {sha: index for index, sha in enumerate(shas)}
+        self.shas = list(shas)
+        self.ready: dict[str, list[str]] = {}
+
+    def pages(self, sha256: str) -> list[str]:
+        """The pages of `sha256` (one query for it and the next papers, when not read yet)."""
+        if sha256 not in self.ready:
+            start = self.order.get(sha256, len(self.shas))
+            batch = [sha256, *self.shas[start + 1 : start + self.PAPERS_PER_READ]]
+            self.ready = stored_pages_of(self.warehouse, batch)
+        return self.ready.pop(sha256)

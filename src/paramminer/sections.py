@@ -40,9 +40,11 @@ class Heading:
     text: str
 
 
-def classify_heading(line: str) -> str | None:
+def classify_heading(
+    line: str, table: tuple[tuple[str, re.Pattern[str]], ...] | None = None
+) -> str | None:
     """The section a heading line opens ("contributions" is resolved by SectionMap), or None
-    if the line is not a heading."""
+    if the line is not a heading. `table`: the lexicon's sections (read when not given)."""
     match = _HEADING.match(line)
     if not match:
         return None
@@ -51,7 +53,7 @@ def classify_heading(line: str) -> str | None:
     words = title.split()
     if len(words) > MAX_WORDS:
         return None
-    for name, pattern in load_lexicon().sections:
+    for name, pattern in load_lexicon().sections if table is None else table:
         hit = pattern.match(title)
         if not hit:
             continue
@@ -78,6 +80,7 @@ class SectionMap:
 
     def __init__(self, pages: list[str]) -> None:
         self.headings: list[Heading] = []
+        self._table = load_lexicon().sections  # once per paper, not per line
         in_references = False
         for page_no, text in enumerate(pages, 1):
             offset = 0
@@ -93,7 +96,7 @@ class SectionMap:
         self._keys = [(h.page, h.offset) for h in self.headings]
 
     def _section_of(self, line: str, in_references: bool) -> str | None:
-        section = classify_heading(line)
+        section = classify_heading(line, self._table)
         if section is None:
             return "appendix" if in_references and _APPENDIX_LINE.match(line) else None
         if in_references and section == "body":
