@@ -18,7 +18,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from paramminer.config import file_version, read_table, rules_dir
@@ -28,9 +28,12 @@ TABLES = ("words", "cues", "known-models", "sections")
 _VERSIONED = re.compile(r"^(?P<base>[a-z\-]+)-v(?P<version>\d+)\.csv$")
 
 
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
+
+
 def normalize_name(name: str) -> str:
     """Lower-case letters and digits only: 'GPT-3' -> 'gpt3'."""
-    return re.sub(r"[^a-z0-9]", "", name.lower())
+    return _NOT_ALNUM.sub("", name.lower())
 
 
 _SIZE_SUFFIX = re.compile(r"[-_ ]?\d+(?:\.\d+)?[MBTmbt]$")
@@ -54,10 +57,15 @@ class KnownModels:
         if lowered in self.names:
             return lowered
         compact = normalize_name(lowered)
-        for known in self.names:
-            if compact == normalize_name(known) or lowered.startswith(known + "-"):
+        for known, known_compact in self._compact:
+            if compact == known_compact or lowered.startswith(known + "-"):
                 return known
         return None
+
+    @cached_property
+    def _compact(self) -> tuple[tuple[str, str], ...]:
+        """(name, normalized name) of every known name, in `names` order (computed once)."""
+        return tuple((known, normalize_name(known)) for known in self.names)
 
 
 @dataclass(frozen=True)
