@@ -337,3 +337,31 @@ def test_a_size_per_member_of_several_is_never_auto(rules: RuleSet) -> None:
     result = extract_paper(pages, "Halcyon: Translation Networks", rules)
     assert {"per_member"} <= {c for m in result.mentions for c in m.cues}
     assert all(s.status != "auto" for s in result.systems)
+
+
+def test_a_pronoun_subject_compared_with_the_own_model_is_another_model(rules: RuleSet) -> None:
+    pages = paper(
+        "Abstract",
+        "We introduce Halcyon, a capsule network.",
+        "We also train a wide convolutional baseline. This model has 24.56M parameters which "
+        "is 2 times more parameters than Halcyon with 11.36M parameters.",
+    )
+    result = extract_paper(pages, "Halcyon: Capsules", rules)
+    cues = {m.value: set(m.cues) for m in result.mentions}
+    assert "own_pronoun" not in cues[24_560_000]
+    assert "own_name" in cues[11_360_000]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "parts"),
+    [
+        ("The model has 1.9B parameters in total (text encoder 1.5B parameters and vision "
+         "encoder 400M parameters).", {1_500_000_000, 400_000_000}),
+        ("We train a 7B model (6.7B parameters) on 2T tokens.", set()),
+    ],
+)
+def test_counts_in_a_bracketed_breakdown_are_parts(
+    sentence: str, parts: set[int], rules: RuleSet
+) -> None:
+    result = extract_paper(paper("Abstract", "We introduce Halcyon.", sentence), "Halcyon", rules)
+    assert {m.value for m in result.mentions if "part_of" in m.cues} == parts

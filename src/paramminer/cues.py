@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from paramminer.models import Mention
 from paramminer.names import NAMEISH, PaperNames
+from paramminer.rules import COUNT_TEXT_RE, count_of_match
 
 CUES = (
     "own_name",  # the attached model name is one the paper introduces
@@ -29,6 +30,7 @@ CUES = (
     "example",  # "such as", "e.g.": an example of others' models
     "approximate",  # "about", "roughly"
     "per_member",  # "380M parameters each": one member of an ensemble or a set
+    "part_of",  # "1.9B (encoder 1.5B and vision 400M)": one part of a total
     "planned",  # preliminary, ongoing or planned work
     "main",  # "our largest/main/flagship model"
 )
@@ -88,7 +90,8 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
     if mention.table and _own_table(mention, names, "cited_name" in found):
         found.add("own_table")
     if (not own_name and cue("pronoun_subject").match(context.sentence)
-            and (names.own or cue("introducing").search(mention.preceding))):
+            and (names.own or cue("introducing").search(mention.preceding))
+            and not _compared_with_own(mention, cue("comparison"), names)):
         found.add("own_pronoun")
     phrase_after = _PHRASE_END.split(context.after[:25])[0]
     if cue("own").search(context.before[-25:] + mention.text + phrase_after):
@@ -109,6 +112,8 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
         ("main", context.sentence),
     )
     found.update(name for name, text in checks if cue(name).search(text))
+    if _in_breakdown(mention):
+        found.add("part_of")
     if own_name:
         for name in ("comparison", "derived_from", "baseline"):
             if name in found and _own_name_after(cue(name), context.before[-40:], names):
@@ -147,6 +152,33 @@ def _own_name_after(pattern: re.Pattern[str], text: str, names: PaperNames) -> b
     if not matches:
         return False  # the cue is after the number ("7B, used as our baseline"): it holds
     return _own_name_in(text[matches[-1].end():], names)
+
+
+def _has_count(text: str) -> bool:
+    return any(count_of_match(m) for m in COUNT_TEXT_RE.finditer(text))
+
+
+def _in_breakdown(mention: Mention) -> bool:
+    """The count is one of several in brackets right after a total ("1.9B (encoder 1.5B and
+    vision 400M)"): a part of the model, not the model. One count alone in brackets ("a 7B
+    model (6.7B parameters)") restates the size and is no part."""
+    evidence = mention.evidence
+    position = max(0, evidence.find(mention.text))
+    end = position + len(mention.text)
+    opened = evidence.rfind("(", 0, position)
+    closed = evidence.find(")", end)
+    if opened < 0 or closed < 0 or evidence.rfind(")", 0, position) > opened:
+        return False
+    inside = evidence[opened + 1 : position] + " " + evidence[end:closed]
+    return _has_count(inside) and _has_count(evidence[max(0, opened - 40) : opened])
+
+
+def _compared_with_own(mention: Mention, comparison: re.Pattern[str], names: PaperNames) -> bool:
+    """The count is compared with an own model later in its sentence ("This model has 24M
+    parameters, twice as many as Halcyon"): the subject is some other model."""
+    evidence = mention.evidence
+    end = max(0, evidence.find(mention.text)) + len(mention.text)
+    return _own_name_after(comparison, evidence[end : end + 2 * WIDE_BEFORE], names)
 
 
 def _own_table(mention: Mention, names: PaperNames, cited: bool) -> bool:

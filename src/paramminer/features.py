@@ -26,7 +26,8 @@ NAMED_OWN = frozenset({"own_name", "own_pronoun"})  # the size is tied to an own
 OWN_SIGNALS = frozenset({"own_name", "own_near", "own_sentence", "own_table", "own_pronoun"})
 CLOSE_OWN = OWN_SIGNALS - {"own_sentence"}  # tied to the number, not only somewhere in its sentence
 HEDGES = frozenset({"citation", "comparison", "baseline", "derived_from", "hypothetical",
-                    "bound", "example", "approximate", "planned", "cited_name", "per_member"})
+                    "bound", "example", "approximate", "planned", "cited_name", "per_member",
+                    "part_of"})
 
 MENTION_FEATURES = (
     "explicit_prose", "explicit_table", "weak", "name_size", "named",
@@ -34,7 +35,7 @@ MENTION_FEATURES = (
     "page_frac", "non_embedding",
     "own_name", "cited_name", "own_near", "own_sentence", "own_table", "own_pronoun",
     "citation", "comparison", "baseline", "derived_from", "hypothetical", "bound", "example",
-    "approximate", "planned", "per_member", "main", "clean", "front_own", "front_clean",
+    "approximate", "planned", "per_member", "part_of", "main", "clean", "front_own", "front_clean",
 )
 GROUP_FEATURES = (
     "log_mentions", "log_pages", "in_front", "clean_own", "clean_own_prose", "clean_named_prose",

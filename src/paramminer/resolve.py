@@ -279,7 +279,8 @@ def _systems(
     names: PaperNames, mentions: Sequence[Mention],
 ) -> list[SystemRow]:
     """The headline and every other size the paper presents as its own. Another size is
-    `auto` only beside an `auto` headline and with as strong a statement of its own."""
+    `auto` only beside an `auto` headline and with a clean statement tying it to an own name
+    (it is listed as a system of its own, so it needs one)."""
     by_id = {(m.page, m.start, m.end, m.rule): m for m in mentions}
     rows = []
     for index, cand in enumerate(cands):
@@ -294,7 +295,8 @@ def _systems(
             parameters_active=active if is_headline else None,
             is_headline=is_headline,
             confidence=decision.confidence if is_headline else decision.probabilities[index],
-            status="auto" if auto and (is_headline or cand.feature(STATEMENT) > 0) else "flagged",
+            status="auto" if auto and (
+                is_headline or cand.feature("clean_named_prose") > 0) else "flagged",
             mention=mention,
         ))
     return rows
