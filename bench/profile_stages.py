@@ -21,6 +21,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 from paramminer.config import PDF_BACKENDS, Settings, project_root
 
@@ -33,7 +34,21 @@ _C_METHOD = "<method '__call__' of 'spacy."  # how cProfile names a Cython metho
 def stages() -> list[tuple[str, str, int | None, str]]:
     """(stage, file suffix, first line or None, function name) of the functions whose
     cumulative time makes each stage; nested stages are included in their parents."""
-    from paramminer import extract, identity, ingest, load, pdftext, resolve
+    from paramminer import (
+        dates,
+        domains,
+        extract,
+        identity,
+        ingest,
+        load,
+        names,
+        pdftext,
+        resolve,
+        sections,
+        tables,
+        warehouse,
+        windows,
+    )
 
     def code(label: str, function: object) -> tuple[str, str, int | None, str]:
         body = function.__code__  # type: ignore[attr-defined]
@@ -50,16 +65,40 @@ def stages() -> list[tuple[str, str, int | None, str]]:
         code("text cache write", pdftext.TextCache.put),
         code("normalize (NFKC, hyphens, spaces)", pdftext.normalize_text),
         code("rules: find_mentions", extract.find_mentions),
+        code("rules: section headings", sections.SectionMap.__init__),
+        code("rules: table cells (tables.py)", tables.find_table_cells),
+        code("rules: prefilter (counts, windows)", windows.find_spots),
+        code("rules: spaCy pipeline over the windows", extract._parse),
         ("rules: spaCy tokenizer", "~", None, _C_METHOD + "tokenizer.Tokenizer"),
         ("rules: spaCy Matcher", "~", None, _C_METHOD + "matcher.matcher.Matcher"),
+        code("rules: reading the matches", extract._doc_mentions),
         code("resolve", resolve.resolve),
+        code("resolve: names analysis", names.analyse_names),
         code("paper fields (dates, domains)", identity.paper_fields),
+        code("paper fields: domains", domains.classify_domains),
+        code("paper fields: dates", dates.publication_date),
+        code("warehouse open (after a release)", warehouse._connect),
+        code("warehouse release (close, checkpoint)", warehouse.Warehouse.release),
         code("load into DuckDB (ingest)", load.load_paper),
         code("load into DuckDB (extract)", load.load_extraction),
         code("read stored pages (extract)", load.stored_pages),
         code("worker job: whole paper (ingest)", ingest.process_pdf),
         code("worker job: whole paper (extract)", ingest.reextract_pages),
     ]
+
+
+def _run_jobs_here() -> None:
+    """Make every worker pool run its jobs in this process (its fallback when no worker
+    process can start), so that the profiler sees the workers' work too."""
+    from paramminer import workers
+
+    start = workers.WorkerPool.__init__
+
+    def in_process(pool: workers.WorkerPool, *args: Any, **kwargs: Any) -> None:
+        start(pool, *args, **kwargs)
+        pool._in_process = True
+
+    workers.WorkerPool.__init__ = in_process  # type: ignore[method-assign]
 
 
 def profiled(work: object, *args: object) -> tuple[float, pstats.Stats]:
@@ -108,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     from paramminer.ingest import _ruleset, discover, ingest, reextract
     from paramminer.warehouse import Warehouse
 
+    _run_jobs_here()
     _ruleset()  # loading the rules is start-up, not per-paper work
     with tempfile.TemporaryDirectory(prefix="pm-profile-") as folder:
         settings = Settings(data_dir=Path(folder), workers=1, pdf_backend=args.backend)
