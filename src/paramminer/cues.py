@@ -80,7 +80,8 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
     context = _context(mention, cue("clause_break"))
     found: set[str] = set()
     adjacent = _ADJACENT_NAME.search(context.before)
-    flattened_row = not mention.table and _in_count_row(context.after)
+    flattened_row = (not mention.table and _in_count_row(context.after)
+                     and not (mention.system and mention.system in mention.text))  # "Foo-7B"
     own_name = not flattened_row and (  # a flattened row's names are column labels
         (bool(mention.system) and names.is_own(mention.system))
         or bool(adjacent and names.is_own(adjacent["name"]))
