@@ -396,3 +396,16 @@ def test_a_flattened_table_row_binds_no_name(rules: RuleSet) -> None:
     result = extract_paper(pages, "Halcyon: Click Models", rules)
     first = min(result.mentions, key=lambda m: m.start)
     assert first.value == 160_000 and "own_name" not in first.cues
+
+
+def test_an_unnamed_headline_takes_the_papers_main_name(rules: RuleSet) -> None:
+    pages = paper(
+        "Halcyon: Efficient Networks",
+        "Abstract",
+        "We introduce Halcyon. We also propose LatticeNorm, a normalization layer. Our model has "
+        "7B parameters.",
+    )
+    result = extract_paper(pages, "Halcyon: Efficient Networks", rules)
+    assert result.introduced_names[0] == "Halcyon" and len(result.introduced_names) >= 2
+    headline = next(s for s in result.systems if s.is_headline)
+    assert headline.system == "Halcyon (7B)"
