@@ -28,7 +28,7 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 STATED_FLOORS = {
     "auto_precision": 0.95,
     "auto_recall": 0.34,
-    "headline_any": 0.78,
+    "headline_any": 0.77,
     "candidate_recall": 0.96,
     "error_capture": 0.90,
 }

@@ -365,3 +365,47 @@ def test_counts_in_a_bracketed_breakdown_are_parts(
 ) -> None:
     result = extract_paper(paper("Abstract", "We introduce Halcyon.", sentence), "Halcyon", rules)
     assert {m.value for m in result.mentions if "part_of" in m.cues} == parts
+
+
+def test_size_tier_labels_are_nobodys_name_and_no_base_model(rules: RuleSet) -> None:
+    pages = paper(
+        "Abstract",
+        "We introduce Halcyon, a speech encoder.",
+        "We consider two model sizes: BASE (95m parameters) and LARGE (317m parameters).",
+    )
+    result = extract_paper(pages, "Halcyon: Speech Encoders", rules)
+    cues = {m.value: set(m.cues) for m in result.mentions}
+    assert not {"cited_name", "derived_from"} & (cues[95_000_000] | cues[317_000_000])
+
+
+def test_a_pronoun_subject_needs_its_referent_just_before(rules: RuleSet) -> None:
+    far = "We introduce Halcyon, a regularizer. " + "Training details follow here. " * 8
+    near = "We train the Halcyon network on ImageNet. "
+    for lead, own in ((far, False), (near, True)):
+        pages = paper("Abstract", lead + "It has 26.8M parameters and reaches 84% accuracy.")
+        [mention] = extract_paper(pages, "Halcyon: Regularization", rules).mentions
+        assert ("own_pronoun" in mention.cues or "own_name" in mention.cues) is own
+
+
+def test_a_flattened_table_row_binds_no_name(rules: RuleSet) -> None:
+    pages = paper(
+        "Abstract",
+        "We introduce Halcyon, a click model.",
+        "Model DC CN NFM Halcyon #Params 1.6 × 10^5 3 × 10^3 4 × 10^3 3.9 × 10^4",
+    )
+    result = extract_paper(pages, "Halcyon: Click Models", rules)
+    first = min(result.mentions, key=lambda m: m.start)
+    assert first.value == 160_000 and "own_name" not in first.cues
+
+
+def test_an_unnamed_headline_takes_the_papers_main_name(rules: RuleSet) -> None:
+    pages = paper(
+        "Halcyon: Efficient Networks",
+        "Abstract",
+        "We introduce Halcyon. We also propose LatticeNorm, a normalization layer. Our model has "
+        "7B parameters.",
+    )
+    result = extract_paper(pages, "Halcyon: Efficient Networks", rules)
+    assert result.introduced_names[0] == "Halcyon" and len(result.introduced_names) >= 2
+    headline = next(s for s in result.systems if s.is_headline)
+    assert headline.system == "Halcyon (7B)"

@@ -80,17 +80,22 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
     context = _context(mention, cue("clause_break"))
     found: set[str] = set()
     adjacent = _ADJACENT_NAME.search(context.before)
-    own_name = (bool(mention.system) and names.is_own(mention.system)) or bool(
-        adjacent and names.is_own(adjacent["name"])
-    ) or (not mention.system and _own_name_in(_last_words(context.sentence_before), names))
+    flattened_row = (not mention.table and _in_count_row(context.after)
+                     and not (mention.system and mention.system in mention.text))  # "Foo-7B"
+    own_name = not flattened_row and (  # a flattened row's names are column labels
+        (bool(mention.system) and names.is_own(mention.system))
+        or bool(adjacent and names.is_own(adjacent["name"]))
+        or (not mention.system and _own_name_in(_last_words(context.sentence_before), names)))
     if own_name:
         found.add("own_name")
-    elif mention.system and names.is_cited(mention.system):
+    elif (mention.system and not flattened_row and not _GENERIC_LABEL.match(mention.system)
+          and names.is_cited(mention.system)):  # "LARGE": a size tier is nobody's name
         found.add("cited_name")
     if mention.table and _own_table(mention, names, "cited_name" in found):
         found.add("own_table")
     if (not own_name and cue("pronoun_subject").match(context.sentence)
-            and (names.own or cue("introducing").search(mention.preceding))
+            and (cue("introducing").search(mention.preceding)
+                 or _own_name_in(mention.preceding[-PRONOUN_REACH:], names))
             and not _compared_with_own(mention, cue("comparison"), names)):
         found.add("own_pronoun")
     phrase_after = _PHRASE_END.split(context.after[:25])[0]
@@ -101,7 +106,7 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
     checks = (
         ("citation", context.wide_before + mention.text + context.after),
         ("comparison", context.before[-40:]),
-        ("derived_from", context.before[-40:]),
+        ("derived_from", _without_tier(context.before[-40:], mention.system)),
         ("hypothetical", context.before),
         ("bound", context.before),
         ("example", context.before),
@@ -114,6 +119,7 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
     found.update(name for name, text in checks if cue(name).search(text))
     if _in_breakdown(mention):
         found.add("part_of")
+
     if own_name:
         for name in ("comparison", "derived_from", "baseline"):
             if name in found and _own_name_after(cue(name), context.before[-40:], names):
@@ -124,6 +130,7 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
 _WORD = re.compile(r"\w[\w\-.]*\w|\w")  # a name may start with digits: "42Quill"
 _LETTER = re.compile(r"[A-Za-z]")
 _PHRASE_END = re.compile(r"[,;:)]|\.\s")  # "a 7B model, we opted for": "we" is the next phrase's
+PRONOUN_REACH = 150  # characters before a sentence where its pronoun subject's referent is
 NAME_REACH = 10  # words: how far before a count an own name still binds to it in its clause
 
 
@@ -152,6 +159,29 @@ def _own_name_after(pattern: re.Pattern[str], text: str, names: PaperNames) -> b
     if not matches:
         return False  # the cue is after the number ("7B, used as our baseline"): it holds
     return _own_name_in(text[matches[-1].end():], names)
+
+
+def _without_tier(before: str, system: str) -> str:
+    """The text before a count without the size-tier label it is the size of ("BASE (95M":
+    the tier, not a base model the paper starts from)."""
+    if system and _GENERIC_LABEL.match(system):
+        cut = before.rfind(system)
+        return before[:cut] if cut >= 0 else before
+    return before
+
+
+_ROW_TOKEN = re.compile(r"^(?:[~≈]?\d[\d.,]*[KMBTkmbt]?|[×x*^]|10\^?\d*|\(|\)|-|–)$")
+
+
+def _in_count_row(after: str) -> bool:
+    """More numbers follow the count with no word between ("#Params 1.6M 3K 1.9M 4K"): a
+    table row the text flattened, whose names are column labels, not the nearest word."""
+    numbers = 0
+    for word in after.split()[:6]:
+        if not _ROW_TOKEN.match(word):
+            break
+        numbers += word[0].isdigit()
+    return numbers >= 2
 
 
 def _has_count(text: str) -> bool:

@@ -306,7 +306,7 @@ def _system_name(cand: Candidate, names: PaperNames) -> str:
     named = [m.system for m in cand.mentions if m.system and names.is_own(m.system)]
     if named:
         return Counter(named).most_common(1)[0][0]
-    if len(names.introduced) == 1:
+    if names.introduced:  # the title's name first: the paper's main model
         return f"{names.introduced[0]} ({humanize(cand.value)})"
     others = [m.system for m in cand.mentions if m.system and not names.is_cited(m.system)]
     return Counter(others).most_common(1)[0][0] if others else ""
