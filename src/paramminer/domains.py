@@ -17,13 +17,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from paramminer import resources
 from paramminer.config import file_version, read_table
 from paramminer.errors import ConfigError
+from paramminer.keyscan import FoldedText, KeywordCounter
 
 DEFAULT_RULES = "domains.csv"
 TITLE_FACTOR = 3.0
@@ -45,6 +46,7 @@ class DomainRule:
     domain: str
     weight: float
     regex: re.Pattern[str] | None = None  # compiled keyword pattern
+    counter: KeywordCounter | None = field(default=None, compare=False, repr=False)  # fast count
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,9 @@ def _load_rules(path: Path, mtime: int) -> tuple[DomainRule, ...]:
             kind, pattern = row["kind"].strip(), row["pattern"].strip()
             domain, weight = row["domain"].strip(), float(row["weight"])
             if kind == "keyword":
-                rules.append(DomainRule(kind, pattern, domain, weight,
-                                        re.compile(pattern, re.IGNORECASE)))
+                regex = re.compile(pattern, re.IGNORECASE)
+                rules.append(DomainRule(kind, pattern, domain, weight, regex,
+                                        KeywordCounter(regex)))
             elif kind == "category":
                 rules.append(DomainRule(kind, pattern, domain, weight))
             else:
@@ -118,16 +121,17 @@ def classify_domains(
         for rule in table:
             if rule.kind == "category" and _category_matches(rule.pattern, category):
                 add(rule.domain, rule.weight * (1.0 if position == 0 else 0.5))
-    opening = abstract or (pages[0][:OPENING_CHARS] if pages else "")
-    body = body_text(pages)
+    opening = FoldedText(abstract or (pages[0][:OPENING_CHARS] if pages else ""))
+    body = FoldedText(body_text(pages))
     body_hits: dict[str, float] = {}
     for rule in table:
         if rule.regex is None:
             continue
+        counter = rule.counter or KeywordCounter(rule.regex)
         in_title = 1 if rule.regex.search(title) else 0
-        in_opening = min(len(rule.regex.findall(opening)), OPENING_CAP)
+        in_opening = min(counter.count(opening, OPENING_CAP), OPENING_CAP)
         add(rule.domain, rule.weight * (TITLE_FACTOR * in_title + in_opening))
-        hits = len(rule.regex.findall(body))
+        hits = counter.count(body)
         if hits:
             body_hits[rule.domain] = body_hits.get(rule.domain, 0.0) + rule.weight * hits
     for domain, weighted in body_hits.items():

@@ -1,0 +1,124 @@
+"""Count a keyword regex's matches in a long text fast, with exactly `len(findall)`'s result.
+
+A case-insensitive pattern that starts with `\\b` gives Python's regex engine no prefix to
+skip ahead with, so `findall` tries the whole pattern at every character. Most keyword
+patterns start with literal words, though: `\\bimages?\\b|\\bvision\\b` can only match where
+the lower-cased text reads "image" or "vision". `KeywordCounter` finds those places with
+`str.find` on the lower-cased text (fast, in C), tries the pattern only there, and skips
+what a match covers, as `findall` does. It is exact when
+
+- every match of the pattern, lower-cased, starts with one of the prefixes read off the
+  parsed pattern (literals after zero-width assertions, through groups and alternatives;
+  only ASCII literals, since `str.lower` and the regex engine agree on ASCII), and
+- the lower-cased text lines up with the text character by character and holds no
+  character the engine folds onto an ASCII letter other than by `str.lower`
+  (`FOLDS_ONTO_ASCII`).
+
+Where either cannot be shown (a pattern with no literal prefix, such a text), it falls back
+to `findall`.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import chain
+from re import _constants as sre  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
+from typing import Any
+
+# Non-ASCII characters that an IGNORECASE pattern matches to an ASCII one (checked over every
+# code point by tests/test_keyscan.py): dotted and dotless i, long s, the Kelvin sign.
+FOLDS_ONTO_ASCII = re.compile("[\u0130\u0131\u017f\u212a]")
+MAX_PREFIXES = 64
+
+
+class FoldedText:
+    """A text, its lower-cased copy when that can stand in for case-insensitive matching
+    (else None), and the places each prefix occurs in it (found once, shared by patterns)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        lowered = text.lower()
+        usable = len(lowered) == len(text) and not FOLDS_ONTO_ASCII.search(text)
+        self.folded = lowered if usable else None
+        self._starts: dict[str, list[int]] = {}
+
+    def starts(self, prefix: str) -> list[int]:
+        """Every index where the lower-cased text reads `prefix` (overlaps included)."""
+        found = self._starts.get(prefix)
+        if found is None:
+            found = []
+            folded = self.folded or ""
+            index = folded.find(prefix)
+            while index >= 0:
+                found.append(index)
+                index = folded.find(prefix, index + 1)
+            self._starts[prefix] = found
+        return found
+
+
+class KeywordCounter:
+    """`len(regex.findall(text))`, trying the regex only where one of its prefixes occurs."""
+
+    def __init__(self, regex: re.Pattern[str]) -> None:
+        self.regex = regex
+        self.prefixes = match_prefixes(regex)
+
+    def count(self, text: FoldedText, limit: int | None = None) -> int:
+        """Non-overlapping matches in `text`, as `findall` counts them; with `limit`, the
+        count may stop there (any count >= limit stands for "at least limit")."""
+        if self.prefixes is None or text.folded is None:
+            return len(self.regex.findall(text.text))
+        starts = sorted(set(chain.from_iterable(text.starts(p) for p in self.prefixes)))
+        count = end = 0
+        for start in starts:
+            if start < end:  # inside the previous match: findall goes on from its end
+                continue
+            match = self.regex.match(text.text, start)
+            if match:
+                count += 1
+                end = match.end()  # > start: every prefix is non-empty
+                if limit is not None and count >= limit:
+                    break
+        return count
+
+
+def match_prefixes(regex: re.Pattern[str]) -> tuple[str, ...] | None:
+    """Non-empty lower-case ASCII strings one of which starts every match of `regex`,
+    lower-cased; None when the pattern does not show such prefixes."""
+    try:
+        parsed = sre_parse.parse(regex.pattern, regex.flags)
+    except (re.error, TypeError, ValueError):
+        return None
+    found, _ = _prefixes(list(parsed))
+    if not found or "" in found:
+        return None
+    return tuple(sorted(found))
+
+
+def _prefixes(items: list[tuple[Any, Any]]) -> tuple[set[str], bool]:
+    """(prefixes every match of the item sequence starts with, whether they cover it whole)."""
+    found = {""}
+    for op, arg in items:
+        if op is sre.AT:  # zero width: \b, ^, $
+            continue
+        if op is sre.LITERAL:
+            if arg >= 128:
+                return found, False
+            found = {prefix + chr(arg).lower() for prefix in found}
+            continue
+        if op is sre.SUBPATTERN:  # (group, added flags, removed flags, items)
+            inner, whole = _prefixes(list(arg[3]))
+        elif op is sre.BRANCH:  # (None, [items of each alternative])
+            parts = [_prefixes(list(branch)) for branch in arg[1]]
+            inner = set().union(*(part for part, _ in parts))
+            whole = all(done for _, done in parts)
+        else:  # repeats, classes, assertions: the prefix ends here
+            return found, False
+        joined = {prefix + tail for prefix in found for tail in inner}
+        if len(joined) > MAX_PREFIXES:
+            return found, False
+        found = joined
+        if not whole:
+            return found, False
+    return found, True
