@@ -1,4 +1,5 @@
-"""Count a keyword regex's matches in a long text fast, with exactly `len(findall)`'s result.
+"""Count a keyword regex's matches in a long text fast, with exactly `len(findall)`'s result;
+tell which lines of a page a regex cannot match, so that searching them can be skipped.
 
 A case-insensitive pattern that starts with `\\b` gives Python's regex engine no prefix to
 skip ahead with, so `findall` tries the whole pattern at every character. Most keyword
@@ -16,11 +17,17 @@ what a match covers, as `findall` does. It is exact when
 
 Where either cannot be shown (a pattern with no literal prefix, such a text), it falls back
 to `findall`.
+
+`LineHints` does the same for a per-line search: a line can match only if it holds one of
+the strings the pattern cannot match without (`required_strings`: a run of literals or
+classes of literals, anywhere in the pattern); it finds those once per page.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from functools import lru_cache
 from itertools import chain
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
@@ -83,6 +90,7 @@ class KeywordCounter:
         return count
 
 
+@lru_cache(maxsize=512)
 def match_prefixes(regex: re.Pattern[str]) -> tuple[str, ...] | None:
     """Non-empty lower-case ASCII strings one of which starts every match of `regex`,
     lower-cased; None when the pattern does not show such prefixes."""
@@ -122,3 +130,78 @@ def _prefixes(items: list[tuple[Any, Any]]) -> tuple[set[str], bool]:
         if not whole:
             return found, False
     return found, True
+
+
+class LineHints:
+    """The lines of a page where a `search` for some pattern can succeed (a superset)."""
+
+    def __init__(self, text: str, starts: list[int]) -> None:
+        self.text = FoldedText(text)
+        self.starts = starts  # where each line starts in `text`
+
+    def lines(self, *patterns: re.Pattern[str]) -> list[int]:
+        """In order, the indices of the lines (their text without the newline) on which a
+        search for one of `patterns` can match: every line when one gives no hint."""
+        found: set[int] = set()
+        for pattern in patterns:
+            needed = required_strings(pattern)
+            if needed is None or self.text.folded is None:
+                return list(range(len(self.starts)))
+            found.update(bisect_right(self.starts, index) - 1
+                         for string in needed for index in self.text.starts(string))
+        return sorted(found)
+
+
+@lru_cache(maxsize=512)
+def required_strings(regex: re.Pattern[str]) -> tuple[str, ...] | None:
+    """Non-empty lower-case ASCII strings without a newline, one of which every match of
+    `regex`, lower-cased, contains; None when the pattern does not show such strings."""
+    try:
+        parsed = sre_parse.parse(regex.pattern, regex.flags)
+    except (re.error, TypeError, ValueError):
+        return None
+    best: set[str] = set()
+    for run in _literal_runs(list(parsed)):
+        if run and "" not in run and (not best or min(map(len, run)) > min(map(len, best))):
+            best = run
+    if not best or any("\n" in string for string in best):
+        return None
+    return tuple(sorted(best))
+
+
+def _literal_runs(items: list[tuple[Any, Any]]) -> list[set[str]]:
+    """The runs of consecutive literals (or classes of literals) a match must go through,
+    each as the set of strings it can read, lower-cased; groups are read through."""
+    runs: list[set[str]] = []
+    current = {""}
+    for op, arg in _flattened(items):
+        options = _literal_options(op, arg)
+        joined = {a + b for a in current for b in options or ()}
+        if options is None or len(joined) > MAX_PREFIXES:
+            runs.append(current)
+            current = {""} if options is None else set(options)
+        else:
+            current = joined
+    runs.append(current)
+    return runs
+
+
+def _flattened(items: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    """The items with every group's items put in its place (a group matches in sequence)."""
+    flat: list[tuple[Any, Any]] = []
+    for op, arg in items:
+        if op is sre.SUBPATTERN:
+            flat += _flattened(list(arg[3]))
+        else:
+            flat.append((op, arg))
+    return flat
+
+
+def _literal_options(op: Any, arg: Any) -> set[str] | None:
+    """The ASCII characters (lower-cased) one item can match, or None if it is not one
+    literal or a plain class of literals."""
+    if op is sre.LITERAL:
+        return {chr(arg).lower()} if arg < 128 else None
+    if op is sre.IN and arg and all(kind is sre.LITERAL and code < 128 for kind, code in arg):
+        return {chr(code).lower() for _, code in arg}
+    return None

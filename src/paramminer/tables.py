@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal
 
+from paramminer.keyscan import LineHints
 from paramminer.lexicon import Lexicon
 from paramminer.rules import COUNT_TEXT_RE, count_of_match
 
@@ -905,8 +906,10 @@ def find_table_cells(page_text: str, lexicon: Lexicon) -> list[TableCell]:
     """Every parameter-count cell in the tables of one page, in page order."""
     vocab = _vocab(lexicon)
     lines = _Page(page_text, vocab)
+    hints = LineHints(page_text, lines.starts)  # lines that cannot match are skipped
     found: dict[int, TableCell] = {}
-    for index, text in enumerate(lines.texts):
+    for index in hints.lines(vocab.params, vocab.size, _SIZE_IN_BRACKETS, vocab.symbol):
+        text = lines.texts[index]
         cells = []  # a table starts at a line naming parameters or giving sizes
         if _names_params(text, vocab) or _SIZE_IN_BRACKETS.search(text):
             cells += _cells_of(lines, lines[index], vocab)
