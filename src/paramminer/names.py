@@ -57,6 +57,7 @@ _MODEL_TOKEN = re.compile(
     r"|[a-z][a-z0-9]*[A-Z][\w\-]*)(?![\w\-])"
 )
 _CITABLE = re.compile(rf"{_MODEL_TOKEN.pattern}|(?<![\w\-])[A-Z][a-z]{{2,}}(?![\w\-])")
+_CITED_VERSION = re.compile(r"\s(?:v?\d+(?:\.\d+)?)(?![\w.])")  # "Foo v2 [12]"
 _REFERENCES = re.compile(r"\n\s*(?:\d+\.?\s+)?(?:References|REFERENCES|Bibliography)\s*\n")
 _HEADING = re.compile(r"(?m)^\s*\d{1,2}(?:\.\d{1,2})?\.?\s+([A-Z][^\n]{2,60})$")
 _OUR_NAME = re.compile(
@@ -478,14 +479,22 @@ def _frequent_own(
     common = _not_names(lexicon)
     counts: Counter[str] = Counter()
     spelling: dict[str, str] = {}
-    for line in body.split("\n"):
-        if _mostly_upper(line):
+    shouting: dict[int, bool] = {}  # line start -> the line is in capitals
+    bases: dict[str, str] = {}  # token -> _base_name(token)
+    for match in _MODEL_TOKEN.finditer(body):  # a token never spans lines
+        start = body.rfind("\n", 0, match.start()) + 1
+        if start not in shouting:
+            end = body.find("\n", start)
+            shouting[start] = _mostly_upper(body[start : end if end >= 0 else len(body)])
+        if shouting[start]:
             continue  # a heading in capitals: its words are not names
-        for token in _MODEL_TOKEN.findall(line):
-            key = _base_name(token)
-            if len(key) >= 2:
-                counts[key] += 1
-                spelling.setdefault(key, token)
+        token = match.group(0)
+        key = bases.get(token)
+        if key is None:
+            key = bases[token] = _base_name(token)
+        if len(key) >= 2:
+            counts[key] += 1
+            spelling.setdefault(key, token)
     frequent = {
         key for key, count in counts.items()
         if count >= FREQUENT and key not in cited and key not in own
@@ -529,8 +538,8 @@ def _cited_names(body: str, lexicon: Lexicon) -> set[str]:
     cited = set()
     for match in _CITABLE.finditer(body):
         end = match.end()
-        version = re.match(r"\s(?:v?\d+(?:\.\d+)?)(?![\w.])", body[end : end + 8])
-        spans = [end] + ([end + version.end()] if version else [])
+        version = _CITED_VERSION.match(body, end, end + 8)  # as in body[end : end + 8]
+        spans = [end] + ([version.end()] if version else [])
         for stop in spans:
             if cue.search(body[stop : stop + 60]):
                 cited.add(_base_name(body[match.start() : stop]))
