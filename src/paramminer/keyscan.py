@@ -108,7 +108,7 @@ def _prefixes(items: list[tuple[Any, Any]]) -> tuple[set[str], bool]:
     """(prefixes every match of the item sequence starts with, whether they cover it whole)."""
     found = {""}
     for op, arg in items:
-        if op is sre.AT:  # zero width: \b, ^, $
+        if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):  # zero width: \b, ^, lookarounds
             continue
         if op is sre.LITERAL:
             if arg >= 128:
