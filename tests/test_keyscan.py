@@ -26,6 +26,8 @@ def test_folds_onto_ascii_lists_every_such_code_point() -> None:
                if not 0xD800 <= c < 0xE000 and ascii_class.match(chr(c))]
     assert folding == ["\u0130", "\u0131", "\u017f", "\u212a"]
     assert all(FOLDS_ONTO_ASCII.match(c) for c in folding)
+    assert FoldedText("\u0130MAGE \u0131mage \u017fpeech \u212aernel").folded == (
+        "image image speech kernel")
 
 
 def test_prefixes_read_through_assertions_groups_and_alternatives() -> None:
@@ -37,6 +39,8 @@ def test_prefixes_read_through_assertions_groups_and_alternatives() -> None:
         "scene parsing", "scene segmentation", "semantic parsing", "semantic segmentation")
     assert prefixes(r"\b(?-i:BERT|T5)\b") == ("bert", "t5")
     assert prefixes(r"\bCIFAR-?(?:10|100)?") == ("cifar",)
+    assert prefixes(r"\bpre-?training\b") == ("pre-training", "pretraining")
+    assert prefixes(r"\bMS ?COCO\b|\bmsr") == ("ms coco", "mscoco", "msr")
     assert prefixes(r"(?<!\w)GPT") == ("gpt",)
     assert prefixes(r"\b\w+ing\b") is None  # no literal at the start
     assert prefixes(r"foo|\d+") is None  # one alternative has none

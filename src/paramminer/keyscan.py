@@ -11,12 +11,11 @@ what a match covers, as `findall` does. It is exact when
 - every match of the pattern, lower-cased, starts with one of the prefixes read off the
   parsed pattern (literals after zero-width assertions, through groups and alternatives;
   only ASCII literals, since `str.lower` and the regex engine agree on ASCII), and
-- the lower-cased text lines up with the text character by character and holds no
-  character the engine folds onto an ASCII letter other than by `str.lower`
-  (`FOLDS_ONTO_ASCII`).
+- the lower-cased text lines up with the text character by character, once the few
+  characters the engine folds onto an ASCII letter other than by `str.lower`
+  (`FOLDS_ONTO_ASCII`: dotted and dotless i, long s, the Kelvin sign) are that letter.
 
-Where either cannot be shown (a pattern with no literal prefix, such a text), it falls back
-to `findall`.
+Where either cannot be shown (a pattern with no literal prefix), it falls back to `findall`.
 
 `LineHints` does the same for a per-line search: a line can match only if it holds one of
 the strings the pattern cannot match without (`required_strings`: a run of literals or
@@ -36,18 +35,20 @@ from typing import Any
 # Non-ASCII characters that an IGNORECASE pattern matches to an ASCII one (checked over every
 # code point by tests/test_keyscan.py): dotted and dotless i, long s, the Kelvin sign.
 FOLDS_ONTO_ASCII = re.compile("[\u0130\u0131\u017f\u212a]")
+_ASCII_OF = {"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"}
 MAX_PREFIXES = 64
 
 
 class FoldedText:
     """A text, its lower-cased copy when that can stand in for case-insensitive matching
-    (else None), and the places each prefix occurs in it (found once, shared by patterns)."""
+    (else None), and the places each prefix occurs in it (found once, shared by patterns).
+    The characters of FOLDS_ONTO_ASCII become the ASCII letter they match first."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        lowered = text.lower()
-        usable = len(lowered) == len(text) and not FOLDS_ONTO_ASCII.search(text)
-        self.folded = lowered if usable else None
+        ascii_folded = FOLDS_ONTO_ASCII.sub(lambda m: _ASCII_OF[m.group(0)], text)
+        lowered = ascii_folded.lower()
+        self.folded = lowered if len(lowered) == len(text) else None
         self._starts: dict[str, list[int]] = {}
 
     def starts(self, prefix: str) -> list[int]:
@@ -101,7 +102,8 @@ def match_prefixes(regex: re.Pattern[str]) -> tuple[str, ...] | None:
     found, _ = _prefixes(list(parsed))
     if not found or "" in found:
         return None
-    return tuple(sorted(found))
+    # a prefix that extends another finds nothing more: "cifar10" is where "cifar" is
+    return tuple(sorted(p for p in found if not any(p != q and p.startswith(q) for q in found)))
 
 
 def _prefixes(items: list[tuple[Any, Any]]) -> tuple[set[str], bool]:
@@ -121,6 +123,11 @@ def _prefixes(items: list[tuple[Any, Any]]) -> tuple[set[str], bool]:
             parts = [_prefixes(list(branch)) for branch in arg[1]]
             inner = set().union(*(part for part, _ in parts))
             whole = all(done for _, done in parts)
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and arg[:2] == (0, 1):  # "x?": (0, 1, items)
+            inner, whole = _prefixes(list(arg[2]))
+            if not whole:
+                return found, False
+            inner = inner | {""}
         else:  # repeats, classes, assertions: the prefix ends here
             return found, False
         joined = {prefix + tail for prefix in found for tail in inner}
