@@ -25,9 +25,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from paramminer.config import project_root
-
-DEFAULT_FOLDER = project_root().parent / "shared" / "corpus" / "pdfs"
+# beside the checkout running this script, even when paramminer comes from another one
+DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "pdfs"
 DEFAULT_CACHE = os.environ.get("PARAMMINER_CACHE_DIR", "/tmp/pm/cache2")
 
 
@@ -101,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", default=DEFAULT_CACHE)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
+    if not any(args.folder.glob("*.pdf")):
+        print(f"no PDFs in {args.folder}", file=sys.stderr)
+        return 2
     outputs = corpus_outputs(args.folder, args.cache, args.workers)
     if args.mode == "snapshot":
         args.snapshot.write_text(json.dumps(outputs, sort_keys=True))
