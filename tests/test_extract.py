@@ -409,3 +409,17 @@ def test_an_unnamed_headline_takes_the_papers_main_name(rules: RuleSet) -> None:
     assert result.introduced_names[0] == "Halcyon" and len(result.introduced_names) >= 2
     headline = next(s for s in result.systems if s.is_headline)
     assert headline.system == "Halcyon (7B)"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "own_near"),
+    [
+        ("Our reference vision network (86M parameters) reaches 83.1% accuracy.", True),
+        ("Their reference vision network (86M parameters) reaches 83.1% accuracy.", False),
+    ],
+)
+def test_the_owner_of_a_bracketed_count_is_its_noun_phrase(
+    sentence: str, own_near: bool, rules: RuleSet
+) -> None:
+    [mention] = extract_paper(paper("Abstract", sentence), "Vision Networks", rules).mentions
+    assert ("own_near" in mention.cues) is own_near
