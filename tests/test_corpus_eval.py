@@ -27,7 +27,7 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 # headline_any 0.80, candidate_recall 0.97). They are raised as the extraction work lands.
 STATED_FLOORS = {
     "auto_precision": 0.95,
-    "auto_recall": 0.34,
+    "auto_recall": 0.36,
     "headline_any": 0.77,
     "candidate_recall": 0.96,
     "error_capture": 0.90,

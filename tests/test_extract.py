@@ -409,3 +409,43 @@ def test_an_unnamed_headline_takes_the_papers_main_name(rules: RuleSet) -> None:
     assert result.introduced_names[0] == "Halcyon" and len(result.introduced_names) >= 2
     headline = next(s for s in result.systems if s.is_headline)
     assert headline.system == "Halcyon (7B)"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "own_near"),
+    [
+        ("Our reference vision network (86M parameters) reaches 83.1% accuracy.", True),
+        ("Their reference vision network (86M parameters) reaches 83.1% accuracy.", False),
+    ],
+)
+def test_the_owner_of_a_bracketed_count_is_its_noun_phrase(
+    sentence: str, own_near: bool, rules: RuleSet
+) -> None:
+    [mention] = extract_paper(paper("Abstract", sentence), "Vision Networks", rules).mentions
+    assert ("own_near" in mention.cues) is own_near
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We extend the context window to 128K context tokens.",
+        "Our 40K model handles long documents.",
+        "We train on 40M sentence pairs.",
+        "We pretrain on WIKI-\n100M and evaluate.",
+        "arXiv:2401.00001v1 [cs.CL] 1 Jan 2024",
+        "We use 2M training steps.",
+    ],
+)
+def test_lengths_data_and_stamps_are_no_candidates(text: str, rules: RuleSet) -> None:
+    assert find_mentions([text], rules) == []
+
+
+def test_own_baselines_and_planned_models_are_hedged(rules: RuleSet) -> None:
+    pages = paper(
+        "Abstract",
+        "We introduce Halcyon, a 7B model. Compared with our 6B baseline, it is better. We "
+        "report preliminary efforts to scale up to 145B parameters.",
+    )
+    cues = {m.value: set(m.cues) for m in extract_paper(pages, "Halcyon", rules).mentions}
+    assert "baseline" in cues[6_000_000_000] and "planned" in cues[145_000_000_000]
+    assert not {"baseline", "planned"} & cues[7_000_000_000]

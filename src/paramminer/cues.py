@@ -99,7 +99,8 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
             and not _compared_with_own(mention, cue("comparison"), names)):
         found.add("own_pronoun")
     phrase_after = _PHRASE_END.split(context.after[:25])[0]
-    if cue("own").search(context.before[-25:] + mention.text + phrase_after):
+    if cue("own").search(context.before[-25:] + mention.text + phrase_after + " "
+                         + _bracketed_head(context.before)):
         found.add("own_near")
     elif cue("own").search(context.sentence):
         found.add("own_sentence")
@@ -182,6 +183,17 @@ def _in_count_row(after: str) -> bool:
             break
         numbers += word[0].isdigit()
     return numbers >= 2
+
+
+_BRACKET_HEAD = re.compile(r"((?:[\w\-]+\s+){1,5})\(\s*(?:[~≈]\s*)?$")
+
+
+def _bracketed_head(before: str) -> str:
+    """The noun phrase a bracketed count belongs to ("Our reference network (86M"): up to
+    five words right before the bracket, whose "our" owns the count as much as an adjacent
+    one."""
+    found = _BRACKET_HEAD.search(before)
+    return found.group(1) if found else ""
 
 
 def _has_count(text: str) -> bool:
