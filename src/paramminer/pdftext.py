@@ -16,9 +16,7 @@ import json
 import logging
 import os
 import re
-import signal
 import tempfile
-import threading
 import time
 import unicodedata
 import warnings
@@ -28,9 +26,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from types import FrameType
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NoReturn, Protocol
 
+from paramminer.alarms import alarm
 from paramminer.config import PDF_BACKENDS
 from paramminer.errors import InputError, PdfError
 
@@ -263,24 +261,20 @@ def time_limit(seconds: float | None) -> Iterator[None]:
     limit beats failing every PDF as "damaged"). Python handles the signal between two
     calls into pdfium, so one long pdfium call (one page) can overrun the limit.
     """
-    if (not seconds or not hasattr(signal, "SIGALRM")
-            or threading.current_thread() is not threading.main_thread()):
+    if not seconds:
         yield
         return
-
-    def _on_alarm(signum: int, frame: FrameType | None) -> None:
-        _Alarm.expired = True
-        raise _ParseTimeout
-
     _Alarm.expired = False
-    previous = signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        yield
+        with alarm(seconds, _expire_parse):
+            yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
         _Alarm.expired = False
+
+
+def _expire_parse() -> NoReturn:
+    _Alarm.expired = True
+    raise _ParseTimeout
 
 
 def one_line(text: object) -> str:

@@ -42,8 +42,9 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
+from paramminer.alarms import alarm
 from paramminer.config import SETTING_NAMES
 from paramminer.errors import ConfigError, InputError, ParamminerError, WorkerError
 
@@ -162,29 +163,14 @@ def reason_of(error: BaseException) -> str:
 # ------------------------------------------------------------------ running one job
 
 
-@contextlib.contextmanager
-def _alarm(seconds: float | None) -> Iterator[None]:
-    """Raise _JobTimeout in the main thread after `seconds` (no-op elsewhere or when None)."""
-    if not seconds or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def on_alarm(signum: int, frame: FrameType | None) -> None:
-        raise _JobTimeout
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+def _expire_job() -> NoReturn:
+    raise _JobTimeout
 
 
 def execute(function: Callable[..., Any], args: Args, limits: Limits) -> tuple[bool, Any]:
     """Run one job under the time limit: (True, result) or (False, the error)."""
     try:
-        with _alarm(limits.seconds):
+        with alarm(limits.seconds, _expire_job):
             return True, function(*args)
     except _JobTimeout:
         return False, LimitError(timeout_reason(limits.seconds or 0))
