@@ -359,11 +359,14 @@ def test_kill_9_of_one_worker_at_random_points_ten_times_loses_nothing(tmp_path:
     close_shared_pool()  # the only children of this process are now this test's workers
     with Warehouse.open(tmp_path / "warm.duckdb") as wh:  # fills the text cache
         assert ingest(items, wh, settings).exit_code == 0
+    with Warehouse.open(tmp_path / "timed.duckdb") as wh:  # one batch from the cache
+        batch_seconds = ingest(items, wh, settings).seconds
     rng = random.Random(int(os.environ.get("WORKER_KILL_SEED", time.time_ns() % 10_000)))
     retried = 0
     for trial in range(10):
         workers = wait_for_children(os.getpid(), 1)  # a worker killed after a batch is
-        delay, victim = rng.uniform(0.0, 1.5), rng.choice(workers)  # replaced when needed
+        delay = rng.uniform(0.0, 0.8 * batch_seconds)  # replaced when needed; the kill lands
+        victim = rng.choice(workers)  # while the batch runs, however fast the machine is
         killer = threading.Timer(delay, lambda pid=victim: os.kill(pid, signal.SIGKILL))
         with Warehouse.open(tmp_path / f"w{trial}.duckdb") as wh:
             killer.start()
