@@ -233,6 +233,22 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _wait_for_worker(process: subprocess.Popen[str]) -> list[int]:
+    """The harvest's worker pids once one runs; fails with the harvest's own words if it
+    ends, or runs two minutes, without one (the workers start once the plan is known)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        workers = _children(process.pid)
+        if workers:
+            return workers
+        time.sleep(0.02)
+    if process.poll() is None:
+        process.kill()
+    _, stderr = process.communicate(timeout=60)
+    raise AssertionError(f"the harvest never started a worker (exit {process.returncode}): "
+                         f"{stderr[-2000:]}")
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds workers in /proc")
 def test_sigterm_mid_harvest_stops_its_worker_and_the_next_run_finishes(
@@ -246,11 +262,7 @@ def test_sigterm_mid_harvest_stops_its_worker_and_the_next_run_finishes(
         [sys.executable, "-c", "from paramminer.cli import main; main()", "harvest",
          *CATEGORIES, "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True)
-    deadline = time.monotonic() + 120
-    while not _children(process.pid) and time.monotonic() < deadline:
-        time.sleep(0.05)  # the worker starts with the first PDF to ingest
-    workers = _children(process.pid)
-    assert workers, "the harvest never started a worker"
+    workers = _wait_for_worker(process)
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
