@@ -449,3 +449,72 @@ def test_own_baselines_and_planned_models_are_hedged(rules: RuleSet) -> None:
     cues = {m.value: set(m.cues) for m in extract_paper(pages, "Halcyon", rules).mentions}
     assert "baseline" in cues[6_000_000_000] and "planned" in cues[145_000_000_000]
     assert not {"baseline", "planned"} & cues[7_000_000_000]
+
+
+def _cues(pages: list[str], title: str, rules: RuleSet) -> dict[int, set[str]]:
+    found: dict[int, set[str]] = {}
+    for mention in extract_paper(pages, title, rules).mentions:
+        found.setdefault(mention.value, set()).update(mention.cues)
+    return found
+
+
+def test_a_first_person_announcement_owns_the_sizes_listed_after_its_colon(
+    rules: RuleSet,
+) -> None:
+    pages = paper(
+        "Abstract",
+        "We introduce Halcyon, a speech encoder.",
+        "We consider two model sizes: SMALL (90m parameters) and GRAND (310m parameters).",
+        "Prior encoders come in two sizes: 94M parameters and 315M parameters.",
+    )
+    cues = _cues(pages, "Halcyon: Speech Encoders", rules)
+    assert "own_near" in cues[90_000_000] and "own_near" in cues[310_000_000]
+    assert "own_near" not in cues[94_000_000] | cues[315_000_000]
+
+
+def test_a_count_listed_after_others_shares_their_own_words(rules: RuleSet) -> None:
+    """"we train the 300M, 1.5B and 3.3B parameter models": the last count is as much ours."""
+    pages = paper("Abstract", "We introduce Halcyon. We train the 310M, 1.4B and 3.1B "
+                  "parameter models on the same data.")
+    cues = _cues(pages, "Halcyon", rules)
+    assert all("own_near" in cues[v] for v in (310_000_000, 1_400_000_000, 3_100_000_000))
+
+
+def test_an_untrained_model_is_hedged(rules: RuleSet) -> None:
+    pages = paper(
+        "Abstract",
+        "We introduce Halcyon, a 1.4B model.",
+        "We time our 1.4B model and an untrained 6.9B model on one accelerator.",
+    )
+    cues = _cues(pages, "Halcyon", rules)
+    assert "hypothetical" in cues[6_900_000_000] and "hypothetical" not in cues[1_400_000_000]
+
+
+def test_a_flattened_chart_is_not_prose(rules: RuleSet) -> None:
+    pages = paper(
+        "Abstract",
+        "We introduce Halcyon, a state space model.",
+        "12 40 55 OOM 81 96 104 117 OOM 130 142 Throughput on one GPU Halcyon 1.4B "
+        "Transformer 1.3B Halcyon 6.9B Transformer 6.7B Figure 8: Efficiency.",
+        "Models of 125M, 350M, 760M, 1.3B, 2.7B and 6.7B parameters are compared here.",
+    )
+    cues = _cues(pages, "Halcyon", rules)
+    assert "flattened" in cues[6_900_000_000]
+    assert "flattened" not in cues[2_700_000_000]
+
+
+def test_in_a_large_own_family_only_the_largest_size_may_be_auto(rules: RuleSet) -> None:
+    """Many own sizes: the system of record is the largest by convention, never a smaller one."""
+    sizes = ["1B", "3B", "8B", "20B", "34B", "70B"]
+    table = ["Table 1: Halcyon model sizes. | Model Params", *[
+        f"Halcyon-{s} {s}" for s in sizes]]
+    pages = paper(
+        "Abstract", "We introduce Halcyon, a family of open language models.",
+        *table, "Our largest model, Halcyon-70B, has 70B parameters.",
+    )
+    result = extract_paper(pages, "Halcyon: Open Language Models", rules)
+    from paramminer.resolve import below_family_top, own_family
+    assert own_family(result.candidates) > 5
+    by_value = {c.value: c for c in result.candidates}
+    assert not below_family_top(result.candidates, by_value[70_000_000_000])
+    assert below_family_top(result.candidates, by_value[34_000_000_000])

@@ -33,6 +33,7 @@ CUES = (
     "part_of",  # "1.9B (encoder 1.5B and vision 400M)": one part of a total
     "planned",  # preliminary, ongoing or planned work
     "main",  # "our largest/main/flagship model"
+    "flattened",  # prose text that is a flattened chart or table: a run of bare numbers
 )
 
 _ADJACENT_NAME = re.compile(r"(?P<name>[A-Za-z][\w\-.]*)(?:\s+\d{1,2}(?:\.\d)?)?[\s\-(]{0,3}$")
@@ -99,8 +100,10 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
             and not _compared_with_own(mention, cue("comparison"), names)):
         found.add("own_pronoun")
     phrase_after = _PHRASE_END.split(context.after[:25])[0]
-    if cue("own").search(context.before[-25:] + mention.text + phrase_after + " "
-                         + _bracketed_head(context.before)):
+    before = _LIST_RUN.sub("", context.wide_before)  # "we train the 300M, 1.5B and 3.3B"
+    if (cue("own").search(before[-25:] + mention.text + phrase_after + " "
+                          + _bracketed_head(context.before))
+            or cue("own_announce").search(_sentence_before(mention))):
         found.add("own_near")
     elif cue("own").search(context.sentence):
         found.add("own_sentence")
@@ -120,6 +123,8 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
     found.update(name for name, text in checks if cue(name).search(text))
     if _in_breakdown(mention):
         found.add("part_of")
+    if not mention.table and _mostly_numbers(context.sentence):
+        found.add("flattened")
 
     if own_name:
         for name in ("comparison", "derived_from", "baseline"):
@@ -169,6 +174,32 @@ def _without_tier(before: str, system: str) -> str:
         cut = before.rfind(system)
         return before[:cut] if cut >= 0 else before
     return before
+
+
+_LIST_RUN = re.compile(
+    r"(?:[~≈]?\d[\d.,]*\s?(?:[KMBT]|[kmb](?![a-z])|million|billion|trillion)\w*\s*"
+    r"(?:,\s*(?:and|or)?|and|or|&|/)\s*)+$")
+
+
+def _sentence_before(mention: Mention) -> str:
+    """The mention's sentence up to its number (colons and commas kept)."""
+    evidence = mention.evidence.rsplit(" | ", 1)[-1]
+    position = max(0, evidence.find(mention.text))
+    return re.split(r"[.!?]\s", evidence[:position])[-1]
+
+
+_BARE_NUMBER = re.compile(r"^[~≈±(]?\d[\d.,]*%?\)?$|^OOM$|^[-–—]$")
+NUMERIC_RUN = 8  # bare numbers in a "sentence", at least
+NUMERIC_SHARE = 0.4  # of its words
+
+
+def _mostly_numbers(sentence: str) -> bool:
+    """The "sentence" is mostly bare numbers ("64 OOM 58 101 172 ... Mamba 6.9B"): a chart's
+    ticks or a table the text flattened, not running prose. Sizes with a unit ("1.3B") do
+    not count, so a prose list of model sizes stays prose."""
+    words = sentence.split()
+    numbers = sum(bool(_BARE_NUMBER.match(w)) for w in words)
+    return numbers >= NUMERIC_RUN and numbers >= NUMERIC_SHARE * len(words)
 
 
 _ROW_TOKEN = re.compile(r"^(?:[~≈]?\d[\d.,]*[KMBTkmbt]?|[×x*^]|10\^?\d*|\(|\)|-|–)$")

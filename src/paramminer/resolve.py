@@ -101,9 +101,19 @@ def _tier(variant: str) -> str:
     return re.split(r"[\s\-_/]+", variant.strip().lower())[-1]
 
 
+def _in_family(cand: Candidate) -> bool:
+    return any({"own_name", "own_table"} & cues for cues in cand.cues)
+
+
 def own_family(cands: Sequence[Candidate]) -> int:
     """How many distinct sizes the paper ties to its own models by name or in its tables."""
-    return sum(any({"own_name", "own_table"} & cues for cues in c.cues) for c in cands)
+    return sum(_in_family(c) for c in cands)
+
+
+def below_family_top(cands: Sequence[Candidate], chosen: Candidate) -> bool:
+    """A larger size of the paper's own family exists: with many sizes, only the largest is
+    the system of record by convention (DOMAIN.md: "the main one or the largest one")."""
+    return any(c.value > chosen.value * 1.05 and _in_family(c) for c in cands)
 
 
 def auto_gate(paper: _Paper, unsized: Sequence[str], family: int) -> Gate:
@@ -113,7 +123,7 @@ def auto_gate(paper: _Paper, unsized: Sequence[str], family: int) -> Gate:
 
     def gate(cands: Sequence[Candidate], index: int) -> bool:
         return (auto_allowed(cands, index) and not paper.presents_no_model and not unsized
-                and family <= FAMILY_LIMIT)
+                and (family <= FAMILY_LIMIT or not below_family_top(cands, cands[index])))
 
     return gate
 
@@ -146,12 +156,12 @@ def resolve(
     scored = _score_mentions(mentions, cues, paper, model)
     if decision.index is None:
         return Resolution(scored, [], [], paper.names.introduced, title, cands, decision,
-                          not paper.presents_no_model and family <= FAMILY_LIMIT, unsized)
+                          not paper.presents_no_model, unsized)
     flags = _flags(cands, decision, paper, model)
     if unsized:
         flags.append(Flag("several_candidates", "own variants whose size the paper does not "
                           "state: " + ", ".join(unsized[:5])))
-    if family > FAMILY_LIMIT:
+    if family > FAMILY_LIMIT and below_family_top(cands, cands[decision.index]):
         flags.append(Flag("several_candidates", f"a family of {family} own sizes: which one "
                           "is the system of record is a judgment call"))
     flags = _unique(flags)
