@@ -10,7 +10,7 @@ import pytest
 from paramminer.extract import find_mentions
 from paramminer.ingest import extract_paper
 from paramminer.pdftext import load_pdf_text
-from paramminer.resolve import resolve
+from paramminer.resolve import family_judgment, own_family, resolve
 from paramminer.rules import RuleSet, load_rules
 
 SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "sample"
@@ -503,8 +503,10 @@ def test_a_flattened_chart_is_not_prose(rules: RuleSet) -> None:
     assert "flattened" not in cues[2_700_000_000]
 
 
-def test_in_a_large_own_family_only_the_largest_size_may_be_auto(rules: RuleSet) -> None:
-    """Many own sizes: the system of record is the largest by convention, never a smaller one."""
+def test_in_a_large_own_family_only_the_largest_size_in_front_may_be_auto(
+    rules: RuleSet,
+) -> None:
+    """Many own sizes: the system of record is the largest, stated in the front matter."""
     sizes = ["1B", "3B", "8B", "20B", "34B", "70B"]
     table = ["Table 1: Halcyon model sizes. | Model Params", *[
         f"Halcyon-{s} {s}" for s in sizes]]
@@ -513,8 +515,13 @@ def test_in_a_large_own_family_only_the_largest_size_may_be_auto(rules: RuleSet)
         *table, "Our largest model, Halcyon-70B, has 70B parameters.",
     )
     result = extract_paper(pages, "Halcyon: Open Language Models", rules)
-    from paramminer.resolve import below_family_top, own_family
-    assert own_family(result.candidates) > 5
+    family = own_family(result.candidates)
+    assert family > 5
     by_value = {c.value: c for c in result.candidates}
-    assert not below_family_top(result.candidates, by_value[70_000_000_000])
-    assert below_family_top(result.candidates, by_value[34_000_000_000])
+    assert not family_judgment(result.candidates, by_value[70_000_000_000], family)
+    assert family_judgment(result.candidates, by_value[34_000_000_000], family)
+    no_front = extract_paper(paper("Abstract", "We introduce Halcyon, open language models.",
+                                   "1 Introduction", "Language models help.", "3 Models",
+                                   *table), "Halcyon: Open Language Models", rules)
+    largest = max(no_front.candidates, key=lambda c: c.value)
+    assert family_judgment(no_front.candidates, largest, own_family(no_front.candidates))

@@ -111,9 +111,16 @@ def own_family(cands: Sequence[Candidate]) -> int:
 
 
 def below_family_top(cands: Sequence[Candidate], chosen: Candidate) -> bool:
-    """A larger size of the paper's own family exists: with many sizes, only the largest is
-    the system of record by convention (DOMAIN.md: "the main one or the largest one")."""
+    """A larger size of the paper's own family exists."""
     return any(c.value > chosen.value * 1.05 and _in_family(c) for c in cands)
+
+
+def family_judgment(cands: Sequence[Candidate], chosen: Candidate, family: int) -> bool:
+    """Which of many own sizes is the system of record is a reviewer's call, unless the
+    chosen one is both the largest (DOMAIN.md: "the main one or the largest one") and the
+    one the front matter states (the main one)."""
+    return family > FAMILY_LIMIT and (below_family_top(cands, chosen)
+                                      or not chosen.feature("in_front"))
 
 
 def auto_gate(paper: _Paper, unsized: Sequence[str], family: int) -> Gate:
@@ -123,7 +130,7 @@ def auto_gate(paper: _Paper, unsized: Sequence[str], family: int) -> Gate:
 
     def gate(cands: Sequence[Candidate], index: int) -> bool:
         return (auto_allowed(cands, index) and not paper.presents_no_model and not unsized
-                and (family <= FAMILY_LIMIT or not below_family_top(cands, cands[index])))
+                and not family_judgment(cands, cands[index], family))
 
     return gate
 
@@ -161,7 +168,7 @@ def resolve(
     if unsized:
         flags.append(Flag("several_candidates", "own variants whose size the paper does not "
                           "state: " + ", ".join(unsized[:5])))
-    if family > FAMILY_LIMIT and below_family_top(cands, cands[decision.index]):
+    if family_judgment(cands, cands[decision.index], family):
         flags.append(Flag("several_candidates", f"a family of {family} own sizes: which one "
                           "is the system of record is a judgment call"))
     flags = _unique(flags)
