@@ -525,3 +525,15 @@ def test_in_a_large_own_family_only_the_largest_size_in_front_may_be_auto(
                                    *table), "Halcyon: Open Language Models", rules)
     largest = max(no_front.candidates, key=lambda c: c.value)
     assert family_judgment(no_front.candidates, largest, own_family(no_front.candidates))
+
+
+def test_the_papers_list_of_contributions_is_its_own_work(rules: RuleSet) -> None:
+    pages = paper(
+        "Abstract",
+        "We study speech models.",
+        "Key contributions include: 1) a 120B-parameter unified speech model; 2) a recipe.",
+        "Earlier work made other contributions, such as a 65B-parameter speech model.",
+    )
+    cues = _cues(pages, "Speech at Scale", rules)
+    assert "own_near" in cues[120_000_000_000]
+    assert "own_near" not in cues[65_000_000_000]
