@@ -537,3 +537,39 @@ def test_the_papers_list_of_contributions_is_its_own_work(rules: RuleSet) -> Non
     cues = _cues(pages, "Speech at Scale", rules)
     assert "own_near" in cues[120_000_000_000]
     assert "own_near" not in cues[65_000_000_000]
+
+
+def test_a_pronoun_subject_after_a_glued_numbered_heading_is_still_the_subject(
+    rules: RuleSet,
+) -> None:
+    pages = paper("Abstract", "We introduce Halcyon, a speech recognizer.", "3 Model",
+                  "The model has 1.2 billion parameters and 32 layers.")
+    cues = _cues(pages, "Halcyon: Speech Recognition", rules)
+    assert "own_pronoun" in cues[1_200_000_000]
+    plain = paper("Abstract", "We introduce Halcyon, a speech recognizer.",
+                  "Figure 3 The model has 1.2 billion parameters.")
+    assert "own_pronoun" not in _cues(plain, "Halcyon: Speech Recognition", rules)[1_200_000_000]
+
+
+def test_a_generic_architecture_word_is_no_name_so_the_apposition_binds(rules: RuleSet) -> None:
+    pages = paper("Abstract", "We present Halcyon-V3, a strong Mixture-of-Experts (MoE) "
+                  "language model with 671B total parameters.")
+    result = extract_paper(pages, "Halcyon-V3 Technical Report", rules)
+    [mention] = [m for m in result.mentions if m.value == 671_000_000_000]
+    assert mention.system == "" and "own_name" in mention.cues
+
+
+@pytest.mark.parametrize(
+    ("sentence", "own"),
+    [
+        ("We scale vision encoders to 22B parameters.", True),
+        ("We then train encoders with 22B parameters.", True),
+        ("We compare against vision encoders with 22B parameters.", False),
+        ("We train encoders, and others have 22B parameters.", False),
+    ],
+)
+def test_a_first_person_clause_that_trains_or_scales_owns_its_object(
+    sentence: str, own: bool, rules: RuleSet
+) -> None:
+    cues = _cues(paper("Abstract", sentence), "Vision Encoders", rules)
+    assert ("own_near" in cues[22_000_000_000]) is own

@@ -94,7 +94,7 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
         found.add("cited_name")
     if mention.table and _own_table(mention, names, "cited_name" in found):
         found.add("own_table")
-    if (not own_name and cue("pronoun_subject").match(context.sentence)
+    if (not own_name and _subject_match(cue("pronoun_subject"), context.sentence)
             and (cue("introducing").search(mention.preceding)
                  or _own_name_in(mention.preceding[-PRONOUN_REACH:], names))
             and not _compared_with_own(mention, cue("comparison"), names)):
@@ -174,6 +174,22 @@ def _without_tier(before: str, system: str) -> str:
         cut = before.rfind(system)
         return before[:cut] if cut >= 0 else before
     return before
+
+
+_HEADING_NUMBER = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,4}\.|[A-H]\.?)$")
+HEADING_WORDS = 6  # the longest numbered heading a sentence may start with
+
+
+def _subject_match(pattern: re.Pattern[str], sentence: str) -> bool:
+    """The sentence starts with the pattern's subject, perhaps after a numbered heading the
+    text glued to it ("3 Model The model has 1.2B parameters")."""
+    if pattern.match(sentence):
+        return True
+    words = sentence.split(" ")
+    if not words or not _HEADING_NUMBER.match(words[0]):
+        return False
+    return any(pattern.match(" ".join(words[cut:])) for cut in range(2, HEADING_WORDS + 2)
+               if all(w[:1].isupper() or w[:1] == "&" for w in words[1:cut]))
 
 
 _LIST_RUN = re.compile(
