@@ -573,3 +573,20 @@ def test_a_first_person_clause_that_trains_or_scales_owns_its_object(
 ) -> None:
     cues = _cues(paper("Abstract", sentence), "Vision Encoders", rules)
     assert ("own_near" in cues[22_000_000_000]) is own
+
+
+def test_a_part_named_in_a_pronoun_sentence_is_no_automatic_system(rules: RuleSet) -> None:
+    pages = paper("Abstract", "We introduce Halcyon-VL. It combines a 6B vision encoder with a "
+                  "70B language model, 76B parameters in total.")
+    result = extract_paper(pages, "Halcyon-VL: Vision and Language", rules)
+    status = {s.parameters: s.status for s in result.systems}
+    assert status[76_000_000_000] == "auto"
+    assert status.get(70_000_000_000, "flagged") == "flagged"
+
+
+def test_systems_sharing_a_name_are_told_apart_by_size(rules: RuleSet) -> None:
+    pages = paper("Abstract", "We open-source Halcyon-Coder, a series of code models ranging "
+                  "from 1.3B to 33B parameters.")
+    result = extract_paper(pages, "Halcyon-Coder: Open Code Models", rules)
+    assert sorted(s.system for s in result.systems) == [
+        "Halcyon-Coder (1.3B)", "Halcyon-Coder (33B)"]

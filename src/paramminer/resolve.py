@@ -20,6 +20,7 @@ from paramminer.cues import mention_cues
 from paramminer.features import (
     CITED_CUES,
     EXCLUDED_SECTIONS,
+    HEDGES,
     MAX_PLAUSIBLE,
     MIN_HEADLINE,
     OWN_SIGNALS,
@@ -296,8 +297,9 @@ def _systems(
     names: PaperNames, mentions: Sequence[Mention],
 ) -> list[SystemRow]:
     """The headline and every other size the paper presents as its own. Another size is
-    `auto` only beside an `auto` headline and with a clean statement tying it to an own name
-    (it is listed as a system of its own, so it needs one)."""
+    `auto` only beside an `auto` headline and with a clean statement in prose that binds it
+    to an own name (it is listed as a system of its own, so it needs one; "It combines a 6B
+    encoder with a 70B language model" names parts, not systems)."""
     by_id = {(m.page, m.start, m.end, m.rule): m for m in mentions}
     rows = []
     for index, cand in enumerate(cands):
@@ -312,11 +314,24 @@ def _systems(
             parameters_active=active if is_headline else None,
             is_headline=is_headline,
             confidence=decision.confidence if is_headline else decision.probabilities[index],
-            status="auto" if auto and (
-                is_headline or cand.feature("clean_named_prose") > 0) else "flagged",
+            status="auto" if auto and (is_headline or _named_statement(cand)) else "flagged",
             mention=mention,
         ))
-    return rows
+    return _distinct_names(rows)
+
+
+def _distinct_names(rows: list[SystemRow]) -> list[SystemRow]:
+    """Systems of different sizes that got the same name are told apart by their size
+    ("Foo (1.3B)" beside "Foo (33B)")."""
+    shared = Counter(row.system for row in rows)
+    return [replace(row, system=f"{row.system} ({humanize(row.parameters)})")
+            if row.system and shared[row.system] > 1 else row for row in rows]
+
+
+def _named_statement(cand: Candidate) -> bool:
+    """Some mention states the size outright in prose, bound to an own name, unhedged."""
+    return any(m.explicit and not m.table and "own_name" in cues and not HEDGES & cues
+               for m, cues in zip(cand.mentions, cand.cues, strict=True))
 
 
 def _system_name(cand: Candidate, names: PaperNames) -> str:
