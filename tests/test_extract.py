@@ -590,3 +590,24 @@ def test_systems_sharing_a_name_are_told_apart_by_size(rules: RuleSet) -> None:
     result = extract_paper(pages, "Halcyon-Coder: Open Code Models", rules)
     assert sorted(s.system for s in result.systems) == [
         "Halcyon-Coder (1.3B)", "Halcyon-Coder (33B)"]
+
+
+@pytest.mark.parametrize(
+    ("title", "intro"),
+    [
+        ("Gull: Faster Training", "We propose Gull, a new optimizer for deep networks."),
+        ("Efficient Attention for Long Sequences", "We present FastKern, an attention kernel."),
+        ("Gull: A Fast Optimizer for Deep Learning", "We study training."),
+    ],
+)
+def test_a_paper_that_introduces_an_optimizer_or_a_kernel_gets_no_automatic_headline(
+    title: str, intro: str, rules: RuleSet
+) -> None:
+    pages = paper("Abstract", intro, "We train a 1.3B-parameter transformer 2x faster.")
+    result = extract_paper(pages, title, rules)
+    assert [s.parameters for s in result.systems] == [1_300_000_000]
+    assert all(s.status == "flagged" for s in result.systems)
+    control = extract_paper(paper("Abstract", "We propose Gull, a new language model.",
+                                  "We train a 1.3B-parameter transformer 2x faster."),
+                            "Gull: Faster Training", rules)
+    assert [s.status for s in control.systems] == ["auto"]

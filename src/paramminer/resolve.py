@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from paramminer.config import file_version
@@ -79,10 +79,13 @@ class _Paper:
     pages: list[str]
     lexicon: Lexicon
 
-    @property
+    @cached_property
     def presents_no_model(self) -> bool:
-        """Its title says it is a survey, a benchmark, a system or a tool, not a model."""
-        return bool(self.lexicon.cue("not_model_paper").search(self.title))
+        """Its title, or the sentence of its first page that introduces its contribution,
+        says it is a survey, a benchmark, an optimizer, a system or a tool, not a model."""
+        return bool(self.lexicon.cue("not_model_paper").search(self.title)
+                    or (self.pages and self.lexicon.cue("not_model_intro").search(
+                        " ".join(self.pages[0].split()))))
 
     def unsized_variants(self, mentions: Sequence[Mention]) -> list[str]:
         """Own variants named by a size tier ("Foo-XL", "Foo-Large") that no count is tied
