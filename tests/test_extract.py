@@ -611,3 +611,41 @@ def test_a_paper_that_introduces_an_optimizer_or_a_kernel_gets_no_automatic_head
                                   "We train a 1.3B-parameter transformer 2x faster."),
                             "Gull: Faster Training", rules)
     assert [s.status for s in control.systems] == ["auto"]
+
+
+def test_a_teacher_named_after_its_count_is_a_source_and_the_student_is_not(
+    rules: RuleSet,
+) -> None:
+    pages = paper("Abstract", "We distill a 7B teacher into a 1.3B student, Halcyon-1.3B.")
+    cues = _cues(pages, "Halcyon: Distilled Language Models", rules)
+    assert "derived_from" in cues[7_000_000_000]
+    assert "derived_from" not in cues[1_300_000_000]
+    result = extract_paper(pages, "Halcyon: Distilled Language Models", rules)
+    assert all(s.parameters != 7_000_000_000 or s.status == "flagged" for s in result.systems)
+
+
+def test_the_base_tier_of_an_own_name_is_no_base_model(rules: RuleSet) -> None:
+    pages = paper("Abstract", "We present Halcyon, a document encoder. Halcyon-Base has 125M "
+                  "parameters and Halcyon-Large has 355M parameters.")
+    cues = _cues(pages, "Halcyon: Pretraining for Documents", rules)
+    assert "derived_from" not in cues[125_000_000]
+    assert "own_name" in cues[125_000_000] and "own_name" in cues[355_000_000]
+
+
+def test_a_fronted_phrase_with_the_count_belongs_to_the_subject_after_it(
+    rules: RuleSet,
+) -> None:
+    own = paper("Abstract", "With only 5.3M parameters, Halcyon achieves 77% top-1 accuracy.")
+    assert "own_name" in _cues(own, "Halcyon: Efficient Classification", rules)[5_300_000]
+    other = paper("Abstract", "We introduce Halcyon. With only 5.3M parameters, Gull-Net "
+                  "achieves 75% top-1 accuracy.")
+    assert "own_name" not in _cues(other, "Halcyon: Efficient Classification", rules)[5_300_000]
+
+
+def test_a_count_after_a_run_of_counts_binds_no_name(rules: RuleSet) -> None:
+    """A flattened header row: "Halcyon Gull Tern Halcyon-V2 67B 72B 8x22B 70B"."""
+    pages = paper("Abstract", "We introduce Halcyon-V2.",
+                  "Benchmark Halcyon Gull Tern Halcyon-V2 67B 72B 8x22B 70B Architecture Dense "
+                  "Dense MoE MoE")
+    cues = _cues(pages, "Halcyon-V2", rules)
+    assert "own_name" not in cues[70_000_000_000]

@@ -81,12 +81,14 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
     context = _context(mention, cue("clause_break"))
     found: set[str] = set()
     adjacent = _ADJACENT_NAME.search(context.before)
-    flattened_row = (not mention.table and _in_count_row(context.after)
+    flattened_row = (not mention.table
+                     and (_in_count_row(context.after) or _after_count_run(context.before))
                      and not (mention.system and mention.system in mention.text))  # "Foo-7B"
     own_name = not flattened_row and (  # a flattened row's names are column labels
         (bool(mention.system) and names.is_own(mention.system))
         or bool(adjacent and names.is_own(adjacent["name"]))
-        or (not mention.system and _own_name_in(_last_words(context.sentence_before), names)))
+        or (not mention.system and _own_name_in(_last_words(context.sentence_before), names))
+        or _fronted_for_own(mention, context, names))
     if own_name:
         found.add("own_name")
     elif (mention.system and not flattened_row and not _GENERIC_LABEL.match(mention.system)
@@ -121,6 +123,8 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
         ("main", context.sentence),
     )
     found.update(name for name, text in checks if cue(name).search(text))
+    if cue("derived_after").search(context.after):
+        found.add("derived_from")
     if _in_breakdown(mention):
         found.add("part_of")
     if not mention.table and _mostly_numbers(context.sentence):
@@ -176,6 +180,21 @@ def _without_tier(before: str, system: str) -> str:
     return before
 
 
+_FRONTED = re.compile(r"(?:^|\s)(?:With|Using|At)\s+(?:only|just|merely)?\s*$")  # capital: a
+# sentence start, perhaps after a heading the text glued to it ("Abstract With only 5.3M")
+_SUBJECT_AFTER = re.compile(r"^[\w\s\-]{0,30}?,\s+(?:our\s+|the\s+)?(?P<name>[A-Za-z][\w\-.]*)")
+
+
+def _fronted_for_own(mention: Mention, context: _Context, names: PaperNames) -> bool:
+    """The count opens the sentence in a fronted phrase whose subject, after the comma, is an
+    own model ("With only 5.3M parameters, Halcyon achieves 77% top-1")."""
+    sentence = _sentence_before(mention)
+    if not _FRONTED.search(sentence):
+        return False
+    subject = _SUBJECT_AFTER.match(context.after)
+    return bool(subject and names.is_own(subject["name"]))
+
+
 _HEADING_NUMBER = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,4}\.|[A-H]\.?)$")
 HEADING_WORDS = 6  # the longest numbered heading a sentence may start with
 
@@ -219,6 +238,20 @@ def _mostly_numbers(sentence: str) -> bool:
 
 
 _ROW_TOKEN = re.compile(r"^(?:[~≈]?\d[\d.,]*[KMBTkmbt]?|[×x*^]|10\^?\d*|\(|\)|-|–)$")
+
+
+def _after_count_run(before: str) -> bool:
+    """Two or more counts stand right before the count with no word between ("DeepSeek-V2
+    67B 72B 8x22B 70B"): a flattened header row, whose names are column labels."""
+    counts = 0
+    for word in reversed(before.split()[-4:]):
+        if not _SIZE_TOKEN.match(word):
+            break
+        counts += 1
+    return counts >= 2
+
+
+_SIZE_TOKEN = re.compile(r"^(?:\d+x)?[~≈]?\d[\d.,]*[KMBTkmbt]$")
 
 
 def _in_count_row(after: str) -> bool:
