@@ -21,13 +21,14 @@ from paramminer.evaluate import EvalResult, GoldPaper, evaluate, read_gold
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
-# Floors on the 5-fold cross-validated metrics (2026-12-01). KNOWN REGRESSION: the corpus grew
-# from 54 to 94 labeled papers (40 new, mostly 2023-2025 technical reports) and these floors
-# are still below the accuracy issue's targets (stated: auto_precision 0.95, auto_recall 0.45,
+# Floors on the 5-fold cross-validated metrics (seed 0; measured 2026-12-01 at 0.466 auto_recall,
+# 0.776 headline_any, 0.966 candidate_recall, 1.000 auto_precision stated). KNOWN REGRESSION:
+# the corpus grew from 54 to 94 labeled papers (40 new, mostly 2023-2025 technical reports);
+# headline_any and candidate_recall are still below the accuracy issue's targets (stated:
 # headline_any 0.80, candidate_recall 0.97). They are raised as the extraction work lands.
 STATED_FLOORS = {
     "auto_precision": 0.95,
-    "auto_recall": 0.36,
+    "auto_recall": 0.45,
     "headline_any": 0.77,
     "candidate_recall": 0.96,
     "error_capture": 0.90,
