@@ -649,3 +649,18 @@ def test_a_count_after_a_run_of_counts_binds_no_name(rules: RuleSet) -> None:
                   "Dense MoE MoE")
     cues = _cues(pages, "Halcyon-V2", rules)
     assert "own_name" not in cues[70_000_000_000]
+
+
+def test_a_sentence_that_opens_on_baselines_hedges_every_count_in_it(rules: RuleSet) -> None:
+    pages = paper("Abstract", "We introduce Halcyon.", "As baselines, we train plain "
+                  "transformers with 132M, 368M, 1.3B and 7.0B parameters.")
+    cues = _cues(pages, "Halcyon", rules)
+    assert all("baseline" in cues[v] for v in (132_000_000, 7_000_000_000))
+
+
+def test_the_model_a_smaller_one_is_cut_from_is_its_source(rules: RuleSet) -> None:
+    pages = paper("Abstract", "We remove the 16 least important layers from the Halcyon 15B "
+                  "model to obtain Halcyon-8B.")
+    cues = _cues(pages, "Halcyon: Compact Models", rules)
+    assert "derived_from" in cues[15_000_000_000]
+    assert "derived_from" not in cues.get(8_000_000_000, set())

@@ -125,6 +125,8 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
     found.update(name for name, text in checks if cue(name).search(text))
     if cue("derived_after").search(context.after):
         found.add("derived_from")
+    if cue("baseline_sentence").search(_sentence_before(mention)):
+        found.add("baseline")
     if _in_breakdown(mention):
         found.add("part_of")
     if not mention.table and _mostly_numbers(context.sentence):
