@@ -112,7 +112,7 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
     checks = (
         ("citation", context.wide_before + mention.text + context.after),
         ("comparison", context.before[-40:]),
-        ("derived_from", _without_tier(context.before[-40:], mention.system)),
+        ("derived_from", _without_tier(context.wide_before, mention.system)),
         ("hypothetical", context.before),
         ("bound", context.before),
         ("example", context.before),
