@@ -35,6 +35,7 @@ CUES = (
     "planned",  # preliminary, ongoing or planned work
     "main",  # "our largest/main/flagship model"
     "flattened",  # prose text that is a flattened chart or table: a run of bare numbers
+    "applied_to",  # "we evaluate our method on a 70B model": the model a method is applied to
 )
 
 _ADJACENT_NAME = re.compile(r"(?P<name>[A-Za-z][\w\-.]*)(?:\s+\d{1,2}(?:\.\d)?)?[\s\-(]{0,3}$")
@@ -100,6 +101,7 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
         found.add("own_pronoun")
     phrase_after = _PHRASE_END.split(context.after[:25])[0]
     before = _LIST_RUN.sub("", context.wide_before)  # "we train the 300M, 1.5B and 3.3B"
+    before = cue("own_non_model").sub(" ", before)  # "our method on a 70B model": not ours
     if (cue("own").search(before[-25:] + mention.text + phrase_after + " "
                           + _bracketed_head(context.before))
             or cue("own_announce").search(_sentence_before(mention))):
@@ -114,6 +116,7 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
         ("bound", context.before),
         ("example", context.before),
         ("approximate", context.before),
+        ("applied_to", context.wide_before),
         ("per_member", context.after),
         ("baseline", context.before[-40:] + mention.text + context.after_clause),
         ("planned", context.before[-40:] + mention.text + context.after),
