@@ -664,3 +664,21 @@ def test_the_model_a_smaller_one_is_cut_from_is_its_source(rules: RuleSet) -> No
     cues = _cues(pages, "Halcyon: Compact Models", rules)
     assert "derived_from" in cues[15_000_000_000]
     assert "derived_from" not in cues.get(8_000_000_000, set())
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "We evaluate our method on a 70B model and find large gains.",
+        "Applying our approach to a 70B model halves its memory.",
+        "We apply Gull to a 70B model and keep its accuracy.",
+    ],
+)
+def test_the_model_a_method_is_applied_to_is_not_the_papers_own(
+    sentence: str, rules: RuleSet
+) -> None:
+    pages = paper("Abstract", "We introduce Gull, a prompting technique. " + sentence)
+    result = extract_paper(pages, "Gull: Better Prompting", rules)
+    assert all(s.status == "flagged" for s in result.systems)
+    [cues] = [set(m.cues) for m in result.mentions if m.value == 70_000_000_000]
+    assert "own_near" not in cues or "applied_to" in cues

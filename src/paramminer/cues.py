@@ -8,6 +8,7 @@ candidate size, and the fitted model weighs them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from paramminer.models import Mention
@@ -34,13 +35,10 @@ CUES = (
     "planned",  # preliminary, ongoing or planned work
     "main",  # "our largest/main/flagship model"
     "flattened",  # prose text that is a flattened chart or table: a run of bare numbers
+    "applied_to",  # "we evaluate our method on a 70B model": the model a method is applied to
 )
 
 _ADJACENT_NAME = re.compile(r"(?P<name>[A-Za-z][\w\-.]*)(?:\s+\d{1,2}(?:\.\d)?)?[\s\-(]{0,3}$")
-_GENERIC_LABEL = re.compile(
-    r"(?i)^(?:tiny|small|base|medium|large|xl|xxl|huge|giant|mini|nano|micro|[smlbhg]|"
-    r"\d+(?:\.\d+)?[kmbt]?|ours)$"
-)
 NEAR_BEFORE, WIDE_BEFORE, NEAR_AFTER = 45, 70, 40  # characters around the number
 
 
@@ -91,7 +89,7 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
         or _fronted_for_own(mention, context, names))
     if own_name:
         found.add("own_name")
-    elif (mention.system and not flattened_row and not _GENERIC_LABEL.match(mention.system)
+    elif (mention.system and not flattened_row and not cue("generic_label").match(mention.system)
           and names.is_cited(mention.system)):  # "LARGE": a size tier is nobody's name
         found.add("cited_name")
     if mention.table and _own_table(mention, names, "cited_name" in found):
@@ -103,6 +101,7 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
         found.add("own_pronoun")
     phrase_after = _PHRASE_END.split(context.after[:25])[0]
     before = _LIST_RUN.sub("", context.wide_before)  # "we train the 300M, 1.5B and 3.3B"
+    before = cue("own_non_model").sub(" ", before)  # "our method on a 70B model": not ours
     if (cue("own").search(before[-25:] + mention.text + phrase_after + " "
                           + _bracketed_head(context.before))
             or cue("own_announce").search(_sentence_before(mention))):
@@ -112,11 +111,12 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
     checks = (
         ("citation", context.wide_before + mention.text + context.after),
         ("comparison", context.before[-40:]),
-        ("derived_from", _without_tier(context.wide_before, mention.system)),
+        ("derived_from", _without_tier(context.wide_before, mention.system, cue)),
         ("hypothetical", context.before),
         ("bound", context.before),
         ("example", context.before),
         ("approximate", context.before),
+        ("applied_to", context.wide_before),
         ("per_member", context.after),
         ("baseline", context.before[-40:] + mention.text + context.after_clause),
         ("planned", context.before[-40:] + mention.text + context.after),
@@ -173,17 +173,15 @@ def _own_name_after(pattern: re.Pattern[str], text: str, names: PaperNames) -> b
     return _own_name_in(text[matches[-1].end():], names)
 
 
-def _without_tier(before: str, system: str) -> str:
+def _without_tier(before: str, system: str, cue: Callable[[str], re.Pattern[str]]) -> str:
     """The text before a count without the size-tier label it is the size of ("BASE (95M":
     the tier, not a base model the paper starts from)."""
-    if system and _GENERIC_LABEL.match(system):
+    if system and cue("generic_label").match(system):
         cut = before.rfind(system)
         return before[:cut] if cut >= 0 else before
     return before
 
 
-_FRONTED = re.compile(r"(?:^|\s)(?:With|Using|At)\s+(?:only|just|merely)?\s*$")  # capital: a
-# sentence start, perhaps after a heading the text glued to it ("Abstract With only 5.3M")
 _SUBJECT_AFTER = re.compile(r"^[\w\s\-]{0,30}?,\s+(?:our\s+|the\s+)?(?P<name>[A-Za-z][\w\-.]*)")
 
 
@@ -191,7 +189,7 @@ def _fronted_for_own(mention: Mention, context: _Context, names: PaperNames) -> 
     """The count opens the sentence in a fronted phrase whose subject, after the comma, is an
     own model ("With only 5.3M parameters, Halcyon achieves 77% top-1")."""
     sentence = _sentence_before(mention)
-    if not _FRONTED.search(sentence):
+    if not names.lexicon.cue("fronted_phrase").search(sentence):
         return False
     subject = _SUBJECT_AFTER.match(context.after)
     return bool(subject and names.is_own(subject["name"]))
@@ -312,7 +310,8 @@ def _own_table(mention: Mention, names: PaperNames, cited: bool) -> bool:
     if cited or " | " not in mention.evidence:
         return False
     system = mention.system
-    if system and not (_GENERIC_LABEL.match(system) or names.is_own(system)):
+    if system and not (names.lexicon.cue("generic_label").match(system)
+                       or names.is_own(system)):
         return False
     context = mention.evidence.rsplit(" | ", 1)[0]
     words = re.findall(r"[A-Za-z][\w\-.]*", context)

@@ -27,7 +27,7 @@ OWN_SIGNALS = frozenset({"own_name", "own_near", "own_sentence", "own_table", "o
 CLOSE_OWN = OWN_SIGNALS - {"own_sentence"}  # tied to the number, not only somewhere in its sentence
 HEDGES = frozenset({"citation", "comparison", "baseline", "derived_from", "hypothetical",
                     "bound", "example", "approximate", "planned", "cited_name", "per_member",
-                    "part_of", "flattened"})
+                    "part_of", "flattened", "applied_to"})
 
 MENTION_FEATURES = (
     "explicit_prose", "explicit_table", "weak", "name_size", "named",

@@ -63,7 +63,6 @@ _HEADING = re.compile(r"(?m)^\s*\d{1,2}(?:\.\d{1,2})?\.?\s+([A-Z][^\n]{2,60})$")
 _OUR_NAME = re.compile(
     r"\b[Oo]ur\s+(?:[a-z\-]+\s+){0,2}(?P<name>[A-Za-z][\w\-.]*[\w])(?:\s+(?P<next>\w+))?"
 )
-_MODEL_NOUNS = re.compile(r"(?i)\b(?:architecture|model|network|design|system)s?\b")
 FREQUENT = 8  # a never-cited name used this often, and called "our X", is the paper's own
 OPENING_PAGES = 3  # introducing phrases are looked for on the first pages
 SHORT_TITLE = 3  # a title of this many words or fewer, all capitalised, is a name
@@ -505,7 +504,7 @@ def _frequent_own(
         return {}
     claimed = _claimed(body, lexicon)
     for heading in _HEADING.finditer(body):
-        if _MODEL_NOUNS.search(heading.group(1)):
+        if lexicon.cue("model_heading").search(heading.group(1)):
             claimed.update(_base_name(w) for w in _MODEL_TOKEN.findall(heading.group(1)))
     return {key: spelling[key] for key in frequent & claimed}
 
