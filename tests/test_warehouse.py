@@ -252,3 +252,21 @@ def test_a_batch_writer_keeps_the_file_only_briefly(tmp_path: Path) -> None:
         wh.yield_to_readers()
         assert _can_open_elsewhere(path)  # a reader waits: released at once
         assert wh.con is not connection
+
+
+def test_a_writer_waits_for_a_reader_of_the_same_process(tmp_path: Path) -> None:
+    """DuckDB refuses a read-write connection beside a read-only one of the same process (a
+    web server thread reading while a command of that process writes): a wait, not an error."""
+    import threading
+
+    path = tmp_path / "w.duckdb"
+    Warehouse.open(path).close()
+    reader = Warehouse.open(path, read_only=True)
+    reader.con.execute("SELECT 1").fetchall()
+    timer = threading.Timer(0.5, reader.release)
+    timer.start()
+    started = time.monotonic()
+    with Warehouse.open(path, wait_seconds=10) as writer:
+        assert writer.con.execute("SELECT 1").fetchone() == (1,)
+    assert time.monotonic() - started >= 0.4  # it waited for the reader
+    timer.join()

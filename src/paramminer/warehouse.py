@@ -59,8 +59,11 @@ def view_files(directory: Path | None = None) -> list[Path]:
 
 
 def _is_lock_error(exc: BaseException) -> bool:
+    """Another process holds the file, or (in this process) another connection holds it
+    read-only while we want to write, or the other way round: both end when it is released."""
     text = str(exc).lower()
-    return "lock" in text and ("conflicting" in text or "could not set lock" in text)
+    return ("lock" in text and ("conflicting" in text or "could not set lock" in text)) or (
+        "different configuration than existing connections" in text)
 
 
 def _connect(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
@@ -75,7 +78,7 @@ def _connect(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBP
         try:
             return duckdb.connect(str(path), read_only=read_only,
                                   config={"storage_compatibility_version": STORAGE_VERSION})
-        except duckdb.IOException as exc:
+        except (duckdb.IOException, duckdb.ConnectionException) as exc:
             if not _is_lock_error(exc):
                 raise WarehouseError(f"cannot open warehouse {path}: {exc}") from None
             _mark_waiting(path)
