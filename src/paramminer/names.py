@@ -188,7 +188,13 @@ def _is_row_label(system: str, lexicon: Lexicon) -> bool:
     labels = lexicon.word_list("own_row_labels")
     label = _strip_note(system).lower()
     whole = system.strip().lower()
-    return whole in labels or any(re.match(rf"{re.escape(w)}(?:$|[\s\-])", label) for w in labels)
+    return whole in labels or bool(labels and _label_start(labels).match(label))
+
+
+@lru_cache(maxsize=8)
+def _label_start(labels: frozenset[str]) -> re.Pattern[str]:
+    """One of `labels` at the start of a text, then its end, a space or a hyphen."""
+    return re.compile(rf"(?:{'|'.join(map(re.escape, sorted(labels)))})(?:$|[\s\-])")
 
 
 def analyse_names(title: str, pages: list[str], lexicon: Lexicon | None = None) -> PaperNames:
