@@ -423,6 +423,10 @@ def reextract(
     report = IngestReport()
     jobs: list[Job] = []
     papers = load.papers_for_extract(warehouse, paper_ids)
+    order = [paper_id for paper_id, _, _, _ in papers]
+    sizes = load.document_sizes(warehouse)
+    # longest first: the last jobs are short, so no worker waits long for another at the end
+    papers.sort(key=lambda paper: -sizes.get(paper[1], 0))
     prefetch = load.PagePrefetch(warehouse, [sha for _, sha, _, _ in papers])
     for paper_id, sha, title, arxiv in papers:
 
@@ -463,7 +467,7 @@ def reextract(
             pool.run(jobs, on_result, on_failure, on_idle=warehouse.yield_to_readers)
         flush()
         warehouse.release()
-    report.order_failures([job.key for job in jobs])
+    report.order_failures(order)
     report.seconds = time.perf_counter() - started
     return report
 

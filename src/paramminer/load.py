@@ -271,6 +271,12 @@ def papers_for_extract(
     return out
 
 
+def document_sizes(warehouse: Warehouse) -> dict[str, int]:
+    """Characters of text of every loaded document, by sha256."""
+    rows = warehouse.con.execute("SELECT sha256, n_chars FROM documents").fetchall()
+    return {sha: int(chars or 0) for sha, chars in rows}
+
+
 def stored_pages(warehouse: Warehouse, sha256: str) -> list[str]:
     """Normalized page texts of a loaded document, in page order."""
     return stored_pages_of(warehouse, [sha256]).get(sha256, [])
