@@ -682,3 +682,9 @@ def test_the_model_a_method_is_applied_to_is_not_the_papers_own(
     assert all(s.status == "flagged" for s in result.systems)
     [cues] = [set(m.cues) for m in result.mentions if m.value == 70_000_000_000]
     assert "own_near" not in cues or "applied_to" in cues
+
+
+def test_a_pretrained_model_someone_gives_is_not_announced_as_trained(rules: RuleSet) -> None:
+    pages = paper("Abstract", "We take a pretrained language model of 137B parameters and "
+                  "instruction-tune it.")
+    assert "own_near" not in _cues(pages, "Instruction Tuning", rules)[137_000_000_000]

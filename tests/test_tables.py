@@ -255,6 +255,44 @@ def test_a_long_row_with_text_cells_is_one_row_not_several() -> None:
     assert values(text) == [11_900_000, 11_900_000, 14_000_000]
 
 
+def test_rows_wrapped_over_two_lines_under_a_header_of_multi_word_labels() -> None:
+    text = page(
+        "Model Input Resolution FLOPs (G) Params (M) Train Steps (K) Batch Size Learning Rate "
+        "Mixer Type FID (no guidance)",
+        "Wren-S/16 128 × 128 0.52 28 300 512 2 × 10−4",
+        "gated-MLP 98.20",
+        "Wren-B/16 128 × 128 2.10 112 300 512 2 × 10−4",
+        "gated-MLP 61.35",
+        "Wren-L/8 256 × 256 40.75 391 300 512 1 × 10−4",
+        "soft-mix 30.04",
+        "Table 7. Configurations of the Wren models we train.",
+    )
+    found = cells(text)
+    assert {c.label: c.value for c in found} == {
+        "Wren-S/16": 28_000_000, "Wren-B/16": 112_000_000, "Wren-L/8": 391_000_000,
+    }
+    assert found[0].row == "Wren-S/16 128 × 128 0.52 28 300 512 2 × 10−4 gated-MLP 98.20"
+
+
+def test_counting_from_the_left_when_every_label_before_the_column_is_whole() -> None:
+    rows = ["Lark-S 224 × 224 4.1 22 300 79.8", "Lark-B 224 × 224 15.4 86 300 82.1",
+            "Lark-L 384 × 384 190.7 304 300 85.0"]
+    text = page("Model Image Resolution FLOPs (G) Params (M) Train Epochs Top-1 Acc", *rows)
+    assert values(text) == [22_000_000, 86_000_000, 304_000_000]
+    # "Total FLOPs (G)" may be one column or two: the cell under "Params" is not known
+    assert values(page("Model Total FLOPs (G) Params (M) Train Epochs Top-1 Acc",
+                       "Lark-S 4.1 22 300 79.8", "Lark-B 15.4 86 300 82.1")) == []
+
+
+def test_shorter_rows_between_full_rows_are_not_wrapped_when_the_header_is_full() -> None:
+    text = page("Model Params Top-1", "NetA 25M 76.1", "+ Booster 78.3", "NetB 86M 81.8",
+                "+ Booster 82.9")
+    found = cells(text)
+    assert [(c.label, c.value, c.row) for c in found] == [
+        ("NetA", 25_000_000, "NetA 25M 76.1"), ("NetB", 86_000_000, "NetB 86M 81.8"),
+    ]
+
+
 def test_a_symbol_the_caption_defines_as_the_parameter_count() -> None:
     text = page(
         "Table 1: Comparison with baselines. #P denotes the number of model parameters.",

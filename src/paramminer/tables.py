@@ -616,6 +616,11 @@ class _Row:
     line: _Line
     label: str
     cells: tuple[_Tok, ...]
+    wrapped: _Line | None = None  # the line the row's last cells wrapped onto
+
+    @property
+    def text(self) -> str:
+        return f"{self.line.clean} {self.wrapped.clean}" if self.wrapped else self.line.clean
 
 
 def _rows(lines: _Page, header: int, vocab: _Vocab) -> list[_Row]:
@@ -636,6 +641,28 @@ def _rows(lines: _Page, header: int, vocab: _Vocab) -> list[_Row]:
         if quiet > 6:
             break
     return rows
+
+
+def _unwrapped(rows: list[_Row], labels: list[_Label], vocab: _Vocab) -> list[_Row]:
+    """Rows wrapped over two lines, read as one: when the rows alternate between a named row
+    of one width and a shorter line after it, and the header names more columns than the
+    named rows fill (and at least as many as both lines), each short line holds the last
+    cells of the row above it ("Foo-S 256 × 256 0.4 33 400" over "Pre-LN 153.6")."""
+    if len(rows) < 4 or len(rows) % 2:
+        return rows
+    named, tails = rows[0::2], rows[1::2]
+    columns = len(labels) - (labels[0].text.lower() in vocab.name_labels)
+    ends = [tuple(t for t in row.line.tokens if t.kind != "cite") for row in tails]
+    widths = {len(row.cells) for row in named}
+    width = min(widths)
+    if (len(widths) > 1 or not all(row.label for row in named)
+            or len({len(end) for end in ends}) > 1 or not 0 < len(ends[0]) < width
+            or not width < columns or width + len(ends[0]) > columns):
+        return rows
+    return [
+        _Row(row.line, row.label, row.cells + end, tail.line)
+        for row, tail, end in zip(named, tails, ends, strict=True)
+    ]
 
 
 def _modal(values: list[int]) -> int:
@@ -678,7 +705,37 @@ def _choose_column(
     good = [column for column, score in scored.items() if score >= 0.5]
     if len(good) == 1:
         return good[0], low == high
+    if high in good and name_words == 1 and _left_exact(rows, labels, position, width, vocab):
+        return high, True
     return None, False
+
+
+def _left_exact(
+    rows: list[_Row], labels: list[_Label], position: int, width: int, vocab: _Vocab
+) -> bool:
+    """Whether the labels left of `position` are one column each, so the cell under it is
+    found by counting from the left: the header opens with a names label, every label up to
+    `position` ends where a column ends (a bracket, "Flops (G)"; a label of several words,
+    "Image resolution"; a parameters label), and the cells before it are single tokens
+    (numbers, "256 × 256", placeholders), never words that may be several cells."""
+    if labels[0].text.lower() not in vocab.name_labels or position < 2:
+        return False
+    if not all(_closed(label, vocab) for label in labels[1:position]):
+        return False
+    column = position - 1
+    return all(
+        cell.kind != "text" for row in rows if len(row.cells) == width
+        for cell in row.cells[:column]
+    )
+
+
+def _closed(label: _Label, vocab: _Vocab) -> bool:
+    """A label whose last word ends a column: a bracket ("Steps (K)", "FID (no guidance)"),
+    a label of several words known as one ("Batch size"), a parameters label."""
+    text = label.text
+    if text.endswith((")", "]")) or label.kind in ("P", "PA", "PN"):
+        return True
+    return " " in text and bool(vocab.compound.search(text))
 
 
 @dataclass(frozen=True)
@@ -736,6 +793,7 @@ def _column_cells(lines: _Page, index: int, vocab: _Vocab) -> list[TableCell]:
     params = [i for i, label in enumerate(labels) if label.kind in ("P", "PA", "PN", "PB")]
     if not params or len(labels) < 2:
         return []
+    rows = _unwrapped(rows, labels, vocab)
     context = _Context(caption, header.clean, _own_symbols(caption, vocab))
     fallback_unit = _other_line_unit(lines, index, labels, vocab) or _caption_unit(caption, vocab)
     counts = tuple(i for i, label in enumerate(labels) if label.kind in ("P", "PA", "PN", "C"))
@@ -811,7 +869,7 @@ def _cell_in(
     if not value:
         return None
     return TableCell(
-        chosen.start, chosen.end, value, plan.kind, _name(name, vocab), row.line.clean,
+        chosen.start, chosen.end, value, plan.kind, _name(name, vocab), row.text,
         context.caption, context.header, plan.single and sure, _is_own(row.label, context, vocab),
     )
 
