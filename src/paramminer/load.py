@@ -128,7 +128,7 @@ def _system_rows(
     paper_id: str, result: PaperResult, ids_by_mention: dict[int, str]
 ) -> list[tuple[object, ...]]:
     """The paper's system rows, the first of each (system, parameters)."""
-    rows = []
+    rows: list[tuple[object, ...]] = []
     seen: set[tuple[str, int]] = set()
     for row in result.resolution.systems:
         key = (row.system, row.parameters)

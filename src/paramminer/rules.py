@@ -107,7 +107,8 @@ class WordScan:
             start = anchor.start()
             while start > done and run.fullmatch(text, start - 1, start):
                 start -= 1
-            done = run.match(text, anchor.end()).end()
+            tail = run.match(text, anchor.end())  # zero or more: always a match
+            done = tail.end() if tail else anchor.end()
             yield from self.pattern.finditer(text, start, done)
 
 
