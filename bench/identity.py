@@ -2,12 +2,15 @@
 
     python bench/identity.py snapshot before.json [FOLDER] [--cache DIR] [--workers 2]
     python bench/identity.py compare before.json [FOLDER] [--cache DIR] [--workers 2]
+        [--ignore ruleset]
 
 Runs the ingest worker job (`ingest.process_pdf`: text from the cache, title, mentions,
 resolution, systems, flags, candidates, decision, dates, domains) and the extract worker
 job (`ingest.reextract_pages` over the same pages) on every PDF of FOLDER, turns each
 result into plain JSON, and either writes it (`snapshot`) or compares it with a snapshot
 (`compare`: prints each paper that differs, and the first differing path; exit 1 if any).
+`--ignore KEY` leaves out every field named KEY when comparing: `--ignore ruleset` compares
+a rules change, whose ruleset fingerprint differs on every paper.
 Take the snapshot on the base commit, then compare on the branch, with the same text
 cache (`--cache`, by default $PARAMMINER_CACHE_DIR or /tmp/pm/cache2) so no PDF is parsed.
 """
@@ -92,6 +95,15 @@ def first_difference(before: Any, after: Any, where: str = "") -> str:
     return "" if before == after else (where or "/")
 
 
+def without(value: Any, keys: frozenset[str]) -> Any:
+    """A plain value with every dict field named in `keys` left out, at any depth."""
+    if isinstance(value, dict):
+        return {k: without(v, keys) for k, v in value.items() if k not in keys}
+    if isinstance(value, list):
+        return [without(item, keys) for item in value]
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("mode", choices=("snapshot", "compare"))
@@ -99,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT_FOLDER)
     parser.add_argument("--cache", default=DEFAULT_CACHE)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--ignore", action="append", default=[], metavar="KEY",
+                        help="leave out fields named KEY when comparing (repeatable)")
     args = parser.parse_args(argv)
     if not any(args.folder.glob("*.pdf")):
         print(f"no PDFs in {args.folder}", file=sys.stderr)
@@ -108,7 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         args.snapshot.write_text(json.dumps(outputs, sort_keys=True))
         print(f"{len(outputs)} papers written to {args.snapshot}")
         return 0
-    before = json.loads(args.snapshot.read_text())
+    ignored = frozenset(args.ignore)
+    before = without(json.loads(args.snapshot.read_text()), ignored)
+    outputs = without(outputs, ignored)
     differ = 0
     for name in sorted(set(before) | set(outputs)):
         where = first_difference(before.get(name), outputs.get(name))

@@ -1,6 +1,7 @@
 """Table cells on the corpus: find_table_cells over the cached page text of every corpus PDF.
 
-    python bench/tables_corpus.py [--cache DIR] [--baseline FILE] [--dump FILE] [--show N]
+    python bench/tables_corpus.py [--cache DIR] [--corpus DIR] [--baseline FILE] [--dump FILE]
+        [--show N]
 
 Per paper: table cells found now (and, with --baseline, before), and whether a gold value
 (gold.csv, 5% tolerance) is among the table cells. Reads the text cache only (never parses a
@@ -13,6 +14,7 @@ import argparse
 import csv
 import json
 import random
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,18 @@ from paramminer.lexicon import load_lexicon
 from paramminer.pdftext import TextCache, normalize_text
 from paramminer.tables import find_table_cells
 
-CORPUS = project_root().parent / "shared" / "corpus"
+
+def default_corpus() -> Path:
+    """../shared/corpus beside the main checkout, also when run from a git worktree."""
+    try:
+        common = subprocess.run(
+            ["git", "rev-parse", "--path-format=absolute", "--git-common-dir"],
+            cwd=project_root(), capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        checkout = Path(common).parent
+    except (OSError, subprocess.CalledProcessError):
+        checkout = project_root()
+    return checkout.parent / "shared" / "corpus"
 
 
 def gold_values(corpus: Path) -> dict[str, list[int]]:
@@ -47,13 +60,15 @@ def hit(cells: list[dict[str, Any]], targets: list[int]) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cache", type=Path, default=Path("/tmp/pm/cache/text"))
+    parser.add_argument("--corpus", type=Path, default=default_corpus(),
+                        help="folder of gold.csv and manifest.csv")
     parser.add_argument("--baseline", type=Path, help="JSON {key: [{value: ...}, ...]}")
     parser.add_argument("--dump", type=Path, help="write the cells found as JSON")
     parser.add_argument("--show", type=int, default=0, help="print a random sample of cells")
     args = parser.parse_args()
     cache = TextCache(args.cache)
     lexicon = load_lexicon()
-    gold = gold_values(CORPUS)
+    gold = gold_values(args.corpus)
     baseline: dict[str, list[dict[str, Any]]] = (
         json.loads(args.baseline.read_text()) if args.baseline else {}
     )
@@ -61,7 +76,7 @@ def main() -> None:
     missing = 0
     seconds = 0.0
     pages_seen = 0
-    with (CORPUS / "manifest.csv").open(encoding="utf-8") as handle:
+    with (args.corpus / "manifest.csv").open(encoding="utf-8") as handle:
         manifest = list(csv.DictReader(handle))
     for row in manifest:
         raw = cache.get(row["sha256"])

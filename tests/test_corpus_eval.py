@@ -21,19 +21,19 @@ from paramminer.evaluate import EvalResult, GoldPaper, evaluate, read_gold
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
-# Floors on the 5-fold cross-validated metrics (seed 0; measured 2026-12-01 at 0.466 auto_recall,
-# 0.776 headline_any, 0.966 candidate_recall, 1.000 auto_precision stated). KNOWN REGRESSION:
-# the corpus grew from 54 to 94 labeled papers (40 new, mostly 2023-2025 technical reports);
-# headline_any and candidate_recall are still below the accuracy issue's targets (stated:
-# headline_any 0.80, candidate_recall 0.97). They are raised as the extraction work lands.
+# Floors on the 5-fold cross-validated metrics: the accuracy issue's floors. Measured
+# 2026-12-01 (seed 0, stated subset): auto_precision 1.000, auto_recall 0.483, headline_any
+# 0.810, candidate_recall 0.983, error_capture 1.000; all labeled: auto_precision 0.966,
+# candidate_recall 0.670. The corpus grew from 54 to 94 labeled papers that day; until the
+# extraction work caught up these floors were set lower, as a known regression.
 STATED_FLOORS = {
     "auto_precision": 0.95,
     "auto_recall": 0.45,
-    "headline_any": 0.77,
-    "candidate_recall": 0.96,
-    "error_capture": 0.90,
+    "headline_any": 0.80,
+    "candidate_recall": 0.97,
+    "error_capture": 0.80,
 }
-ALL_FLOORS = {"auto_precision": 0.95, "candidate_recall": 0.62}
+ALL_FLOORS = {"auto_precision": 0.95, "candidate_recall": 0.65}
 MAX_GAP = 0.12  # in-sample minus cross-validated headline_any: more is overfitting
 FOLDS = 5
 DATE_FLOOR = 0.90  # papers with an arXiv id: month of v1

@@ -293,6 +293,77 @@ def test_shorter_rows_between_full_rows_are_not_wrapped_when_the_header_is_full(
     ]
 
 
+VERTICAL_HEADER = (
+    "Table 5. Widths and depths of the encoder family.",
+    "Variant", "Layers", "Hidden", "Heads", "Mio.", "Param", "TFLOPs",
+    "128px 256px",
+    "xs/8 6 192 3 4.2 0.5 1.9",
+    "sm/8 12 384 6 21 2.4 9.8",
+    "md/16 12 768 12 86 9.1 36.2",
+    "lg/16 24 1024 16 302 31.4 125.5",
+    "The encoders share one tokenizer and differ only in the sizes above, which we keep",
+)
+
+
+@pytest.mark.parametrize(
+    ("unit", "label", "header"),
+    [("Mio.", "Param", "Variant Layers Hidden Heads Mio. Param TFLOPs"),
+     ("Params", "(M)", "Variant Layers Hidden Heads Params (M) TFLOPs")],
+)
+def test_a_header_written_one_label_per_line(unit: str, label: str, header: str) -> None:
+    # each line is one label (a unit standing alone belongs to the parameters label), so
+    # the column is counted from the left, though the last label covers two sub-columns
+    # ("128px 256px") and counting from the right misses it
+    lines = [{"Mio.": unit, "Param": label}.get(line, line) for line in VERTICAL_HEADER]
+    found = cells(page(*lines))
+    assert {c.label: c.value for c in found} == {
+        "xs/8": 4_200_000, "sm/8": 21_000_000, "md/16": 86_000_000, "lg/16": 302_000_000,
+    }
+    assert {c.header for c in found} == {header}
+
+
+def test_a_header_one_label_per_line_without_a_names_label_is_not_counted_from_the_left(
+) -> None:
+    lines = [line for line in VERTICAL_HEADER if line != "Variant"]
+    assert values(page(*lines)) == []  # the names' column may or may not have a label
+
+
+@pytest.mark.parametrize("label", ["Mio. Param", "Mil. Params", "Mn Params", "Million Params"])
+def test_a_unit_word_before_the_parameters_label(label: str) -> None:
+    text = page(f"Model {label} Top-1", "NetA 12.5 76.1", "NetB 48.2 80.3")
+    assert values(text) == [12_500_000, 48_200_000]
+
+
+SPANNED = (
+    "Blocks Channels With EMA Params (M) Linear probe Fine-tuned with 10% 50% 100%",
+    "18",
+    "0.5×",
+    "No 11 61.2 66.0 70.3 72.8",
+    "Yes 12 62.9 67.4 71.1 73.5",
+    "1×",
+    "No 45 65.0 70.2 74.4 76.1",
+    "101 2× Yes 170 70.8 75.3 78.9 80.0",
+    "where each encoder is trained for the same number of epochs on the unlabeled set",
+)
+
+
+def test_rows_under_group_cells_on_lines_of_their_own_align_with_the_full_row() -> None:
+    # "18", "0.5×", "1×" span the rows below them; only the last row has all its cells
+    assert values(page(*SPANNED)) == [11_000_000, 12_000_000, 45_000_000, 170_000_000]
+
+
+def test_without_group_cells_on_lines_of_their_own_short_rows_keep_their_names() -> None:
+    text = page("Model Params (M) Top-1 Top-5", "Baselines", "NetA 11 61.2 80.1",
+                "NetB 45 65.0 83.2", "Ours large 170 70.8 88.0")
+    assert by_label(text) == {"NetA": 11_000_000, "NetB": 45_000_000, "Ours large": 170_000_000}
+
+
+def test_accuracies_beside_spanned_rows_never_become_counts() -> None:
+    # no unit for bare numbers: no column of counts at all
+    lines = [SPANNED[0].replace("Params (M)", "Params"), *SPANNED[1:]]
+    assert values(page(*lines)) == []
+
+
 def test_a_symbol_the_caption_defines_as_the_parameter_count() -> None:
     text = page(
         "Table 1: Comparison with baselines. #P denotes the number of model parameters.",

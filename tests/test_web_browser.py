@@ -21,6 +21,7 @@ from paramminer.web.queue import work_order
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed "
                                 "(pip install -e '.[dev]')")
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
@@ -104,7 +105,9 @@ def press(driver: Any, key: str) -> None:
 
 
 def wait_for_item(driver: Any, key: str) -> None:
-    WebDriverWait(driver, 30).until(
+    """Until the page shows item `key` (the page redraws the item: an element read while it
+    is replaced is stale, and the wait reads it again)."""
+    WebDriverWait(driver, 30, ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda d: d.find_elements(By.ID, "item-key")
         and d.find_element(By.ID, "item-key").text == key)
 

@@ -305,7 +305,7 @@ def _unit(text: str, vocab: _Vocab) -> int | None:
     for match in re.finditer(
         r"[(\[]\s*(?:in\s+)?#?\s*(?P<a>[^()\[\]]{1,14}?)\s*[)\]]"
         r"|\bin\s+(?P<b>[A-Za-z]+)\b|(?P<c>[×x]\s?10\s?\^?\s?\d{1,2})(?!\d)"
-        r"|\b(?P<d>[A-Za-z]{3,})\s+(?:of\s+)?(?=#?\s*[Pp]aram)",  # "Million Parameters"
+        r"|\b(?P<d>[A-Za-z]{3,}\.?|[A-Z][a-z])\s+(?:of\s+)?(?=#?\s*[Pp]aram)",  # "Mio. Param"
         text,
     ):
         word = (match["a"] or match["b"] or match["c"] or match["d"] or "").lower()
@@ -665,6 +665,42 @@ def _unwrapped(rows: list[_Row], labels: list[_Label], vocab: _Vocab) -> list[_R
     ]
 
 
+def _spanned(rows: list[_Row], lines: _Page, header: int) -> list[_Row]:
+    """Rows under group cells that span them and stand on lines of their own ("18" and
+    "0.5×" above "No 11 61.2", "Yes 12 62.9"), read as the widest rows' last cells: when
+    the rows are either full or short by the same number of leading cells, that many
+    one-cell lines stand between the header and the first (short) row, holding the kinds
+    of cell the full rows open with (numbers, "2×"; never words, which may be a section's
+    name), and every short row has the kinds of the full rows' last cells. The missing
+    cells are absent: never a count, nor a name."""
+    if any(row.wrapped for row in rows):
+        return rows
+    tokens = [tuple(t for t in row.line.tokens if t.kind != "cite") for row in rows]
+    full = max(len(cells) for cells in tokens)
+    widest = [cells for cells in tokens if len(cells) == full]
+    gaps = {full - len(cells) for cells in tokens} - {0}
+    above = [lines[i] for i in range(header + 1, rows[0].line.index)]
+    if len(gaps) != 1 or len(tokens[0]) == full or len(rows) - len(widest) < 2:
+        return rows
+    gap = gaps.pop()
+    kinds = [tuple(c.kind for c in cells[:gap]) for cells in widest]
+    group = tuple(line.tokens[0].kind if len(line.tokens) == 1 else "text" for line in above)
+    if len(above) != gap or "text" in group or any(k != group for k in kinds):
+        return rows
+    shapes = {_shape(cells[len(cells) - full + gap :]) for cells in tokens}
+    if len(shapes) > 1:
+        return rows
+    return [
+        _Row(row.line, "", tuple(_absent(row.line) for _ in range(full - len(cells))) + cells)
+        for row, cells in zip(rows, tokens, strict=True)
+    ]
+
+
+def _absent(line: _Line) -> _Tok:
+    """A cell a row lacks (held by a group cell spanning it): seen, never a count."""
+    return _Tok(line.start, line.start, "", "other")
+
+
 def _modal(values: list[int]) -> int:
     return Counter(values).most_common(1)[0][0] if values else 0
 
@@ -684,7 +720,8 @@ def _aligned(rows: list[_Row], width: int, column: int, unit: int | None) -> flo
 
 
 def _choose_column(
-    rows: list[_Row], labels: list[_Label], position: int, unit: int | None, vocab: _Vocab
+    rows: list[_Row], labels: list[_Label], position: int, unit: int | None, vocab: _Vocab,
+    one_per_line: bool = False,
 ) -> tuple[int | None, bool]:
     """Which cell (of the usual row width) is under label `position`, and whether it is the
     only one the layout allows.
@@ -693,12 +730,16 @@ def _choose_column(
     bounds: aligned from the right (every label right of it is one column) and from the left
     (the row names take as many labels as they usually have words, or none when the header
     does not open with a names label such as "Model"). Of the cells in that range,
-    the one holding counts in most rows is chosen; a tie is no choice.
+    the one holding counts in most rows is chosen; a tie is no choice. When each label has
+    a line of its own, the labels are the columns: the cell is counted from the left.
     """
     width = _modal([len(r.cells) for r in rows])
     name_words = _modal([len(_name(r.label, vocab).split()) for r in rows])
     if labels[0].text.lower() not in vocab.name_labels:
         name_words = 0  # the header may not label the names' column at all
+    if one_per_line:  # one cell per label, after the names label over one-word names
+        column = position - 1 if name_words == 1 else None
+        return _counted_from_left(rows, column, width, unit), False
     low = max(0, position - (len(labels) - width))
     high = min(width - 1, max(low, position - name_words))
     scored = {column: _aligned(rows, width, column, unit) for column in range(low, high + 1)}
@@ -708,6 +749,19 @@ def _choose_column(
     if high in good and name_words == 1 and _left_exact(rows, labels, position, width, vocab):
         return high, True
     return None, False
+
+
+def _counted_from_left(
+    rows: list[_Row], column: int | None, width: int, unit: int | None
+) -> int | None:
+    """`column` counted from the left, when the cells before it are single tokens (never
+    words, which may be several cells) and it holds counts in most rows."""
+    if column is None or not 0 <= column < width:
+        return None
+    full = [row for row in rows if len(row.cells) == width]
+    if any(cell.kind == "text" for row in full for cell in row.cells[:column]):
+        return None
+    return column if _aligned(rows, width, column, unit) >= 0.5 else None
 
 
 def _left_exact(
@@ -780,22 +834,84 @@ def _stacked(
     return out
 
 
+def _label_line(line: _Line, vocab: _Vocab) -> bool:
+    """A line that is one header label: words ("Heads", "Mio.", "Top-1 Acc."), no number
+    standing alone, read as a single label."""
+    return (
+        line.role == "text" and bool(_LETTER.search(line.text))
+        and not any(t.kind in ("count", "num") for t in line.tokens)
+        and len(_labels(line.text, vocab)) == 1
+    )
+
+
+def _one_per_line(lines: _Page, index: int, vocab: _Vocab) -> tuple[int, int] | None:
+    """First and last line of a header written one label per line around line `index`
+    (three lines or more, each one label, the rows just below), or None."""
+    if not _label_line(lines[index], vocab):
+        return None
+    first = last = index
+    while first > 0 and _label_line(lines[first - 1], vocab):
+        first -= 1
+    while last + 1 < len(lines) and _label_line(lines[last + 1], vocab):
+        last += 1
+    below = last + 1
+    if last - first < 2 or below >= len(lines) or lines[below].role != "data":
+        return None
+    return first, last
+
+
+def _line_labels(lines: _Page, first: int, last: int, caption: str, vocab: _Vocab
+                 ) -> list[_Label]:
+    """The labels of a header written one per line: each line is one label, except a unit
+    or qualifier standing alone ("Mio." over "Param", "(M)" under "Params"), which is part
+    of the parameters label next to it."""
+    texts: list[str] = []
+    qualifier = ""
+    for index in range(first, last + 1):
+        text = lines[index].clean
+        if index < last and _names_params(lines[index + 1].text, vocab) and (
+                vocab.qualifier.fullmatch(f"{text} ")):
+            qualifier = f"{text} "  # "Mio." over "Param"
+        elif texts and text.startswith(("(", "[")) and _word_unit(text, vocab) and (
+                _names_params(texts[-1], vocab)):
+            texts[-1] += f" {text}"  # "(M)" under "Params"
+        else:
+            texts.append(qualifier + text)
+            qualifier = ""
+    header = " ".join(texts)
+    out = []
+    for text in texts:
+        kinds = [label.kind for label in _labels(text, vocab) if label.kind != "O"]
+        label = _Label(text, kinds[0] if kinds else "O", _unit(text, vocab))
+        out.append(_Label(text, _sized(label, f"{caption} | {header}", vocab), label.unit))
+    return out
+
+
 def _column_cells(lines: _Page, index: int, vocab: _Vocab) -> list[TableCell]:
-    """Cells under the parameters labels of the header at line `index`."""
-    header = lines[index]
-    rows = _rows(lines, index, vocab)
+    """Cells under the parameters labels of the header at line `index` (or of the header
+    written one label per line that holds it)."""
+    run = _one_per_line(lines, index, vocab)
+    first, last = run or (index, index)
+    rows = _rows(lines, last, vocab)
     if not rows:
         return []
-    top, _ = _block(lines, index)
+    top, _ = _block(lines, first)
     caption = _caption(lines, top, rows[-1].line.index)
     named = sum(1 for r in rows if r.label) * 2 > len(rows)
-    labels = _stacked(lines, index, caption, named, vocab)
+    if run:
+        labels = _line_labels(lines, first, last, caption, vocab)
+        header = " ".join(label.text for label in labels)
+    else:
+        labels = _stacked(lines, index, caption, named, vocab)
+        header = lines[index].clean
     params = [i for i, label in enumerate(labels) if label.kind in ("P", "PA", "PN", "PB")]
     if not params or len(labels) < 2:
         return []
-    rows = _unwrapped(rows, labels, vocab)
-    context = _Context(caption, header.clean, _own_symbols(caption, vocab))
-    fallback_unit = _other_line_unit(lines, index, labels, vocab) or _caption_unit(caption, vocab)
+    rows = _spanned(_unwrapped(rows, labels, vocab), lines, last)
+    context = _Context(caption, header, _own_symbols(caption, vocab))
+    fallback_unit = _caption_unit(caption, vocab)
+    if not run:
+        fallback_unit = _other_line_unit(lines, index, labels, vocab) or fallback_unit
     counts = tuple(i for i, label in enumerate(labels) if label.kind in ("P", "PA", "PN", "C"))
     width = _modal([len(r.cells) for r in rows])
     shapes = [_shape(r.cells) for r in rows if len(r.cells) == width]
@@ -807,7 +923,7 @@ def _column_cells(lines: _Page, index: int, vocab: _Vocab) -> list[TableCell]:
             cells = _bracket_cells(rows, context, vocab)
         else:
             unit = label.unit or fallback_unit
-            column, agreed = _choose_column(rows, labels, position, unit, vocab)
+            column, agreed = _choose_column(rows, labels, position, unit, vocab, bool(run))
             plan = _Plan(
                 _KINDS[label.kind], position, counts, width, column, agreed, unit,
                 counts == (position,), shape,
