@@ -80,8 +80,8 @@ def stages() -> list[tuple[str, str, int | None, str]]:
         code("warehouse open (after a release)", warehouse._connect),
         code("warehouse release (close, checkpoint)", warehouse.Warehouse.release),
         code("load into DuckDB (ingest)", load.load_paper),
-        code("load into DuckDB (extract)", load.load_extraction),
-        code("read stored pages (extract)", load.stored_pages),
+        code("load into DuckDB (extract, batches)", load.load_extractions),
+        code("read stored pages (extract)", load.stored_pages_of),
         code("worker job: whole paper (ingest)", ingest.process_pdf),
         code("worker job: whole paper (extract)", ingest.reextract_pages),
     ]

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from paramminer.dates import load_venues
 from paramminer.domains import load_domain_rules
 from paramminer.keyscan import (
     FOLDS_ONTO_ASCII,
@@ -92,6 +93,22 @@ def test_required_strings_are_literal_runs_anywhere() -> None:
     assert needed(r"\bab[cd]e") == ("abce", "abde")
     assert needed(r"\w+") is None
     assert needed(r"a\nb") is None  # a line never holds a newline: no hint
+    # an alternation: one of the strings of each branch
+    assert needed(r"\bICML\b|(?i:Conference on (?:Machine|Deep) Learning)") == (
+        "conference on ", "icml")
+    assert needed(r"(?:ab|\w)\d") is None  # a branch with no string
+
+
+def test_may_hold_is_false_only_without_a_match() -> None:
+    venues = [venue.pattern for venue in load_venues()]
+    pieces = ["NeurIPS", "NIPS", "Neural Information Processing Systems", "ICML 2020", "In",
+              "Proceedings", "of the", "ACL", "acl", "Nature", "vol.", "ımage", "\n", " ", "2"]
+    draw = random.Random(3)
+    for _ in range(300):
+        text = " ".join(draw.choice(pieces) for _ in range(draw.randint(0, 20)))
+        folded = FoldedText(text)
+        for pattern in venues:
+            assert folded.may_hold(pattern) or pattern.search(text) is None
 
 
 def test_line_hints_keep_every_line_a_search_matches() -> None:

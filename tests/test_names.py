@@ -3,10 +3,14 @@ and its own variants. Every page and sentence here is written for the test."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from paramminer.names import (
     PaperNames,
+    _variant_spans,
+    _variant_tail,
     acronym_long_form,
     analyse_names,
     guess_title,
@@ -335,3 +339,13 @@ def test_a_name_built_on_an_own_name_is_own_unless_cited() -> None:
 def test_a_frequent_name_claimed_as_a_baseline_is_not_the_papers_model() -> None:
     body = " ".join(["Our LatBase baseline is small."] + ["LatBase is weak."] * 8)
     assert not names_of("Dynamic Routing Between Lattices", body).is_own("LatBase")
+
+
+def test_variant_spans_are_those_of_the_whole_pattern() -> None:
+    tail = _variant_tail(("large", "chat", "base", "instruct"))
+    body = ("Foo Bar-7B and FooBar 13B Chat, Foo-Bar-Large; xFoo Bar, Foo Bar Foo Bar-2 "
+            "Foo\nBar 70B-Instruct Foo Bar-Largest Foo -Bar-7B Foo--Bar 8x7B Foo Bar")
+    for written in ("Foo Bar", "FooBar", "Foo", "Foo -Bar", "Bar"):
+        family = r"(?<![\w\-])" + r"[\s\-]?".join(re.escape(w) for w in written.split())
+        whole = [m.span() for m in re.finditer(family + tail.pattern, body)]
+        assert list(_variant_spans(body, written, tail)) == whole, written

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 from pathlib import Path
 
@@ -10,7 +11,15 @@ import pytest
 
 from paramminer.errors import RuleError
 from paramminer.extract import find_mentions
-from paramminer.rules import RuleSet, load_rules, parse_rule_file, rules_dir
+from paramminer.rules import (
+    MOE_SHAPE_SCAN,
+    NAME_SIZE_SCAN,
+    RuleSet,
+    WordScan,
+    load_rules,
+    parse_rule_file,
+    rules_dir,
+)
 
 RULE_FILES = sorted(rules_dir().glob("*.jsonl"))
 EXAMPLES = [
@@ -78,3 +87,16 @@ def test_fingerprint_follows_rule_files(tmp_path: Path) -> None:
     words = tmp_path / "words-v1.csv"
     words.write_text(words.read_text() + "not_param_nouns,widgets,\n")
     assert load_rules(tmp_path).fingerprint != second
+
+
+@pytest.mark.parametrize("scan", [NAME_SIZE_SCAN, MOE_SHAPE_SCAN], ids=["name_size", "moe"])
+def test_word_scan_finds_what_finditer_finds(scan: WordScan) -> None:
+    texts = ["LLaMA-65B and GPT-NeoX-20B, Mixtral 8x7B (2×13B) vs T5-11b.", "x-7B 8x7Bs a-1.3M.",
+             "ResNet-50M_v2-3B 1x2B.3x4M ß-7T é_9m٣-2B", ""]
+    rnd = random.Random(7)
+    alphabet = [*"aZ9_-‐.x×MBTmbt ,é٣ß\n", "7B", "-13B", "8x7B", "GPT-3", "LLaMA-65B"]
+    texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 30)))
+              for _ in range(3000)]
+    for text in texts:
+        assert ([m.span() for m in scan.finditer(text)]
+                == [m.span() for m in scan.pattern.finditer(text)]), text

@@ -31,6 +31,7 @@ from pathlib import Path
 from paramminer import resources
 from paramminer.config import file_version, read_table
 from paramminer.errors import ConfigError
+from paramminer.keyscan import FoldedText
 from paramminer.models import ArxivMeta
 from paramminer.pdftext import ArxivStamp
 
@@ -166,7 +167,10 @@ def venue_date(first_page: str, venues: Sequence[Venue] | None = None) -> _Dated
     flat = " ".join(first_page.split())
     table = load_venues() if venues is None else venues
     found: list[tuple[int, _Dated]] = []
+    folded = FoldedText(flat)
     for venue in table:
+        if not folded.may_hold(venue.pattern):
+            continue  # none of the strings every match holds is on the page
         for match in venue.pattern.finditer(flat):
             before = flat[max(0, match.start() - 120):match.start()]
             after = flat[match.end():match.end() + 120]

@@ -261,6 +261,7 @@ def reextract_pages(
 
 
 ProgressCallback = Callable[[str, bool], None]
+EXTRACT_LOAD_BATCH = 16  # papers `extract` loads in one transaction (one statement per table)
 LOADED = ""  # the outcome of an input that is in the warehouse (else: why it failed)
 
 
@@ -422,6 +423,10 @@ def reextract(
     report = IngestReport()
     jobs: list[Job] = []
     papers = load.papers_for_extract(warehouse, paper_ids)
+    order = [paper_id for paper_id, _, _, _ in papers]
+    sizes = load.document_sizes(warehouse)
+    # longest first: the last jobs are short, so no worker waits long for another at the end
+    papers.sort(key=lambda paper: -sizes.get(paper[1], 0))
     prefetch = load.PagePrefetch(warehouse, [sha for _, sha, _, _ in papers])
     for paper_id, sha, title, arxiv in papers:
 
@@ -435,13 +440,22 @@ def reextract(
     warehouse.release()
     report.inputs = len(jobs)
 
+    pending: list[tuple[str, PaperResult]] = []
+
+    def flush() -> None:
+        load.load_extractions(warehouse, pending)
+        warehouse.yield_to_readers()  # readers get the file between batches
+        for key, result in pending:
+            report.loaded.append(key)
+            report.pages += len(result.pages)
+            if progress:
+                progress(key, True)
+        pending.clear()
+
     def on_result(key: str, result: PaperResult) -> None:
-        load.load_extraction(warehouse, key, result)
-        warehouse.yield_to_readers()  # readers get the file between papers
-        report.loaded.append(key)
-        report.pages += len(result.pages)
-        if progress:
-            progress(key, True)
+        pending.append((key, result))
+        if len(pending) >= EXTRACT_LOAD_BATCH:
+            flush()
 
     def on_failure(key: str, reason: str) -> None:
         report.failures.append(Failure(key, reason))
@@ -451,8 +465,9 @@ def reextract(
     if jobs:
         with shared_pool(settings.worker_count, worker_setup(settings)) as pool:
             pool.run(jobs, on_result, on_failure, on_idle=warehouse.yield_to_readers)
+        flush()
         warehouse.release()
-    report.order_failures([job.key for job in jobs])
+    report.order_failures(order)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -51,6 +51,14 @@ class FoldedText:
         self.folded = lowered if len(lowered) == len(text) else None
         self._starts: dict[str, list[int]] = {}
 
+    def may_hold(self, regex: re.Pattern[str]) -> bool:
+        """False only when no match of `regex` can be in the text: it lacks every string
+        one of which each match holds (`required_strings`)."""
+        needed = required_strings(regex)
+        if needed is None or self.folded is None:
+            return True
+        return any(string in self.folded for string in needed)
+
     def starts(self, prefix: str) -> list[int]:
         """Every index where the lower-cased text reads `prefix` (overlaps included)."""
         found = self._starts.get(prefix)
@@ -167,13 +175,26 @@ def required_strings(regex: re.Pattern[str]) -> tuple[str, ...] | None:
         parsed = sre_parse.parse(regex.pattern, regex.flags)
     except (re.error, TypeError, ValueError):
         return None
-    best: set[str] = set()
-    for run in _literal_runs(list(parsed)):
-        if run and "" not in run and (not best or min(map(len, run)) > min(map(len, best))):
-            best = run
+    best = _required(list(parsed))
     if not best or any("\n" in string for string in best):
         return None
     return tuple(sorted(best))
+
+
+def _required(items: list[tuple[Any, Any]]) -> set[str]:
+    """Strings one of which every match of the item sequence holds (empty: none shown): the
+    longest run of literals, or the strings of an alternation every branch shows some of."""
+    options = list(_literal_runs(items))
+    for op, arg in _flattened(items):
+        if op is sre.BRANCH:  # (None, [items of each alternative]): one of them matches
+            parts = [_required(list(branch)) for branch in arg[1]]
+            if all(parts):
+                options.append(set().union(*parts))
+    best: set[str] = set()
+    for run in options:
+        if run and "" not in run and (not best or min(map(len, run)) > min(map(len, best))):
+            best = run
+    return best
 
 
 def _literal_runs(items: list[tuple[Any, Any]]) -> list[set[str]]:

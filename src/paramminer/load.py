@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from paramminer.identity import fields_for, paper_identity
 from paramminer.models import ArxivMeta
-from paramminer.review import reconcile
+from paramminer.review import reconcile_papers
 from paramminer.warehouse import Warehouse
 
 if TYPE_CHECKING:
@@ -61,17 +61,53 @@ def record_failure(warehouse: Warehouse, path: str, sha256: str | None, reason: 
     )
 
 
+SYSTEM_COLUMNS = (
+    "paper_id", "system", "parameters", "parameters_active", "is_headline", "confidence",
+    "status", "candidate_id", "page", "evidence", "rule",
+)
+FLAG_COLUMNS = ("paper_id", "stage", "system", "reason", "detail")
+
+
 def _write_extraction(warehouse: Warehouse, paper_id: str, result: PaperResult) -> None:
     """Replace the paper's candidates, systems and extraction flags (inside a transaction)."""
+    _write_extractions(warehouse.con, [(paper_id, result)])
+
+
+def _write_extractions(
+    con: duckdb.DuckDBPyConnection, papers: Sequence[tuple[str, PaperResult]]
+) -> None:
+    """Replace several papers' candidates, systems and extraction flags (inside a
+    transaction): one delete and one insert per table, whatever the number of papers."""
+    ids = [paper_id for paper_id, _ in papers]
+    for table in ("candidates", "systems"):
+        con.execute(f"DELETE FROM {table} WHERE paper_id IN (SELECT unnest(?))", [ids])
+    con.execute("DELETE FROM flags WHERE paper_id IN (SELECT unnest(?)) AND stage = 'extract'",
+                [ids])
+    candidate_rows: list[tuple[object, ...]] = []
+    system_rows: list[tuple[object, ...]] = []
+    flag_rows: list[tuple[object, ...]] = []
+    for paper_id, result in papers:
+        ids_by_mention = _candidate_rows(paper_id, result, candidate_rows)
+        system_rows += _system_rows(paper_id, result, ids_by_mention)
+        flag_rows += [(paper_id, "extract", flag.system, flag.reason, flag.detail)
+                      for flag in result.resolution.flags]
+    for table, columns, rows in (("candidates", CANDIDATE_COLUMNS, candidate_rows),
+                                 ("systems", SYSTEM_COLUMNS, system_rows),
+                                 ("flags", FLAG_COLUMNS, flag_rows)):
+        if rows:
+            _bulk_insert(con, table, columns, rows)
+    reconcile_papers(con, ids)  # decisions survive re-extraction; flag the ones it contradicts
+
+
+def _candidate_rows(
+    paper_id: str, result: PaperResult, rows: list[tuple[object, ...]]
+) -> dict[int, str]:
+    """Append the paper's candidate rows (one per distinct id) to `rows`; the candidate id
+    of each mention, by the mention's id()."""
     from paramminer.ingest import candidate_id
 
-    con = warehouse.con
     resolution = result.resolution
-    for table in ("candidates", "systems"):
-        con.execute(f"DELETE FROM {table} WHERE paper_id = ?", [paper_id])
-    con.execute("DELETE FROM flags WHERE paper_id = ? AND stage = 'extract'", [paper_id])
     chosen = {id(row.mention) for row in resolution.systems}
-    candidate_rows = []
     ids_by_mention: dict[int, str] = {}
     seen: set[str] = set()
     for mention in resolution.mentions:
@@ -80,32 +116,30 @@ def _write_extraction(warehouse: Warehouse, paper_id: str, result: PaperResult) 
             continue
         seen.add(cid)
         ids_by_mention[id(mention)] = cid
-        candidate_rows.append((
+        rows.append((
             cid, paper_id, result.sha256, mention.value, mention.kind, mention.system or None,
             mention.page, mention.start, mention.end, mention.text, mention.evidence,
             mention.section, mention.scope, mention.score, mention.rule, id(mention) in chosen,
         ))
-    if candidate_rows:
-        _bulk_insert(con, "candidates", CANDIDATE_COLUMNS, candidate_rows)
-    seen_systems: set[tuple[str, int]] = set()
-    for row in resolution.systems:
+    return ids_by_mention
+
+
+def _system_rows(
+    paper_id: str, result: PaperResult, ids_by_mention: dict[int, str]
+) -> list[tuple[object, ...]]:
+    """The paper's system rows, the first of each (system, parameters)."""
+    rows: list[tuple[object, ...]] = []
+    seen: set[tuple[str, int]] = set()
+    for row in result.resolution.systems:
         key = (row.system, row.parameters)
-        if key in seen_systems:
+        if key in seen:
             continue
-        seen_systems.add(key)
-        con.execute(
-            "INSERT INTO systems VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [paper_id, row.system, row.parameters, row.parameters_active, row.is_headline,
-             row.confidence, row.status, ids_by_mention[id(row.mention)], row.mention.page,
-             row.mention.evidence, row.mention.rule],
-        )
-    for flag in resolution.flags:
-        con.execute(
-            "INSERT INTO flags (paper_id, stage, system, reason, detail) "
-            "VALUES (?, 'extract', ?, ?, ?)",
-            [paper_id, flag.system, flag.reason, flag.detail],
-        )
-    reconcile(con, paper_id)  # decisions survive re-extraction; flag the ones it contradicts
+        seen.add(key)
+        rows.append((paper_id, row.system, row.parameters, row.parameters_active,
+                     row.is_headline, row.confidence, row.status,
+                     ids_by_mention[id(row.mention)], row.mention.page, row.mention.evidence,
+                     row.mention.rule))
+    return rows
 
 
 def load_paper(
@@ -168,20 +202,52 @@ def _flag_date_conflict(
 def load_extraction(warehouse: Warehouse, paper_id: str, result: PaperResult) -> None:
     """Replace one paper's extraction after `paramminer extract` (one transaction); dates and
     domains are recomputed too, so edits to rules/*.csv take effect."""
+    load_extractions(warehouse, [(paper_id, result)])
+
+
+def load_extractions(
+    warehouse: Warehouse, papers: Sequence[tuple[str, PaperResult]]
+) -> None:
+    """`load_extraction` for several papers in one transaction: a batch writer's papers
+    cost one statement per table, not one per row."""
+    if not papers:
+        return
     with warehouse.transaction() as con:
-        _write_extraction(warehouse, paper_id, result)
-        con.execute(
-            "UPDATE papers SET extracted_at = current_timestamp, ruleset = ? WHERE paper_id = ?",
-            [result.ruleset, paper_id],
-        )
-        if result.fields is not None:
-            date, date_source, domain, domains, conflict = result.fields
-            con.execute(
-                "UPDATE papers SET publication_date = ?, date_source = ?, domain = ?, "
-                "domains = ? WHERE paper_id = ?",
-                [date, date_source, domain, domains, paper_id],
-            )
-            _flag_date_conflict(con, paper_id, conflict)
+        _write_extractions(con, papers)
+        rows = [(paper_id, result.ruleset, *(result.fields or (None,) * 5))
+                for paper_id, result in papers]
+        _bulk_update_papers(con, [row for row, (_, result) in zip(rows, papers, strict=True)
+                                  if result.fields is not None], with_fields=True)
+        _bulk_update_papers(con, [row for row, (_, result) in zip(rows, papers, strict=True)
+                                  if result.fields is None], with_fields=False)
+        for paper_id, result in papers:
+            if result.fields is not None:
+                _flag_date_conflict(con, paper_id, result.fields[4])
+
+
+_PAPER_UPDATE_COLUMNS = ("paper_id", "ruleset", "publication_date", "date_source", "domain",
+                         "domains", "conflict")
+
+
+def _bulk_update_papers(
+    con: duckdb.DuckDBPyConnection, rows: Sequence[Sequence[object]], *, with_fields: bool
+) -> None:
+    """Set extracted_at and ruleset (and with_fields: dates and domains) of the papers in
+    `rows` (paper_id, ruleset, date, date source, domain, domains, conflict) at once."""
+    if not rows:
+        return
+    fields = (", publication_date = CAST(u.publication_date AS DATE), "
+              "date_source = u.date_source, domain = u.domain, domains = u.domains"
+              if with_fields else "")
+    columns = _PAPER_UPDATE_COLUMNS
+    batch = pa.table({name: pa.array([row[i] for row in rows], type=pa.string())
+                      for i, name in enumerate(columns)})
+    con.register("_paper_updates", batch)
+    try:
+        con.execute(f"UPDATE papers SET extracted_at = current_timestamp, ruleset = u.ruleset"
+                    f"{fields} FROM _paper_updates u WHERE papers.paper_id = u.paper_id")
+    finally:
+        con.unregister("_paper_updates")
 
 
 def papers_for_extract(
@@ -203,6 +269,12 @@ def papers_for_extract(
                               tuple(c for c in categories.split(",") if c), str(published))
         out.append((paper_id, sha, title, arxiv))
     return out
+
+
+def document_sizes(warehouse: Warehouse) -> dict[str, int]:
+    """Characters of text of every loaded document, by sha256."""
+    rows = warehouse.con.execute("SELECT sha256, n_chars FROM documents").fetchall()
+    return {sha: int(chars or 0) for sha, chars in rows}
 
 
 def stored_pages(warehouse: Warehouse, sha256: str) -> list[str]:

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from paramminer.lexicon import Lexicon, load_lexicon, normalize_name
 from paramminer.titles import guess_title
@@ -186,7 +188,13 @@ def _is_row_label(system: str, lexicon: Lexicon) -> bool:
     labels = lexicon.word_list("own_row_labels")
     label = _strip_note(system).lower()
     whole = system.strip().lower()
-    return whole in labels or any(re.match(rf"{re.escape(w)}(?:$|[\s\-])", label) for w in labels)
+    return whole in labels or bool(labels and _label_start(labels).match(label))
+
+
+@lru_cache(maxsize=8)
+def _label_start(labels: frozenset[str]) -> re.Pattern[str]:
+    """One of `labels` at the start of a text, then its end, a space or a hyphen."""
+    return re.compile(rf"(?:{'|'.join(map(re.escape, sorted(labels)))})(?:$|[\s\-])")
 
 
 def analyse_names(title: str, pages: list[str], lexicon: Lexicon | None = None) -> PaperNames:
@@ -550,20 +558,44 @@ def _mentioned_variants(body: str, names: PaperNames) -> list[str]:
     suffixes after a hyphen, slash or underscore; after a space only a size or a capitalised
     variant word, at most two ("Foo 7B Chat")."""
     words = sorted(names.lexicon.word_list("variant_words"), key=len, reverse=True)
+    tail = _variant_tail(tuple(words))
+    found: dict[str, tuple[int, str]] = {}
+    for written in sorted(set(names.written.values()), key=len, reverse=True):
+        for start, end in _variant_spans(body, written, tail):
+            text = " ".join(body[start:end].split())
+            if names.is_own_variant(text):
+                found.setdefault(_norm(text), (start, text))
+    return [text for _, text in sorted(found.values())]
+
+
+@lru_cache(maxsize=8)
+def _variant_tail(words: tuple[str, ...]) -> re.Pattern[str]:
+    """What may follow a name in a variant: joined and spaced suffixes, then no word (compiled
+    once: the variant words make it long)."""
     word = "|".join(re.escape(w) for w in words)
     joined = rf"[\-_/](?:{_VARIANT_TEXT}|(?i:{word}))"
     spaced = rf"[ ](?:{_SIZE_TEXT}|(?=[A-Z])(?i:{word}))"
-    found: dict[str, tuple[int, str]] = {}
-    for written in sorted(set(names.written.values()), key=len, reverse=True):
-        family = r"[\s\-]?".join(re.escape(w) for w in written.split())
-        pattern = re.compile(
-            rf"(?<![\w\-]){family}(?:{joined})*(?:{spaced}(?:{joined})*){{0,2}}(?![\w\-])"
-        )
-        for match in pattern.finditer(body):
-            text = " ".join(match.group(0).split())
-            if names.is_own_variant(text):
-                found.setdefault(_norm(text), (match.start(), text))
-    return [text for _, text in sorted(found.values())]
+    return re.compile(rf"(?:{joined})*(?:{spaced}(?:{joined})*){{0,2}}(?![\w\-])")
+
+
+def _variant_spans(body: str, written: str, tail: re.Pattern[str]) -> Iterator[tuple[int, int]]:
+    """The spans `finditer` gives for the name `written` followed by `tail`. The name's words
+    match in one way only from a given start (no word after the first starts with a hyphen,
+    which its separator could take), so the tail is matched after each match of the name."""
+    words = written.split()
+    family = r"(?<![\w\-])" + r"[\s\-]?".join(re.escape(w) for w in words)
+    if any(w.startswith("-") for w in words[1:]):
+        yield from (m.span() for m in re.finditer(family + tail.pattern, body))
+        return
+    name = re.compile(family)
+    position = 0
+    while (head := name.search(body, position)) is not None:
+        rest = tail.match(body, head.end())
+        if rest is None:
+            position = head.start() + 1
+            continue
+        yield head.start(), rest.end()
+        position = rest.end()
 
 
 def _references_offset(text: str) -> int:

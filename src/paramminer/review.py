@@ -525,17 +525,17 @@ FlagRow = tuple[str, str | None, str | None, str, str]  # paper_id, item_key, sy
 
 
 def _sync_flags(con: duckdb.DuckDBPyConnection, stage: str, wanted: Iterable[FlagRow],
-                paper_id: str | None = None) -> None:
-    """Make `stage`'s flags (of one paper, or all) exactly `wanted`.
+                paper_ids: Sequence[str] | None = None) -> None:
+    """Make `stage`'s flags (of some papers, or all) exactly `wanted`.
 
     Flags that are already there are kept as they are, so their raised_at does not move and a
     decision made after them keeps the item closed.
     """
     query = "SELECT paper_id, item_key, system, reason, detail FROM flags WHERE stage = ?"
     params: list[Any] = [stage]
-    if paper_id is not None:
-        query += " AND paper_id = ?"
-        params.append(paper_id)
+    if paper_ids is not None:
+        query += " AND paper_id IN (SELECT unnest(?))"
+        params.append(list(paper_ids))
     existing = {tuple(row) for row in con.execute(query, params).fetchall()}
     target = set(wanted)
     for row in existing - target:
@@ -564,13 +564,20 @@ def reconcile(con: duckdb.DuckDBPyConnection, paper_id: str) -> None:
     item is raised again as `changed_after_review`, with both values. Also flags
     `implausible_value` (an MoE active count not below its total).
     """
+    reconcile_papers(con, [paper_id])
+
+
+def reconcile_papers(con: duckdb.DuckDBPyConnection, paper_ids: Sequence[str]) -> None:
+    """`reconcile` for several papers at once, in three queries whatever their number."""
     wanted: list[FlagRow] = []
     decisions = con.execute(
-        "SELECT d.item_key, d.system, d.action, d.new_value, d.extracted_value, d.reviewer, "
-        "d.decided_at, s.parameters, s.system FROM review_current d "
-        "LEFT JOIN systems_keyed s USING (item_key) WHERE d.paper_id = ?", [paper_id]
+        "SELECT d.paper_id, d.item_key, d.system, d.action, d.new_value, d.extracted_value, "
+        "d.reviewer, d.decided_at, s.parameters, s.system FROM review_current d "
+        "LEFT JOIN systems_keyed s USING (item_key) WHERE d.paper_id IN (SELECT unnest(?))",
+        [list(paper_ids)],
     ).fetchall()
-    for key, system, action, decided, extracted_then, reviewer, when, now, now_system in decisions:
+    for (paper_id, key, system, action, decided, extracted_then, reviewer, when, now,
+         now_system) in decisions:
         if now in (extracted_then, decided):
             continue
         what = ("extraction no longer finds it" if now is None
@@ -578,13 +585,14 @@ def reconcile(con: duckdb.DuckDBPyConnection, paper_id: str) -> None:
         detail = (f"{what} (was {_show(extracted_then)} when reviewed); {reviewer}'s decision "
                   f"({action}: {_show(decided)}, {when:%Y-%m-%d}) stays in force")
         wanted.append((paper_id, key, now_system or system or None, "changed_after_review", detail))
-    for key, system, total, active in con.execute(
-        "SELECT item_key, system, parameters, parameters_active FROM systems_keyed "
-        "WHERE paper_id = ? AND parameters_active >= parameters", [paper_id]
+    for paper_id, key, system, total, active in con.execute(
+        "SELECT paper_id, item_key, system, parameters, parameters_active FROM systems_keyed "
+        "WHERE paper_id IN (SELECT unnest(?)) AND parameters_active >= parameters",
+        [list(paper_ids)],
     ).fetchall():
         wanted.append((paper_id, key, system or None, "implausible_value",
                        f"active {_show(active)} is not below total {_show(total)}"))
-    _sync_flags(con, REVIEW_STAGE, wanted, paper_id)
+    _sync_flags(con, REVIEW_STAGE, wanted, paper_ids)
 
 
 # -- reference datasets ------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -86,6 +86,38 @@ NAME_SIZE_WORD = re.compile(
 MOE_SHAPE_WORD = re.compile(r"(?<![\w.])\d+[x×]\d+(?:\.\d+)?[MBT](?!\w)")
 
 
+@dataclass(frozen=True)
+class WordScan:
+    """`pattern.finditer(text)`, fast: the pattern's matches lie inside runs of `run`
+    characters, each holds a match of `anchor`, and nothing it tests lies outside its run
+    (the character before or after a run is not a `run` character, and assertions read
+    no further). So the pattern is tried only over the runs that hold an anchor, instead
+    of at every character of the text."""
+
+    pattern: re.Pattern[str]
+    anchor: re.Pattern[str]
+    run: re.Pattern[str]  # zero or more run characters
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        """The matches of `pattern` in `text`, exactly as `pattern.finditer(text)`."""
+        run, done = self.run, 0
+        for anchor in self.anchor.finditer(text):
+            if anchor.start() < done:
+                continue  # in a run already read
+            start = anchor.start()
+            while start > done and run.fullmatch(text, start - 1, start):
+                start -= 1
+            tail = run.match(text, anchor.end())  # zero or more: always a match
+            done = tail.end() if tail else anchor.end()
+            yield from self.pattern.finditer(text, start, done)
+
+
+NAME_SIZE_SCAN = WordScan(NAME_SIZE_WORD, re.compile(r"[-_‐]\d+(?:\.\d+)?[MBTmbt]"),
+                          re.compile(r"[\w.\-‐]*"))
+MOE_SHAPE_SCAN = WordScan(MOE_SHAPE_WORD, re.compile(r"[x×]\d+(?:\.\d+)?[MBT]"),
+                          re.compile(r"[\w.×]*"))
+
+
 @Language.component("paramminer_counts")
 def merge_counts(doc: Doc) -> Doc:
     """Merge count expressions into single tagged tokens with `token._.count` set.
@@ -112,7 +144,7 @@ def merge_counts(doc: Doc) -> Doc:
             if len(span) > 1 and not taken.intersection(range(span.start, span.end)):
                 retokenizer.merge(span)
                 taken.update(range(span.start, span.end))
-    for pattern, tag in ((NAME_SIZE_WORD, "NAME_SIZE"), (MOE_SHAPE_WORD, "MOE_SHAPE")):
+    for pattern, tag in ((NAME_SIZE_SCAN, "NAME_SIZE"), (MOE_SHAPE_SCAN, "MOE_SHAPE")):
         for match in pattern.finditer(text):
             parsed = (NAME_SIZE_RE if tag == "NAME_SIZE" else MOE_SHAPE_RE).match(match.group(0))
             if parsed is None or (tag == "NAME_SIZE" and parsed["name"].isdigit()):

@@ -32,7 +32,7 @@ from typing import Literal
 from spacy.attrs import IDX
 from spacy.tokens import Doc
 
-from paramminer.rules import COUNT_TEXT_RE, MOE_SHAPE_WORD, NAME_SIZE_WORD, count_of_match
+from paramminer.rules import COUNT_TEXT_RE, MOE_SHAPE_SCAN, NAME_SIZE_SCAN, count_of_match
 from paramminer.tables import TableCell
 
 TAIL_CHARS = 48  # a count expression reads at most ~17 characters past its number's word
@@ -99,8 +99,8 @@ def find_spots(page: PageText) -> None:
         page.cuts.append((match.start(), match.end()))
         if count_of_match(match) is not None:
             spots.append(match.start("num") if match["approx"] else match.start())
-    spots += [match.start() for match in NAME_SIZE_WORD.finditer(flat)]
-    spots += [match.start() for match in MOE_SHAPE_WORD.finditer(flat)]
+    spots += [match.start() for match in NAME_SIZE_SCAN.finditer(flat)]
+    spots += [match.start() for match in MOE_SHAPE_SCAN.finditer(flat)]
     for cell in page.cells:
         spots += [cell.start, max(cell.start, cell.end - 1)]
     page.spots = sorted(set(spots))
