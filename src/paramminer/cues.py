@@ -229,7 +229,7 @@ NUMERIC_SHARE = 0.4  # of its words
 
 
 def _mostly_numbers(sentence: str) -> bool:
-    """The "sentence" is mostly bare numbers ("64 OOM 58 101 172 ... Mamba 6.9B"): a chart's
+    """The "sentence" is mostly bare numbers ("64 OOM 58 101 172 ... Foo 6.9B"): a chart's
     ticks or a table the text flattened, not running prose. Sizes with a unit ("1.3B") do
     not count, so a prose list of model sizes stays prose."""
     words = sentence.split()
@@ -241,7 +241,7 @@ _ROW_TOKEN = re.compile(r"^(?:[~≈]?\d[\d.,]*[KMBTkmbt]?|[×x*^]|10\^?\d*|\(|\)
 
 
 def _after_count_run(before: str) -> bool:
-    """Two or more counts stand right before the count with no word between ("DeepSeek-V2
+    """Two or more counts stand right before the count with no word between ("Foo-V2
     67B 72B 8x22B 70B"): a flattened header row, whose names are column labels."""
     counts = 0
     for word in reversed(before.split()[-4:]):
