@@ -52,6 +52,7 @@ class _Context:
     sentence: str  # the sentence (for a table row: the row, without caption and header)
     after_clause: str  # the rest of the clause after the number
     sentence_before: str  # the sentence up to the number
+    sentence_head: str  # the same, its colons and commas kept (see _sentence_before)
 
     @property
     def near(self) -> str:
@@ -70,6 +71,7 @@ def _context(mention: Mention, clause_break: re.Pattern[str]) -> _Context:
         sentence=evidence.rsplit(" | ", 1)[-1],
         sentence_before=clause_break.split(evidence[:position].rsplit(" | ", 1)[-1])[-1],
         after_clause=clause_break.split(evidence[end : end + 2 * WIDE_BEFORE], maxsplit=1)[0],
+        sentence_head=_sentence_before(mention),
     )
 
 
@@ -86,7 +88,7 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
         (bool(mention.system) and names.is_own(mention.system))
         or bool(adjacent and names.is_own(adjacent["name"]))
         or (not mention.system and _own_name_in(_last_words(context.sentence_before), names))
-        or _fronted_for_own(mention, context, names))
+        or _fronted_for_own(context, names))
     if own_name:
         found.add("own_name")
     elif (mention.system and not flattened_row and not cue("generic_label").match(mention.system)
@@ -104,7 +106,7 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
     before = cue("own_non_model").sub(" ", before)  # "our method on a 70B model": not ours
     if (cue("own").search(before[-25:] + mention.text + phrase_after + " "
                           + _bracketed_head(context.before))
-            or cue("own_announce").search(_sentence_before(mention))):
+            or cue("own_announce").search(context.sentence_head)):
         found.add("own_near")
     elif cue("own").search(context.sentence):
         found.add("own_sentence")
@@ -125,7 +127,7 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
     found.update(name for name, text in checks if cue(name).search(text))
     if cue("derived_after").search(context.after):
         found.add("derived_from")
-    if cue("baseline_sentence").search(_sentence_before(mention)):
+    if cue("baseline_sentence").search(context.sentence_head):
         found.add("baseline")
     if _in_breakdown(mention):
         found.add("part_of")
@@ -185,11 +187,10 @@ def _without_tier(before: str, system: str, cue: Callable[[str], re.Pattern[str]
 _SUBJECT_AFTER = re.compile(r"^[\w\s\-]{0,30}?,\s+(?:our\s+|the\s+)?(?P<name>[A-Za-z][\w\-.]*)")
 
 
-def _fronted_for_own(mention: Mention, context: _Context, names: PaperNames) -> bool:
+def _fronted_for_own(context: _Context, names: PaperNames) -> bool:
     """The count opens the sentence in a fronted phrase whose subject, after the comma, is an
     own model ("With only 5.3M parameters, Halcyon achieves 77% top-1")."""
-    sentence = _sentence_before(mention)
-    if not names.lexicon.cue("fronted_phrase").search(sentence):
+    if not names.lexicon.cue("fronted_phrase").search(context.sentence_head):
         return False
     subject = _SUBJECT_AFTER.match(context.after)
     return bool(subject and names.is_own(subject["name"]))

@@ -77,14 +77,17 @@ class Candidate:
         ranked = sorted(
             zip(self.mentions, self.cues, strict=True),
             key=lambda mc: (
-                -_clean(mc[0], mc[1], prose=True), -_clean(mc[0], mc[1], prose=False),
+                -clean_statement(mc[0], mc[1], prose=True),
+                -clean_statement(mc[0], mc[1], prose=False),
                 -len(OWN_SIGNALS & mc[1]), len(HEDGES & mc[1]), mc[0].page, mc[0].start,
             ),
         )
         return ranked[0][0]
 
 
-def _clean(mention: Mention, cues: frozenset[str], prose: bool) -> bool:
+def clean_statement(mention: Mention, cues: frozenset[str], prose: bool) -> bool:
+    """The mention states the size outright (in running text when `prose`), as the paper's
+    own, without a hedge."""
     return (
         mention.explicit
         and not (prose and mention.table)
@@ -136,9 +139,9 @@ def candidates(
     own_values = [g[0].value for g, c in zip(groups, cues, strict=True)
                   if any(OWN_SIGNALS & cs for cs in c)]
     clean_values = [g[0].value for g, c in zip(groups, cues, strict=True)
-                    if any(_clean(m, cs, prose=False) for m, cs in zip(g, c, strict=True))]
+                    if any(clean_statement(m, cs, prose=False) for m, cs in zip(g, c, strict=True))]
     named_values = [g[0].value for g, c in zip(groups, cues, strict=True)
-                    if any(_clean(m, cs, prose=False) and NAMED_OWN & cs
+                    if any(clean_statement(m, cs, prose=False) and NAMED_OWN & cs
                            for m, cs in zip(g, c, strict=True))]
     paper = _PaperContext(
         n_pages=max(1, n_pages), n_groups=len(groups),
@@ -185,7 +188,7 @@ def mention_features(mention: Mention, cues: frozenset[str], n_pages: int) -> tu
     if mention.kind == "non_embedding":
         on.add("non_embedding")
     own = bool(OWN_SIGNALS & cues) and not is_cited(cues)
-    if _clean(mention, cues, prose=False):
+    if clean_statement(mention, cues, prose=False):
         on.add("clean")
         if mention.section in FRONT_SECTIONS:
             on.add("front_clean")
@@ -205,11 +208,11 @@ def _group_features(
         "log_mentions": math.log1p(len(group)),
         "log_pages": math.log1p(len({m.page for m in group})),
         "in_front": float(any(m.section in ("front", "abstract") for m in group)),
-        "clean_own": float(any(_clean(m, c, prose=False) for m, c in pairs)),
-        "clean_own_prose": float(any(_clean(m, c, prose=True) for m, c in pairs)),
-        "clean_named_prose": float(any(_clean(m, c, prose=True) and NAMED_OWN & c
+        "clean_own": float(any(clean_statement(m, c, prose=False) for m, c in pairs)),
+        "clean_own_prose": float(any(clean_statement(m, c, prose=True) for m, c in pairs)),
+        "clean_named_prose": float(any(clean_statement(m, c, prose=True) and NAMED_OWN & c
                                        for m, c in pairs)),
-        "clean_close_prose": float(any(_clean(m, c, prose=True) and CLOSE_OWN & c
+        "clean_close_prose": float(any(clean_statement(m, c, prose=True) and CLOSE_OWN & c
                                        for m, c in pairs)),
         "rank_frac": rank / max(1, paper.n_groups - 1),
         "is_max": float(rank == 0),

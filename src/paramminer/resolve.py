@@ -20,12 +20,12 @@ from paramminer.cues import mention_cues
 from paramminer.features import (
     CITED_CUES,
     EXCLUDED_SECTIONS,
-    HEDGES,
     MAX_PLAUSIBLE,
     MIN_HEADLINE,
     OWN_SIGNALS,
     Candidate,
     candidates,
+    clean_statement,
     is_cited,
     mention_features,
 )
@@ -333,7 +333,7 @@ def _distinct_names(rows: list[SystemRow]) -> list[SystemRow]:
 
 def _named_statement(cand: Candidate) -> bool:
     """Some mention states the size outright in prose, bound to an own name, unhedged."""
-    return any(m.explicit and not m.table and "own_name" in cues and not HEDGES & cues
+    return any("own_name" in cues and clean_statement(m, cues, prose=True)
                for m, cues in zip(cand.mentions, cand.cues, strict=True))
 
 
