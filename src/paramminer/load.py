@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -28,13 +29,19 @@ def _bulk_insert(
 ) -> None:
     """Insert many rows at once through Arrow (executemany binds row by row: ~100x slower)."""
     arrays = {name: [row[i] for row in rows] for i, name in enumerate(columns)}
-    batch = pa.table(arrays)
-    con.register("_bulk_rows", batch)
-    try:
+    with _registered(con, "_bulk_rows", pa.table(arrays)):
         con.execute(f"INSERT INTO {table} ({', '.join(columns)}) "
                     f"SELECT {', '.join(columns)} FROM _bulk_rows")
+
+
+@contextlib.contextmanager
+def _registered(con: duckdb.DuckDBPyConnection, name: str, batch: pa.Table) -> Iterator[None]:
+    """`batch` readable as the view `name` on `con` while the block runs."""
+    con.register(name, batch)
+    try:
+        yield
     finally:
-        con.unregister("_bulk_rows")
+        con.unregister(name)
 
 
 def known_documents(warehouse: Warehouse) -> set[str]:
@@ -242,12 +249,9 @@ def _bulk_update_papers(
     columns = _PAPER_UPDATE_COLUMNS
     batch = pa.table({name: pa.array([row[i] for row in rows], type=pa.string())
                       for i, name in enumerate(columns)})
-    con.register("_paper_updates", batch)
-    try:
+    with _registered(con, "_paper_updates", batch):
         con.execute(f"UPDATE papers SET extracted_at = current_timestamp, ruleset = u.ruleset"
                     f"{fields} FROM _paper_updates u WHERE papers.paper_id = u.paper_id")
-    finally:
-        con.unregister("_paper_updates")
 
 
 def papers_for_extract(
