@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import spacy
 
 from paramminer.errors import RuleError
 from paramminer.extract import find_mentions
@@ -100,3 +101,22 @@ def test_word_scan_finds_what_finditer_finds(scan: WordScan) -> None:
     for text in texts:
         assert ([m.span() for m in scan.finditer(text)]
                 == [m.span() for m in scan.pattern.finditer(text)]), text
+
+
+def test_only_the_word_attributes_read_are_computed(tmp_path: Path) -> None:
+    """A word attribute a pattern names is computed; one nothing reads is not (spaCy's
+    default computes ~20 per new word); spaCy's own blank pipeline is left as it was."""
+    shutil.copytree(rules_dir(), tmp_path, dirs_exist_ok=True)
+    (tmp_path / "zz-like-num.jsonl").write_text(json.dumps({
+        "id": "like-num-params", "version": 1, "kind": "total",
+        "pattern": [{"LIKE_NUM": True}, {"LOWER": "zorbles"}],
+        "examples": [],
+    }) + "\n")
+    ruleset = load_rules(tmp_path)
+    doc = ruleset.nlp("Seventeen zorbles at https://example.org/unseenword")
+    assert doc[0].like_num and doc[0].lower_ == "seventeen"
+    assert not doc[-1].like_url and doc[-1].shape_ == ""
+    assert doc[-1].norm_ == "https://example.org/unseenword"
+    assert [token.is_punct for token in ruleset.nlp("zorbles !")] == [False, True]
+    assert not load_rules().nlp("Seventeen")[0].like_num  # no rule names LIKE_NUM
+    assert spacy.blank("en")("https://example.org/unseenword")[0].like_url

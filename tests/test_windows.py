@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from conftest import CORPUS_DIR
-from paramminer.extract import find_mentions, match_reach
+from paramminer.extract import _count_runs, _parse, count_matches, find_mentions, match_reach
 from paramminer.models import Mention
-from paramminer.rules import RuleSet, load_rules
+from paramminer.rules import RuleSet, count_tokens, load_rules
 from paramminer.windows import PageText, find_spots, first_windows
 
 FILLER = ("The training recipe follows prior work closely. We use a cosine schedule with "
@@ -145,3 +145,39 @@ def test_the_prefilter_changes_nothing_on_the_corpus(rules: RuleSet) -> None:
             differ.append(name)
     assert total > 1000
     assert differ == []
+
+
+COUNTS_PAGE = (
+    "We train Kestrel-7B and Kestrel-13B, with 7B and 13B parameters respectively. " + FILLER
+    + "Our largest model has 70 billion parameters, trained on 1.4T tokens. " + FILLER * 2
+    + "Models range from 125M to 175B parameters; the 8x7B mixture uses 13B active parameters. "
+    + "A 22,855,952-parameter encoder and ~1.5 billion parameters in total."
+)
+
+
+def test_the_matcher_around_counts_finds_what_it_finds_on_the_whole_doc(rules: RuleSet) -> None:
+    """Every match that holds a count, in the same order, as the Matcher over the whole doc."""
+    reach = match_reach(rules)
+    assert reach is not None
+    doc = _parse(rules, COUNTS_PAGE)
+    everything = [m for m in rules.matcher(doc)
+                  if any(t._.count is not None for t in doc[m[1]:m[2]])]
+    assert len(everything) >= 8
+    assert count_matches(doc, rules, reach) == everything
+    assert count_matches(doc, rules, 0) == everything
+
+
+def test_count_tokens_are_recorded_by_the_pipeline_and_found_without_it(rules: RuleSet) -> None:
+    doc = _parse(rules, "It has 7B parameters and Kestrel-13B has ~1.5 billion.")
+    recorded = count_tokens(doc)
+    assert [doc[i].text for i in recorded] == ["7B", "Kestrel-13B", "1.5 billion"]
+    del doc.user_data["count_tokens"]
+    assert count_tokens(doc) == recorded
+
+
+def test_count_runs_merge_runs_that_touch_and_clip_to_the_doc() -> None:
+    assert _count_runs([], 4, 50) == []
+    assert _count_runs([1], 4, 50) == [(0, 5)]
+    assert _count_runs([10, 16, 30], 4, 50) == [(7, 20), (27, 34)]  # 10: 7-14, 16: 13-20
+    assert _count_runs([10, 17], 4, 50) == [(7, 21)]  # 7-14 and 14-21 touch
+    assert _count_runs([48], 4, 50) == [(45, 50)]

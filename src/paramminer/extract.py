@@ -17,7 +17,7 @@ from spacy.attrs import SENT_START
 from spacy.tokens import Doc, Span, Token
 
 from paramminer.models import Mention
-from paramminer.rules import Rule, RuleSet
+from paramminer.rules import Rule, RuleSet, count_tokens
 from paramminer.sections import SectionMap
 from paramminer.tables import TableCell, find_table_cells
 from paramminer.windows import (
@@ -434,12 +434,14 @@ def _doc_mentions(doc: Doc, where: _Where, ruleset: RuleSet) -> list[Mention]:
 
     list_pairs: list[tuple[int, int]] = []
     anchored: list[tuple[Token, Rule]] = []
-    for match_id, start, end in ruleset.matcher(doc):
+    count_indices = count_tokens(doc)
+    for match_id, start, end in count_matches(doc, ruleset, where.reach):
         if start < bounds.lo or end > bounds.hi:
             continue  # no count the window answers for is in it (a window's edge)
         rule = ruleset.rules[doc.vocab.strings[match_id]]
         span = doc[start:end]
-        counts = [t for t in span if t._.count is not None]
+        counts = [doc[i] for i in count_indices[bisect_left(count_indices, start):
+                                                bisect_left(count_indices, end)]]
         if not counts or rule.role == "table":
             continue  # table rules are applied per table region below
         if rule.role == "list":
@@ -492,6 +494,42 @@ def _doc_mentions(doc: Doc, where: _Where, ruleset: RuleSet) -> list[Mention]:
             )
         )
     return mentions
+
+
+def count_matches(doc: Doc, ruleset: RuleSet, reach: int) -> list[tuple[int, int, int]]:
+    """(match_id, start, end) of the Matcher over `doc`, only the matches that hold a count
+    token and all of them, in the Matcher's order: with `reach` (the most tokens a match
+    spans) > 0 the Matcher reads only the runs of tokens within reach of a count, not the
+    whole doc (most tokens of a page are nowhere near a count)."""
+    if reach <= 0:
+        return [m for m in ruleset.matcher(doc) if _holds_count(doc, m[1], m[2])]
+    found: list[tuple[int, int, int]] = []
+    for lo, hi in _count_runs(count_tokens(doc), reach, len(doc)):
+        found.extend((match_id, lo + start, lo + end)
+                     for match_id, start, end in ruleset.matcher(doc[lo:hi])
+                     if _holds_count(doc, lo + start, lo + end))
+    return found
+
+
+def _count_runs(counts: list[int], reach: int, length: int) -> list[tuple[int, int]]:
+    """The token runs [i - reach + 1, i + reach) around the count tokens `counts` (sorted),
+    clipped to the doc, overlapping or touching runs merged: every match of at most `reach`
+    tokens that holds a count lies inside one run."""
+    runs: list[tuple[int, int]] = []
+    for index in counts:
+        lo, hi = max(0, index - reach + 1), min(length, index + reach)
+        if runs and lo <= runs[-1][1]:
+            runs[-1] = (runs[-1][0], max(runs[-1][1], hi))
+        else:
+            runs.append((lo, hi))
+    return runs
+
+
+def _holds_count(doc: Doc, start: int, end: int) -> bool:
+    """doc[start:end] holds a count token."""
+    counts = count_tokens(doc)
+    index = bisect_left(counts, start)
+    return index < len(counts) and counts[index] < end
 
 
 def find_mentions(pages: list[str], ruleset: RuleSet, *, prefilter: bool = True) -> list[Mention]:

@@ -18,11 +18,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-import spacy
+from spacy.attrs import IDS
+from spacy.lang.en import English
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Token
-from spacy.util import compile_prefix_regex, compile_suffix_regex
 
 from paramminer.config import rules_dir
 from paramminer.errors import RuleError
@@ -151,7 +151,7 @@ def merge_counts(doc: Doc) -> Doc:
                 continue
             value = _value(parsed["num"], SCALE_WORDS[parsed["sc"].lower()])
             found.append((match.start(), match.end(), value, tag))
-    tagged = False
+    tagged: list[int] = []
     for start_char, end_char, value, tag in found:
         span = doc.char_span(start_char, end_char)
         if span is None or len(span) != 1 or span[0].tag_:
@@ -159,10 +159,20 @@ def merge_counts(doc: Doc) -> Doc:
         token = span[0]
         token.tag_ = tag
         token._.count = value
-        tagged = True
+        tagged.append(token.i)
     if len(doc) and not tagged:
         doc[0].tag_ = "O"  # marks the doc as tagged, so Matcher patterns may use TAG
+    doc.user_data["count_tokens"] = sorted(tagged)
     return doc
+
+
+def count_tokens(doc: Doc) -> list[int]:
+    """The sorted indices of the doc's count tokens (`token._.count` set): as merge_counts
+    recorded them, or found by reading every token of a doc it did not tag."""
+    recorded = doc.user_data.get("count_tokens")
+    if isinstance(recorded, list):
+        return recorded
+    return [token.i for token in doc if token._.count is not None]
 
 
 RuleRole = Literal["mention", "list", "table"]
@@ -284,18 +294,48 @@ def _rule(raw: dict[str, Any], source: str, line_no: int) -> Rule:
     )
 
 
+# "3.7M." and "Chinchilla-70B." end a sentence: split the period off the count
+COUNT_SUFFIXES = (r"(?<=[0-9][KMBTkmbt])\.",)
+COUNT_PREFIXES = (r"[~≈∼](?=\d)",)  # "~13B" -> "~" "13B"
+# the word attributes the code reads (extract.py: lower_, is_space; the sentencizer: is_punct)
+CODE_READ_ATTRIBUTES = frozenset({"LOWER", "NORM", "IS_PUNCT", "IS_SPACE", "LANG"})
+IDS_TO_NAMES = {attr_id: name for name, attr_id in IDS.items()}
+
+
+def _count_english() -> Language:
+    """`spacy.blank("en")` whose tokenizer also splits COUNT_SUFFIXES and COUNT_PREFIXES off
+    a word, built with them (setting them afterwards rebuilds the tokenizer's tables)."""
+    defaults = type("CountDefaults", (English.Defaults,), {
+        "suffixes": [*(English.Defaults.suffixes or ()), *COUNT_SUFFIXES],
+        "prefixes": [*(English.Defaults.prefixes or ()), *COUNT_PREFIXES],
+    })
+    language = type("CountEnglish", (English,), {"lang": "en", "Defaults": defaults})
+    nlp: Language = language()
+    return nlp
+
+
+def _pattern_attributes(rules: Iterable[Rule]) -> set[str]:
+    """The token attributes the rules' patterns name ("LOWER", "IS_PUNCT", ...)."""
+    return {key.upper() for rule in rules for token in rule.pattern for key in token
+            if key != "OP"}
+
+
+def _compute_only_read_attributes(nlp: Language, rules: Iterable[Rule]) -> None:
+    """Stop computing the word attributes that nothing reads (spaCy computes ~20 per new
+    word: shape, like_url, ...): those the code reads and the patterns name are kept."""
+    wanted = CODE_READ_ATTRIBUTES | _pattern_attributes(rules)
+    getters: dict[int, Any] = nlp.vocab.lex_attr_getters  # type: ignore[attr-defined]
+    for attr_id in list(getters):
+        if IDS_TO_NAMES.get(attr_id) not in wanted:
+            del getters[attr_id]
+
+
 def load_rules(directory: Path | None = None, files: Iterable[Path] | None = None) -> RuleSet:
     """Build the pipeline and Matcher from every rules/*.jsonl file."""
     folder = directory or rules_dir()
     paths = sorted(files) if files is not None else sorted(folder.glob(f"*{RULES_EXTENSION}"))
-    nlp = spacy.blank("en")
+    nlp = _count_english()
     nlp.max_length = MAX_PAGE_CHARS  # only the tokenizer and rules run: no parser memory
-    # "3.7M." and "Chinchilla-70B." end a sentence: split the period off the count
-    tokenizer: Any = nlp.tokenizer
-    suffixes = [*(nlp.Defaults.suffixes or ()), r"(?<=[0-9][KMBTkmbt])\."]
-    tokenizer.suffix_search = compile_suffix_regex(suffixes).search
-    prefixes = [*(nlp.Defaults.prefixes or ()), r"[~≈∼](?=\d)"]  # "~13B" -> "~" "13B"
-    tokenizer.prefix_search = compile_prefix_regex(prefixes).search
     nlp.add_pipe("paramminer_counts")
     nlp.add_pipe("sentencizer")
     matcher = Matcher(nlp.vocab, validate=True)
@@ -313,5 +353,6 @@ def load_rules(directory: Path | None = None, files: Iterable[Path] | None = Non
             rules[rule.key] = rule
     for table in sorted([*folder.glob("*.csv"), *folder.glob("*.json")]):
         digest.update(table.name.encode() + b"\0" + table.read_bytes())  # lexicons, model
+    _compute_only_read_attributes(nlp, rules.values())
     lexicon = load_lexicon(folder)
     return RuleSet(rules, nlp, matcher, digest.hexdigest(), lexicon, [p.name for p in paths])
