@@ -15,7 +15,13 @@ from conftest import CORPUS_DIR
 from paramminer.extract import _count_runs, _parse, count_matches, find_mentions, match_reach
 from paramminer.models import Mention
 from paramminer.rules import RuleSet, count_tokens, load_rules
-from paramminer.windows import PageText, find_spots, first_windows
+from paramminer.windows import (
+    _STOP,
+    SENTENCE_END_CHARS,
+    PageText,
+    find_spots,
+    first_windows,
+)
 
 FILLER = ("The training recipe follows prior work closely. We use a cosine schedule with "
           "warm-up and decay the learning rate to a tenth of its peak value. ")
@@ -181,3 +187,23 @@ def test_count_runs_merge_runs_that_touch_and_clip_to_the_doc() -> None:
     assert _count_runs([10, 16, 30], 4, 50) == [(7, 20), (27, 34)]  # 10: 7-14, 16: 13-20
     assert _count_runs([10, 17], 4, 50) == [(7, 21)]  # 7-14 and 14-21 touch
     assert _count_runs([48], 4, 50) == [(45, 50)]
+
+
+def test_windows_start_and_end_at_sentence_ends_not_at_semicolons(rules: RuleSet) -> None:
+    """The sentencizer ends no sentence at ";" or ":", so a window's first guess does not either:
+    it holds the whole sentence at once (a guess at ";" fell short and was read again)."""
+    assert [m.group(0) for m in _STOP.finditer("a; b: c. d! e?) f。 g")] == [". ", "! ", "?) ",
+                                                                          "。 "]
+    sentence = ("In short: the data pass repeats; the seed changes; and Kestrel-XL, our "
+                "largest model, has 175B parameters; it needs no tuning: none at all. ")
+    text = f"{FILLER * 5}{sentence}{FILLER * 5}"
+    windows = first_windows(page_text(text))
+    assert len(windows) == 1
+    start, end = windows[0]
+    assert start < text.index(sentence) and end > text.index(sentence) + len(sentence)
+    assert [(m.value, m.system) for m in both([text], rules)] == [(175 * 10**9, "Kestrel-XL")]
+
+
+def test_probable_sentence_ends_are_the_sentencizers() -> None:
+    sentencizer = load_rules().nlp.get_pipe("sentencizer")
+    assert set(sentencizer.punct_chars) == set(SENTENCE_END_CHARS)  # type: ignore[attr-defined]
