@@ -65,12 +65,13 @@ def _value(num: str, multiplier: int) -> int:
 def count_of_match(match: re.Match[str]) -> tuple[int, str] | None:
     """(value, tag) for a COUNT_TEXT_RE match, or None when it is not a count."""
     num = match["num"]
-    power = match["pow"] or match["pow2"] or match["epow"]
-    if power:
-        return _value(num, 10 ** int(power)), "COUNT_SCALED"
-    scale = (match["sw"] or match["sl"] or match["sl2"] or match["sl3"] or "").strip()
-    if scale:
-        return _value(num, SCALE_WORDS[scale.lower()]), "COUNT_SCALED"
+    if match.lastgroup != "num":  # an exponent or a scale follows the number
+        power = match["pow"] or match["pow2"] or match["epow"]
+        if power:
+            return _value(num, 10 ** int(power)), "COUNT_SCALED"
+        scale = (match["sw"] or match["sl"] or match["sl2"] or match["sl3"] or "").strip()
+        if scale:
+            return _value(num, SCALE_WORDS[scale.lower()]), "COUNT_SCALED"
     if "," in num and len(num.replace(",", "").split(".")[0]) >= 4:
         return _value(num, 1), "COUNT_PLAIN"
     if "." in num:
