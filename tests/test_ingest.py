@@ -365,3 +365,15 @@ def test_kill_minus_nine_midway_then_resume(tmp_path: Path) -> None:
     assert snapshot(wh, drop=VOLATILE) == snapshot(clean, drop=VOLATILE)
     assert query(wh, "SELECT count(*) FROM documents") == [(len(copies),)]
     assert query(wh, "SELECT count(*) FROM ingest_failures") == [(0,)]
+
+
+def test_the_batch_process_does_not_import_spacy() -> None:
+    """Only the workers run the rules: the process that hands out jobs and loads their results
+    imports none of spaCy (~0.5 s of CPU that would compete with the workers' start-up)."""
+    code = ("import sys\n"
+            "import paramminer.ingest, paramminer.load, paramminer.resolve, paramminer.review\n"
+            "import paramminer.cues, paramminer.names, paramminer.tables, paramminer.countexpr\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('spacy', 'thinc')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"

@@ -10,13 +10,11 @@ from pathlib import Path
 import pytest
 import spacy
 
+from paramminer.countexpr import MOE_SHAPE_SCAN, NAME_SIZE_SCAN, WordScan
 from paramminer.errors import RuleError
 from paramminer.extract import find_mentions
 from paramminer.rules import (
-    MOE_SHAPE_SCAN,
-    NAME_SIZE_SCAN,
     RuleSet,
-    WordScan,
     load_rules,
     parse_rule_file,
     rules_dir,

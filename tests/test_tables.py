@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from paramminer.countexpr import COUNT_TEXT_RE, count_of_match
 from paramminer.lexicon import load_lexicon
-from paramminer.rules import COUNT_TEXT_RE, count_of_match
 from paramminer.tables import TableCell, find_table_cells
 
 LEXICON = load_lexicon()

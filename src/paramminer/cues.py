@@ -11,9 +11,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from paramminer.countexpr import COUNT_TEXT_RE, count_of_match
 from paramminer.models import Mention
 from paramminer.names import NAMEISH, PaperNames
-from paramminer.rules import COUNT_TEXT_RE, count_of_match
 
 CUES = (
     "own_name",  # the attached model name is one the paper introduces

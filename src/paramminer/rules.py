@@ -12,9 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,98 +24,24 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Token
 
 from paramminer.config import rules_dir
+from paramminer.countexpr import (
+    COUNT_TEXT_RE,
+    MOE_SHAPE_RE,
+    MOE_SHAPE_SCAN,
+    NAME_SIZE_RE,
+    NAME_SIZE_SCAN,
+    count_of_match,
+    scaled_value,
+)
 from paramminer.errors import RuleError
 from paramminer.lexicon import Lexicon, load_lexicon
 from paramminer.numbers import SCALE_WORDS
-
-_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-_SCALE_WORD = r"thousand|millions?|billions?|trillions?|bn|mn"
-_SCALE_LETTER = r"[KMBT]"
-COUNT_TEXT_RE = re.compile(
-    rf"(?<![\w.,/^])(?P<approx>[~≈∼]\s?)?(?P<num>{_NUM})"
-    r"(?:"
-    r"(?P<exp>\s?[×x*]\s?10\s?(?:\^\s?\{?(?P<pow>1[0-2]|[5-9])\}?|\s?(?P<pow2>1[0-2]|[5-9])(?!\d)))"
-    r"|(?P<e>[eE]\+?(?P<epow>1[0-2]|0?[5-9]))"
-    rf"|(?P<sw>\s?(?:{_SCALE_WORD})(?![A-Za-z]))"
-    rf"|(?P<sl>{_SCALE_LETTER})(?![A-Za-z0-9])"
-    # "40 M parameters": a unit letter apart from the number only right before the noun
-    r"|\s(?P<sl2>[MBT])(?=\s?[-‐]?\s?(?:parameters?|params?)\b)"
-    # "317m parameters": a lower-case unit letter only right before the noun (else "5m" is metres)
-    r"|(?P<sl3>[kmbt])(?=\s?[-‐]?\s?(?:parameters?|params?)\b)"
-    r")?"
-    r"(?![\d])"
-)
-NAME_SIZE_RE = re.compile(
-    r"^(?P<name>[A-Za-z][\w.\-]*?[A-Za-z0-9])[-_‐](?P<num>\d+(?:\.\d+)?)(?P<sc>[MBTmbt])$"
-)
-MOE_SHAPE_RE = re.compile(r"^(?P<experts>\d+)[x×](?P<num>\d+(?:\.\d+)?)(?P<sc>[MBT])$")
 
 RULES_EXTENSION = ".jsonl"
 MAX_PAGE_CHARS = 20_000_000  # spaCy refuses longer texts by default (1M); a page is one text
 
 if not Token.has_extension("count"):
     Token.set_extension("count", default=None)
-
-
-def _value(num: str, multiplier: int) -> int:
-    return int(Decimal(num.replace(",", "")) * multiplier)
-
-
-def count_of_match(match: re.Match[str]) -> tuple[int, str] | None:
-    """(value, tag) for a COUNT_TEXT_RE match, or None when it is not a count."""
-    num = match["num"]
-    if match.lastgroup != "num":  # an exponent or a scale follows the number
-        power = match["pow"] or match["pow2"] or match["epow"]
-        if power:
-            return _value(num, 10 ** int(power)), "COUNT_SCALED"
-        scale = (match["sw"] or match["sl"] or match["sl2"] or match["sl3"] or "").strip()
-        if scale:
-            return _value(num, SCALE_WORDS[scale.lower()]), "COUNT_SCALED"
-    if "," in num and len(num.replace(",", "").split(".")[0]) >= 4:
-        return _value(num, 1), "COUNT_PLAIN"
-    if "." in num:
-        return None  # a bare decimal is a count only inside a table with a unit header
-    if len(num) >= 6:
-        return int(num), "COUNT_PLAIN"
-    return None
-
-
-NAME_SIZE_WORD = re.compile(
-    r"[A-Za-z][\w.\-]*?[A-Za-z0-9][-_‐]\d+(?:\.\d+)?[MBTmbt](?![\w.\-]*\w)"
-)
-MOE_SHAPE_WORD = re.compile(r"(?<![\w.])\d+[x×]\d+(?:\.\d+)?[MBT](?!\w)")
-
-
-@dataclass(frozen=True)
-class WordScan:
-    """`pattern.finditer(text)`, fast: the pattern's matches lie inside runs of `run`
-    characters, each holds a match of `anchor`, and nothing it tests lies outside its run
-    (the character before or after a run is not a `run` character, and assertions read
-    no further). So the pattern is tried only over the runs that hold an anchor, instead
-    of at every character of the text."""
-
-    pattern: re.Pattern[str]
-    anchor: re.Pattern[str]
-    run: re.Pattern[str]  # zero or more run characters
-
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        """The matches of `pattern` in `text`, exactly as `pattern.finditer(text)`."""
-        run, done = self.run, 0
-        for anchor in self.anchor.finditer(text):
-            if anchor.start() < done:
-                continue  # in a run already read
-            start = anchor.start()
-            while start > done and run.fullmatch(text, start - 1, start):
-                start -= 1
-            tail = run.match(text, anchor.end())  # zero or more: always a match
-            done = tail.end() if tail else anchor.end()
-            yield from self.pattern.finditer(text, start, done)
-
-
-NAME_SIZE_SCAN = WordScan(NAME_SIZE_WORD, re.compile(r"[-_‐]\d+(?:\.\d+)?[MBTmbt]"),
-                          re.compile(r"[\w.\-‐]*"))
-MOE_SHAPE_SCAN = WordScan(MOE_SHAPE_WORD, re.compile(r"[x×]\d+(?:\.\d+)?[MBT]"),
-                          re.compile(r"[\w.×]*"))
 
 
 @Language.component("paramminer_counts")
@@ -150,7 +75,7 @@ def merge_counts(doc: Doc) -> Doc:
             parsed = (NAME_SIZE_RE if tag == "NAME_SIZE" else MOE_SHAPE_RE).match(match.group(0))
             if parsed is None or (tag == "NAME_SIZE" and parsed["name"].isdigit()):
                 continue
-            value = _value(parsed["num"], SCALE_WORDS[parsed["sc"].lower()])
+            value = scaled_value(parsed["num"], SCALE_WORDS[parsed["sc"].lower()])
             found.append((match.start(), match.end(), value, tag))
     tagged: list[int] = []
     for start_char, end_char, value, tag in found:

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal
 
+from paramminer.countexpr import COUNT_TEXT_RE, count_of_match
 from paramminer.keyscan import LineHints
 from paramminer.lexicon import Lexicon
-from paramminer.rules import COUNT_TEXT_RE, count_of_match
 
 Kind = Literal["total", "active", "non_embedding"]
 

@@ -33,7 +33,7 @@ from spacy.attrs import IDX
 from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc
 
-from paramminer.rules import COUNT_TEXT_RE, MOE_SHAPE_SCAN, NAME_SIZE_SCAN, count_of_match
+from paramminer.countexpr import COUNT_TEXT_RE, MOE_SHAPE_SCAN, NAME_SIZE_SCAN, count_of_match
 from paramminer.tables import TableCell
 
 TAIL_CHARS = 48  # a count expression reads at most ~17 characters past its number's word

@@ -1,0 +1,97 @@
+"""Count expressions in text ("175B", "1.5 billion", "6.7×10^9", "22,855,952", "LLaMA-65B",
+"8x7B"): the regular expressions that the rules pipeline (rules.merge_counts), the prefilter
+(windows.py), tables and cues share. No spaCy here, so that importing them is cheap.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from paramminer.numbers import SCALE_WORDS
+
+_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_SCALE_WORD = r"thousand|millions?|billions?|trillions?|bn|mn"
+_SCALE_LETTER = r"[KMBT]"
+COUNT_TEXT_RE = re.compile(
+    rf"(?<![\w.,/^])(?P<approx>[~≈∼]\s?)?(?P<num>{_NUM})"
+    r"(?:"
+    r"(?P<exp>\s?[×x*]\s?10\s?(?:\^\s?\{?(?P<pow>1[0-2]|[5-9])\}?|\s?(?P<pow2>1[0-2]|[5-9])(?!\d)))"
+    r"|(?P<e>[eE]\+?(?P<epow>1[0-2]|0?[5-9]))"
+    rf"|(?P<sw>\s?(?:{_SCALE_WORD})(?![A-Za-z]))"
+    rf"|(?P<sl>{_SCALE_LETTER})(?![A-Za-z0-9])"
+    # "40 M parameters": a unit letter apart from the number only right before the noun
+    r"|\s(?P<sl2>[MBT])(?=\s?[-‐]?\s?(?:parameters?|params?)\b)"
+    # "317m parameters": a lower-case unit letter only right before the noun (else "5m" is metres)
+    r"|(?P<sl3>[kmbt])(?=\s?[-‐]?\s?(?:parameters?|params?)\b)"
+    r")?"
+    r"(?![\d])"
+)
+NAME_SIZE_RE = re.compile(
+    r"^(?P<name>[A-Za-z][\w.\-]*?[A-Za-z0-9])[-_‐](?P<num>\d+(?:\.\d+)?)(?P<sc>[MBTmbt])$"
+)
+MOE_SHAPE_RE = re.compile(r"^(?P<experts>\d+)[x×](?P<num>\d+(?:\.\d+)?)(?P<sc>[MBT])$")
+
+
+def scaled_value(num: str, multiplier: int) -> int:
+    """The number written `num` ("1,300.5") times `multiplier`, exactly."""
+    return int(Decimal(num.replace(",", "")) * multiplier)
+
+
+def count_of_match(match: re.Match[str]) -> tuple[int, str] | None:
+    """(value, tag) for a COUNT_TEXT_RE match, or None when it is not a count."""
+    num = match["num"]
+    if match.lastgroup != "num":  # an exponent or a scale follows the number
+        power = match["pow"] or match["pow2"] or match["epow"]
+        if power:
+            return scaled_value(num, 10 ** int(power)), "COUNT_SCALED"
+        scale = (match["sw"] or match["sl"] or match["sl2"] or match["sl3"] or "").strip()
+        if scale:
+            return scaled_value(num, SCALE_WORDS[scale.lower()]), "COUNT_SCALED"
+    if "," in num and len(num.replace(",", "").split(".")[0]) >= 4:
+        return scaled_value(num, 1), "COUNT_PLAIN"
+    if "." in num:
+        return None  # a bare decimal is a count only inside a table with a unit header
+    if len(num) >= 6:
+        return int(num), "COUNT_PLAIN"
+    return None
+
+
+NAME_SIZE_WORD = re.compile(
+    r"[A-Za-z][\w.\-]*?[A-Za-z0-9][-_‐]\d+(?:\.\d+)?[MBTmbt](?![\w.\-]*\w)"
+)
+MOE_SHAPE_WORD = re.compile(r"(?<![\w.])\d+[x×]\d+(?:\.\d+)?[MBT](?!\w)")
+
+
+@dataclass(frozen=True)
+class WordScan:
+    """`pattern.finditer(text)`, fast: the pattern's matches lie inside runs of `run`
+    characters, each holds a match of `anchor`, and nothing it tests lies outside its run
+    (the character before or after a run is not a `run` character, and assertions read
+    no further). So the pattern is tried only over the runs that hold an anchor, instead
+    of at every character of the text."""
+
+    pattern: re.Pattern[str]
+    anchor: re.Pattern[str]
+    run: re.Pattern[str]  # zero or more run characters
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        """The matches of `pattern` in `text`, exactly as `pattern.finditer(text)`."""
+        run, done = self.run, 0
+        for anchor in self.anchor.finditer(text):
+            if anchor.start() < done:
+                continue  # in a run already read
+            start = anchor.start()
+            while start > done and run.fullmatch(text, start - 1, start):
+                start -= 1
+            tail = run.match(text, anchor.end())  # zero or more: always a match
+            done = tail.end() if tail else anchor.end()
+            yield from self.pattern.finditer(text, start, done)
+
+
+NAME_SIZE_SCAN = WordScan(NAME_SIZE_WORD, re.compile(r"[-_‐]\d+(?:\.\d+)?[MBTmbt]"),
+                          re.compile(r"[\w.\-‐]*"))
+MOE_SHAPE_SCAN = WordScan(MOE_SHAPE_WORD, re.compile(r"[x×]\d+(?:\.\d+)?[MBT]"),
+                          re.compile(r"[\w.×]*"))
