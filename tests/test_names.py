@@ -8,7 +8,6 @@ import re
 import pytest
 
 from paramminer.names import (
-    _CITABLE_TEXT,
     _HEADING,
     PaperNames,
     _citable_tokens,
@@ -365,9 +364,16 @@ SCANNED = (
 )
 
 
-@pytest.mark.parametrize("text", [SCANNED, "Lattice " + SCANNED, "-" + SCANNED, "", "Foo"])
+@pytest.mark.parametrize("text", [
+    SCANNED, "Lattice " + SCANNED, "-" + SCANNED, "", "Foo",
+    "Abc.Def FooBarBaz A.b ABC-def-G1 xYz- Foo- Foo_bar aB.c Ab1.x Q.E.D. Fig.3 Fig. 3 iOS.",
+])
 def test_citable_tokens_are_those_of_the_lookbehind_pattern(text: str) -> None:
-    whole = re.compile(rf"(?<![\w\-])(?:{_CITABLE_TEXT})")
+    model = (
+        r"(?<![\w\-])(?P<model>(?:[A-Z][\w\-.]*[A-Z0-9][\w\-]*|[A-Z][a-z]+[A-Z][\w\-]*"
+        r"|[a-z][a-z0-9]*[A-Z][\w\-]*)(?![\w\-]))"
+    )
+    whole = re.compile(rf"{model}|(?<![\w\-])[A-Z][a-z]{{2,}}(?![\w\-])")  # not possessive
     expected = [(m.start(), m.end(), m["model"] is not None) for m in whole.finditer(text)]
     assert _citable_tokens(text) == expected
 

@@ -55,12 +55,13 @@ _COMPOUND = re.compile(r"^[A-Z][a-z]+(?:-[A-Za-z][a-z]+)+$|-[a-z]+$")  # "Large-
 _SIZE_SUFFIX = re.compile(r"[-_ ]?\d+(?:\.\d+)?[MBTmbt]$")
 _NOTE = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*$")
 _ACRONYM = re.compile(r"\((?P<acr>[A-Za-z][A-Za-z0-9\-]{1,14})\)")
+# (*+, ++: possessive where giving back a character cannot lead to a match: found faster)
 _MODEL_TEXT = (
-    r"(?:[A-Z][\w\-.]*[A-Z0-9][\w\-]*|[A-Z][a-z]+[A-Z][\w\-]*"
-    r"|[a-z][a-z0-9]*[A-Z][\w\-]*)(?![\w\-])"
+    r"(?:[A-Z][\w\-.]*[A-Z0-9][\w\-]*+|[A-Z][a-z]++[A-Z][\w\-]*+"
+    r"|[a-z][a-z0-9]*+[A-Z][\w\-]*+)(?![\w\-])"
 )
 _MODEL_TOKEN = re.compile(rf"(?<![\w\-]){_MODEL_TEXT}")
-_CITABLE_TEXT = rf"(?P<model>{_MODEL_TEXT})|[A-Z][a-z]{{2,}}(?![\w\-])"
+_CITABLE_TEXT = rf"(?P<model>{_MODEL_TEXT})|[A-Z][a-z]{{2,}}+(?![\w\-])"
 # Citable tokens (model tokens, or a capitalised word) as `finditer` finds them with a
 # lookbehind (?<![\w\-]), but found after the character before them, so that the engine
 # skips ahead to the next such character instead of trying every position; the text's first
@@ -619,11 +620,11 @@ def _cited_names(body: str, lexicon: Lexicon, tokens: list[_Token]) -> set[str]:
     cue = lexicon.cue("cited_after")
     cited = set()
     for start, end, _ in tokens:
+        if cue.search(body[end : end + 60]):
+            cited.add(_base_name(body[start:end]))
         version = _CITED_VERSION.match(body, end, end + 8)  # as in body[end : end + 8]
-        spans = [end] + ([version.end()] if version else [])
-        for stop in spans:
-            if cue.search(body[stop : stop + 60]):
-                cited.add(_base_name(body[start:stop]))
+        if version and cue.search(body[version.end() : version.end() + 60]):
+            cited.add(_base_name(body[start : version.end()]))
     return {key for key in cited if len(key) >= 2}
 
 
