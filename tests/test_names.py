@@ -8,9 +8,14 @@ import re
 import pytest
 
 from paramminer.names import (
+    _HEADING,
     PaperNames,
+    _citable_tokens,
+    _headings,
+    _mostly_upper,
     _variant_spans,
     _variant_tail,
+    _whole,
     acronym_long_form,
     analyse_names,
     guess_title,
@@ -349,3 +354,69 @@ def test_variant_spans_are_those_of_the_whole_pattern() -> None:
         family = r"(?<![\w\-])" + r"[\s\-]?".join(re.escape(w) for w in written.split())
         whole = [m.span() for m in re.finditer(family + tail.pattern, body)]
         assert list(_variant_spans(body, written, tail)) == whole, written
+
+
+# --- faster scans, same matches -------------------------------------------------------------
+
+SCANNED = (
+    "FooNet [3] beats kNN-Bar and Halcyon.Base-2 (Smith et al., 2031); a.BarNet, 3D, x3D "
+    "GPT-4o\nThe Lattice-Net of C++Foo uses word2Vec, ResNet-50 and foo-BarNet2.\nQux"
+)
+
+
+@pytest.mark.parametrize("text", [
+    SCANNED, "Lattice " + SCANNED, "-" + SCANNED, "", "Foo",
+    "Abc.Def FooBarBaz A.b ABC-def-G1 xYz- Foo- Foo_bar aB.c Ab1.x Q.E.D. Fig.3 Fig. 3 iOS.",
+])
+def test_citable_tokens_are_those_of_the_lookbehind_pattern(text: str) -> None:
+    model = (
+        r"(?<![\w\-])(?P<model>(?:[A-Z][\w\-.]*[A-Z0-9][\w\-]*|[A-Z][a-z]+[A-Z][\w\-]*"
+        r"|[a-z][a-z0-9]*[A-Z][\w\-]*)(?![\w\-]))"
+    )
+    whole = re.compile(rf"{model}|(?<![\w\-])[A-Z][a-z]{{2,}}(?![\w\-])")  # not possessive
+    expected = [(m.start(), m.end(), m["model"] is not None) for m in whole.finditer(text)]
+    assert _citable_tokens(text) == expected
+
+
+def test_citable_tokens_say_which_are_model_tokens() -> None:
+    assert [(SCANNED[s:e], model) for s, e, model in _citable_tokens(SCANNED)] == [
+        ("FooNet", True), ("kNN-Bar", True), ("Halcyon.Base-2", True), ("Smith", False),
+        ("BarNet", True), ("x3D", True), ("GPT-4o", True), ("The", False),
+        ("Lattice-Net", True), ("Foo", False), ("word2Vec", True), ("ResNet-50", True),
+        ("Qux", False),
+    ]
+    assert _citable_tokens("Lattice") == [(0, 7, False)]
+
+
+@pytest.mark.parametrize(
+    ("words", "joint", "flags"),
+    [(["Foo"], "", 0), (["foo-bar"], "", 0), (["Foo", "Bar"], r"[\s\-]?", 0),
+     (["FOO", "BAR"], r"[\s\-]?", re.IGNORECASE), (["(x"], "", 0), (["\n"], "", 0)],
+)
+def test_whole_finds_what_the_leading_lookbehind_finds(
+    words: list[str], joint: str, flags: int
+) -> None:
+    text = "Foo FooBar xFoo -Foo foo-bar Foo-Bar Foo Bar\nfoo bar (x a(x \n\n x\n Foo"
+    lookbehind = r"(?<![\w\-])" + joint.join(map(re.escape, words)) + r"(?![\w\-])"
+    spans = [m.span() for m in re.finditer(lookbehind, text, flags)]
+    faster = _whole(words, joint) + r"(?![\w\-])"
+    assert [m.span() for m in re.finditer(faster, text, flags)] == spans
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["1 Introduction\nWe study.\n\n 3.2 Foo Architecture\n4. Training Data",
+     "text\n2 Lattice Model\n\n\n10 Results and More", "no headings here"],
+)
+def test_headings_are_those_of_the_multiline_pattern(body: str) -> None:
+    assert list(_headings(body)) == [m[1] for m in _HEADING.finditer(body)]
+
+
+@pytest.mark.parametrize(
+    ("text", "upper"),
+    [("LATTICE NETWORKS", True), ("Lattice Networks", False), ("LATTICE Networks FOR X", False),
+     ("FOONET: A LaTTICE", True), ("Ⓐ", False), ("ΑΒΓΔ αβ", False), ("ΑΒΓΔΕ ΖΗΘΙ α", True),
+     ("ab", False), ("A", False), ("", False), ("12 FOO 34", True)],
+)
+def test_mostly_upper_counts_letters(text: str, upper: bool) -> None:
+    assert _mostly_upper(text) is upper

@@ -18,6 +18,7 @@ The trigger phrases and word lists are data in rules/ (cues-v*.csv, words-v*.csv
 from __future__ import annotations
 
 import re
+import string
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -54,17 +55,40 @@ _COMPOUND = re.compile(r"^[A-Z][a-z]+(?:-[A-Za-z][a-z]+)+$|-[a-z]+$")  # "Large-
 _SIZE_SUFFIX = re.compile(r"[-_ ]?\d+(?:\.\d+)?[MBTmbt]$")
 _NOTE = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*$")
 _ACRONYM = re.compile(r"\((?P<acr>[A-Za-z][A-Za-z0-9\-]{1,14})\)")
-_MODEL_TOKEN = re.compile(
-    r"(?<![\w\-])(?:[A-Z][\w\-.]*[A-Z0-9][\w\-]*|[A-Z][a-z]+[A-Z][\w\-]*"
-    r"|[a-z][a-z0-9]*[A-Z][\w\-]*)(?![\w\-])"
+# (*+, ++: possessive where giving back a character cannot lead to a match: found faster)
+_MODEL_TEXT = (
+    r"(?:[A-Z][\w\-.]*[A-Z0-9][\w\-]*+|[A-Z][a-z]++[A-Z][\w\-]*+"
+    r"|[a-z][a-z0-9]*+[A-Z][\w\-]*+)(?![\w\-])"
 )
-_CITABLE = re.compile(rf"{_MODEL_TOKEN.pattern}|(?<![\w\-])[A-Z][a-z]{{2,}}(?![\w\-])")
+_MODEL_TOKEN = re.compile(rf"(?<![\w\-]){_MODEL_TEXT}")
+_CITABLE_TEXT = rf"(?P<model>{_MODEL_TEXT})|[A-Z][a-z]{{2,}}+(?![\w\-])"
+# Citable tokens (model tokens, or a capitalised word) as `finditer` finds them with a
+# lookbehind (?<![\w\-]), but found after the character before them, so that the engine
+# skips ahead to the next such character instead of trying every position; the text's first
+# token, with no character before it, is matched separately.
+_CITABLE_FIRST = re.compile(_CITABLE_TEXT)
+_CITABLE_AFTER = re.compile(rf"[^\w\-](?:{_CITABLE_TEXT})")
 _CITED_VERSION = re.compile(r"\s(?:v?\d+(?:\.\d+)?)(?![\w.])")  # "Foo v2 [12]"
 _REFERENCES = re.compile(r"\n\s*(?:\d+\.?\s+)?(?:References|REFERENCES|Bibliography)\s*\n")
-_HEADING = re.compile(r"(?m)^\s*\d{1,2}(?:\.\d{1,2})?\.?\s+([A-Z][^\n]{2,60})$")
-_OUR_NAME = re.compile(
-    r"\b[Oo]ur\s+(?:[a-z\-]+\s+){0,2}(?P<name>[A-Za-z][\w\-.]*[\w])(?:\s+(?P<next>\w+))?"
+_HEADING_TEXT = r"\s*\d{1,2}(?:\.\d{1,2})?\.?\s+([A-Z][^\n]{2,60})$"  # "3.2 Foo Architecture"
+_HEADING = re.compile(rf"(?m)^{_HEADING_TEXT}")
+_HEADING_AFTER = re.compile(rf"(?m)\n{_HEADING_TEXT}")  # found after its newline: faster
+_PLURAL = re.compile(r"^.[^\s]*[A-Z][^\s]*[^s\s]s$")  # "FooNets"
+_SEPARATOR = re.compile(r"([-_ ])")
+_PARTS = re.compile(r"[-_\s/]+")
+_GLUED = re.compile(r"[A-Z0-9\-]")
+_DIMENSIONS = re.compile(r"[\d.x×\-]+[A-Za-z]?")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?[KMBTkmbt]?")
+_INNER = re.compile(r"[a-z][A-Z]|[A-Za-z]\d|\d[A-Za-z]")
+_ACRONYM_WORD = re.compile(r"[A-Z]{2,8}s?")
+_NUMBER_SUFFIX = re.compile(r"[-_ ]?[\d.]+[kmb]?$")  # "CIFAR-10", "Foo-1K"
+_LOWER_TAIL = re.compile(r"-[a-z]+$")
+_LOWER_HEAD = re.compile(r"[a-z]+(?=[A-Z])")
+_ASCII_LOWER = string.ascii_lowercase.encode()
+_OUR_NAME = re.compile(  # [Oo](?<!\w.) is \b[Oo], found faster: the engine skips to an O
+    r"[Oo](?<!\w.)ur\s+(?:[a-z\-]+\s+){0,2}(?P<name>[A-Za-z][\w\-.]*[\w])(?:\s+(?P<next>\w+))?"
 )
+_Token = tuple[int, int, bool]  # start, end, a model token (not just a capitalised word)
 FREQUENT = 8  # a never-cited name used this often, and called "our X", is the paper's own
 OPENING_PAGES = 3  # introducing phrases are looked for on the first pages
 SHORT_TITLE = 3  # a title of this many words or fewer, all capitalised, is a name
@@ -72,7 +96,7 @@ SHORT_TITLE = 3  # a title of this many words or fewer, all capitalised, is a na
 
 def _norm(name: str) -> str:
     """normalize_name, with the plural of a name that has inner capitals dropped ("FooNets")."""
-    if re.search(r"^.[^\s]*[A-Z][^\s]*[^s\s]s$", name):
+    if _PLURAL.search(name):
         name = name[:-1]
     return normalize_name(name)
 
@@ -82,9 +106,21 @@ def _not_names(lexicon: Lexicon) -> frozenset[str]:
     return lexicon.word_list("not_model_names") | lexicon.word_list("not_own_names")
 
 
+_NOT_ON = r"(?![\w\-])"  # not followed by a word character or a hyphen
+
+
+def _whole(words: list[str], joint: str = "") -> str:
+    r"""The pattern (?<![\w\-])words, the words escaped and joined by the pattern `joint`, with
+    the lookbehind written after the first character: the engine then looks for that character
+    instead of trying the lookbehind at every position."""
+    text = joint.join(map(re.escape, words))
+    first = re.escape(words[0][:1])
+    return first + r"(?<![\w\-](?s:.))" + text[len(first) :]
+
+
 def _base_name(name: str) -> str:
     """The name without its size suffixes: "Foo-235B-A22B" -> "foo", "Foo7B" -> "foo"."""
-    parts = re.split(r"([-_ ])", name.strip())
+    parts = _SEPARATOR.split(name.strip())
     while len(parts) > 2 and _SIZE.match(parts[-1]):
         parts = parts[:-2]
     return _norm(_SIZE_SUFFIX.sub("", "".join(parts)))
@@ -150,7 +186,7 @@ class PaperNames:
 
     def family_of(self, system: str) -> str | None:
         """The own family `system` belongs to (as written), or None: "Foo-7B-Chat" -> "Foo"."""
-        parts = [p for p in re.split(r"[-_\s/]+", _strip_note(system)) if p]
+        parts = [p for p in _PARTS.split(_strip_note(system)) if p]
         words = self.lexicon.word_list("variant_words")
         for cut in range(len(parts), 0, -1):
             key = _norm(" ".join(parts[:cut]))
@@ -164,7 +200,7 @@ class PaperNames:
         return family is not None and _norm(family) != _norm(system)
 
     def _builds_on_own(self, system: str) -> bool:
-        parts = [p for p in re.split(r"[-_\s/]+", system) if p]
+        parts = [p for p in _PARTS.split(system) if p]
         for name, written in self.written.items():
             if len(name) < 3:
                 continue
@@ -172,7 +208,7 @@ class PaperNames:
                 return True  # an own name as a later part: "Base-Foo-4B"
             glued = system[len(written) : len(written) + 1]
             if (
-                system.lower().startswith(written.lower()) and re.match(r"[A-Z0-9\-]", glued)
+                system.lower().startswith(written.lower()) and _GLUED.match(glued)
                 and self.lexicon.known_models.match(system) is None
             ):
                 return True  # "FooNet-5" of own "Foo"
@@ -200,12 +236,12 @@ def _label_start(labels: frozenset[str]) -> re.Pattern[str]:
 def analyse_names(title: str, pages: list[str], lexicon: Lexicon | None = None) -> PaperNames:
     """Introduced names, frequent uncited (own) names, cited names and own variants."""
     lexicon = lexicon or load_lexicon()
-    body = "\n".join(pages)
-    body = body[: _references_offset(body)]
-    cited = _cited_names(body, lexicon)
-    introduced = introduced_names(title, pages, lexicon, cited)
+    body = _body(pages)
+    tokens = _citable_tokens(body)
+    cited = _cited_names(body, lexicon, tokens)
+    introduced = _introduced(title, pages, body, lexicon, cited)
     written = {_norm(n): n for n in reversed(introduced) if _norm(n)}
-    for key, name in _frequent_own(body, lexicon, cited, set(written)).items():
+    for key, name in _frequent_own(body, lexicon, cited, set(written), tokens).items():
         written.setdefault(key, name)
     own = set(written)
     names = PaperNames(introduced, own, cited - own, lexicon, written)
@@ -219,11 +255,23 @@ def introduced_names(
 ) -> list[str]:
     """Names the paper gives its own models, as written: the title's first."""
     lexicon = lexicon or load_lexicon()
-    opening = "\n".join(pages[:OPENING_PAGES])
-    body = "\n".join(pages)
-    body = body[: _references_offset(body)]
+    body = _body(pages)
     if cited is None:
-        cited = _cited_names(body, lexicon)
+        cited = _cited_names(body, lexicon, _citable_tokens(body))
+    return _introduced(title, pages, body, lexicon, cited)
+
+
+def _body(pages: list[str]) -> str:
+    """The pages before the references."""
+    body = "\n".join(pages)
+    return body[: _references_offset(body)]
+
+
+def _introduced(
+    title: str, pages: list[str], body: str, lexicon: Lexicon, cited: set[str]
+) -> list[str]:
+    """introduced_names, given the body before the references and its cited names."""
+    opening = "\n".join(pages[:OPENING_PAGES])
     names = _title_names(title, opening, body, lexicon, cited)
     names += _phrase_names(opening, lexicon)
     names += _defined_names(title, names, opening, lexicon)
@@ -239,8 +287,8 @@ def _without_footnote(name: str, text: str) -> str:
     match = re.fullmatch(r"(?P<base>[A-Za-z][\w\-]*[A-Za-z])\d", name)
     if not match:
         return name
-    bare = len(re.findall(rf"(?<![\w\-]){re.escape(match['base'])}(?![\w\-])", text))
-    marked = len(re.findall(rf"(?<![\w\-]){re.escape(name)}(?![\w\-])", text))
+    bare = len(re.findall(_whole([match["base"]]) + _NOT_ON, text))
+    marked = len(re.findall(_whole([name]) + _NOT_ON, text))
     return match["base"] if bare > marked else name
 
 
@@ -263,7 +311,7 @@ def _title_names(
         word = _case_from_text(found.group(0), opening) if shouting else found.group(0)
         if not _name_shaped(word) or _is_common(word, not_models | connectors):
             continue
-        uses = len(re.findall(rf"(?<![\w\-]){re.escape(word)}(?![\w\-])", body))
+        uses = len(re.findall(_whole([word]) + _NOT_ON, body))
         if _base_name(word) in cited or uses < 2:
             continue
         if lexicon.known_models.match(word) and (
@@ -302,27 +350,28 @@ def _case_from_text(name: str, text: str) -> str:
     """The spelling the text uses for a name printed in capitals ("FOONET" -> "FooNet")."""
     if not _mostly_upper(name):
         return name
-    pattern = r"[\s\-]?".join(re.escape(w) for w in name.split())
+    pattern = _whole(name.split(), r"[\s\-]?") + _NOT_ON
     spellings = Counter(
-        m.group(0) for m in re.finditer(rf"(?<![\w\-]){pattern}(?![\w\-])", text, re.IGNORECASE)
+        m.group(0) for m in re.finditer(pattern, text, re.IGNORECASE)
         if not _mostly_upper(m.group(0))
     )
     return spellings.most_common(1)[0][0] if spellings else name
 
 
 def _mostly_upper(text: str) -> bool:
+    ascii_text = text.encode("ascii", "ignore")
+    if 5 * (len(ascii_text) - len(ascii_text.translate(None, _ASCII_LOWER))) > len(text):
+        return False  # over a fifth of the text is a-z, so under 4/5 of its letters are capitals
     letters = "".join(filter(str.isalpha, text))  # map/filter: called on every line of a paper
     return len(letters) >= 2 and sum(map(str.isupper, letters)) >= 0.8 * len(letters)
 
 
 def _name_shaped(word: str) -> bool:
     """A token that can only be a name: inner capitals or digits, an acronym, "kNN-Foo"."""
-    if _COMPOUND.search(word) or re.fullmatch(r"[\d.x×\-]+[A-Za-z]?", word):
+    if _COMPOUND.search(word) or _DIMENSIONS.fullmatch(word) or _NUMBER.fullmatch(word):
         return False
-    if re.fullmatch(r"\d+(?:\.\d+)?[KMBTkmbt]?", word):
-        return False
-    inner = re.search(r"[a-z][A-Z]|[A-Za-z]\d|\d[A-Za-z]", word)
-    acronym = re.fullmatch(r"[A-Z]{2,8}s?", word)
+    inner = _INNER.search(word)
+    acronym = _ACRONYM_WORD.fullmatch(word)
     return bool(inner or acronym or NAMEISH.match(word))
 
 
@@ -330,7 +379,7 @@ def _is_common(word: str, common: frozenset[str]) -> bool:
     lowered = word.lower()
     return (
         lowered in common or _norm(word) in common
-        or re.sub(r"[-_ ]?[\d.]+[kmb]?$", "", lowered) in common  # "CIFAR-10", "Foo-1K"
+        or _NUMBER_SUFFIX.sub("", lowered) in common
     )
 
 
@@ -341,6 +390,8 @@ def _phrase_names(opening: str, lexicon: Lexicon) -> list[str]:
     """Names right after "we introduce", "called", "our largest model,", or marked "(ours)",
     "X, our largest model", "our X family"; never a name the sentence credits to others."""
     cue = lexicon.cue
+    intro_before, intro_after = cue("name_intro_before"), cue("name_intro_after")
+    family_after, own = cue("name_family_after"), cue("own")
     common = _not_names(lexicon) | lexicon.word_list("title_connectors")
     names = []
     for match in _NAME.finditer(opening):
@@ -350,29 +401,31 @@ def _phrase_names(opening: str, lexicon: Lexicon) -> list[str]:
         end = match.start() + len(name)
         before = opening[max(0, match.start() - 120) : match.start()]
         after = opening[end : end + 80]
+        plain = len(name.split()) == 1 and bool(_PLAIN.match(name))
+        marked = not plain and bool(intro_after.search(after))
+        family = bool(family_after.search(after))
+        ends = family or bool(_NAME_END.match(after))
+        # introduced and ending, marked, or "our X family" (a family is an end): cheap first
+        if not (marked or (ends and (intro_before.search(before) or (
+            family and own.search(before[-6:])
+        )))):
+            continue
         if _credited_to_others(before, after, lexicon):
             continue
-        plain = len(name.split()) == 1 and bool(_PLAIN.match(name))
-        ends = bool(_NAME_END.match(after) or cue("name_family_after").search(after))
-        marked = bool(cue("name_intro_after").search(after)) and not plain
         if marked and sum(_name_shaped(part) for part in name.split()) > 1:
             name = name.split()[-1]  # "FooNet BarNet BazNet (ours)": a table's row of names
-        if (
-            (cue("name_intro_before").search(before) and ends) or marked
-            or (cue("own").search(before[-6:]) and cue("name_family_after").search(after))
-        ):
-            names.append(name)
+        names.append(name)
     return names
 
 
 def _is_word(token: str, text: str) -> bool:
     """"Large-Scale" or "Foo-like" is an English compound, not a name: the text also writes
     it in lower case, or it ends in a lower-case part ("X-based")."""
-    if re.search(r"-[a-z]+$", token):
+    if _LOWER_TAIL.search(token):
         return True
     if not _COMPOUND.search(token):
         return False
-    return re.search(rf"(?<![\w\-]){re.escape(token.lower())}(?![\w\-])", text) is not None
+    return re.search(_whole([token.lower()]) + _NOT_ON, text) is not None
 
 
 def _credited_to_others(before: str, after: str, lexicon: Lexicon) -> bool:
@@ -395,7 +448,7 @@ def _trim(name: str, common: frozenset[str]) -> str:
         parts.append(part)
     if not parts or parts[0].lower() in common or _norm(parts[0]) in common:
         return ""
-    glued = re.match(r"[a-z]+(?=[A-Z])", parts[0])
+    glued = _LOWER_HEAD.match(parts[0])
     if glued and glued.group(0) in common:
         return ""  # "theFoo": words run together by the PDF, not a lower-case name
     return " ".join(parts)
@@ -411,8 +464,10 @@ def _defined_names(
     introducing = lexicon.cue("name_intro_before")
     common = _not_names(lexicon)
     found = []
+    spellings: dict[str, str] = {}  # an acronym as printed -> as the text spells it
     for match in _ACRONYM.finditer(opening):
-        acronym = _case_from_text(match["acr"], opening)
+        acronym = spellings.get(match["acr"]) or _case_from_text(match["acr"], opening)
+        spellings[match["acr"]] = acronym
         acronym = re.sub(r"(?<=[A-Z])s$", "", acronym)
         if not re.search(r"[A-Z].*[A-Z]|[a-z][A-Z]", acronym):
             continue
@@ -479,7 +534,7 @@ def _contains_phrase(words: list[str], phrase: list[str]) -> bool:
 
 
 def _frequent_own(
-    body: str, lexicon: Lexicon, cited: set[str], own: set[str]
+    body: str, lexicon: Lexicon, cited: set[str], own: set[str], tokens: list[_Token]
 ) -> dict[str, str]:
     """Names used at least FREQUENT times, never cited, not widely cited, that the paper
     claims ("our X", "X (ours)", "we call ... X", a numbered heading "X architecture")."""
@@ -488,14 +543,16 @@ def _frequent_own(
     spelling: dict[str, str] = {}
     shouting: dict[int, bool] = {}  # line start -> the line is in capitals
     bases: dict[str, str] = {}  # token -> _base_name(token)
-    for match in _MODEL_TOKEN.finditer(body):  # a token never spans lines
-        start = body.rfind("\n", 0, match.start()) + 1
+    for first, last, model in tokens:  # a token never spans lines
+        if not model:
+            continue
+        start = body.rfind("\n", 0, first) + 1
         if start not in shouting:
             end = body.find("\n", start)
             shouting[start] = _mostly_upper(body[start : end if end >= 0 else len(body)])
         if shouting[start]:
             continue  # a heading in capitals: its words are not names
-        token = match.group(0)
+        token = body[first:last]
         key = bases.get(token)
         if key is None:
             key = bases[token] = _base_name(token)
@@ -510,11 +567,19 @@ def _frequent_own(
     }
     if not frequent:
         return {}
-    claimed = _claimed(body, lexicon)
-    for heading in _HEADING.finditer(body):
-        if lexicon.cue("model_heading").search(heading.group(1)):
-            claimed.update(_base_name(w) for w in _MODEL_TOKEN.findall(heading.group(1)))
+    claimed = _claimed(body, lexicon, tokens)
+    for heading in _headings(body):
+        if lexicon.cue("model_heading").search(heading):
+            claimed.update(_base_name(w) for w in _MODEL_TOKEN.findall(heading))
     return {key: spelling[key] for key in frequent & claimed}
+
+
+def _headings(body: str) -> Iterator[str]:
+    """The text of each numbered heading, as `_HEADING.finditer` finds them."""
+    first = _HEADING.match(body)
+    if first:
+        yield first[1]
+    yield from (m[1] for m in _HEADING_AFTER.finditer(body, first.end() if first else 0))
 
 
 def _distinctive(name: str) -> bool:
@@ -524,7 +589,7 @@ def _distinctive(name: str) -> bool:
     return len(_norm(name)) >= 4 or bool(re.search(r"[a-z]", name) and re.search(r"[A-Z]", name))
 
 
-def _claimed(body: str, lexicon: Lexicon) -> set[str]:
+def _claimed(body: str, lexicon: Lexicon, tokens: list[_Token]) -> set[str]:
     """Base names the paper claims: "our X", "X (ours)"."""
     blockers = lexicon.word_list("claim_blockers")
     claimed = {
@@ -533,23 +598,33 @@ def _claimed(body: str, lexicon: Lexicon) -> set[str]:
     }
     after = lexicon.cue("name_intro_after")
     claimed.update(
-        _base_name(m.group(0)) for m in _MODEL_TOKEN.finditer(body)
-        if after.match(body, m.end(), m.end() + 60)
+        _base_name(body[start:end]) for start, end, model in tokens
+        if model and after.match(body, end, end + 60)
     )
     return claimed
 
 
-def _cited_names(body: str, lexicon: Lexicon) -> set[str]:
+def _citable_tokens(body: str) -> list[_Token]:
+    """The citable tokens of `body` in order, as `finditer` with a lookbehind would find them."""
+    first = _CITABLE_FIRST.match(body)
+    tokens = [(0, first.end(), first["model"] is not None)] if first else []
+    tokens += [
+        (m.start() + 1, m.end(), m["model"] is not None)
+        for m in _CITABLE_AFTER.finditer(body, tokens[0][1] if tokens else 0)
+    ]
+    return tokens
+
+
+def _cited_names(body: str, lexicon: Lexicon, tokens: list[_Token]) -> set[str]:
     """Normalized names written right before a citation marker."""
     cue = lexicon.cue("cited_after")
     cited = set()
-    for match in _CITABLE.finditer(body):
-        end = match.end()
+    for start, end, _ in tokens:
+        if cue.search(body[end : end + 60]):
+            cited.add(_base_name(body[start:end]))
         version = _CITED_VERSION.match(body, end, end + 8)  # as in body[end : end + 8]
-        spans = [end] + ([version.end()] if version else [])
-        for stop in spans:
-            if cue.search(body[stop : stop + 60]):
-                cited.add(_base_name(body[match.start() : stop]))
+        if version and cue.search(body[version.end() : version.end() + 60]):
+            cited.add(_base_name(body[start : version.end()]))
     return {key for key in cited if len(key) >= 2}
 
 
@@ -583,7 +658,7 @@ def _variant_spans(body: str, written: str, tail: re.Pattern[str]) -> Iterator[t
     match in one way only from a given start (no word after the first starts with a hyphen,
     which its separator could take), so the tail is matched after each match of the name."""
     words = written.split()
-    family = r"(?<![\w\-])" + r"[\s\-]?".join(re.escape(w) for w in words)
+    family = _whole(words, r"[\s\-]?")
     if any(w.startswith("-") for w in words[1:]):
         yield from (m.span() for m in re.finditer(family + tail.pattern, body))
         return
