@@ -192,8 +192,7 @@ def test_count_runs_merge_runs_that_touch_and_clip_to_the_doc() -> None:
 def test_windows_start_and_end_at_sentence_ends_not_at_semicolons(rules: RuleSet) -> None:
     """The sentencizer ends no sentence at ";" or ":", so a window's first guess does not either:
     it holds the whole sentence at once (a guess at ";" fell short and was read again)."""
-    assert [m.group(0) for m in _STOP.finditer("a; b: c. d! e?) f。 g")] == [". ", "! ", "?) ",
-                                                                          "。 "]
+    assert [m.group(0) for m in _STOP.finditer("a; b: c. d! e?) f")] == [". ", "! ", "?) "]
     sentence = ("In short: the data pass repeats; the seed changes; and Kestrel-XL, our "
                 "largest model, has 175B parameters; it needs no tuning: none at all. ")
     text = f"{FILLER * 5}{sentence}{FILLER * 5}"
@@ -204,6 +203,7 @@ def test_windows_start_and_end_at_sentence_ends_not_at_semicolons(rules: RuleSet
     assert [(m.value, m.system) for m in both([text], rules)] == [(175 * 10**9, "Kestrel-XL")]
 
 
-def test_probable_sentence_ends_are_the_sentencizers() -> None:
+def test_probable_sentence_ends_are_the_sentencizers_ascii_ones() -> None:
     sentencizer = load_rules().nlp.get_pipe("sentencizer")
-    assert set(sentencizer.punct_chars) == set(SENTENCE_END_CHARS)  # type: ignore[attr-defined]
+    punct_chars = sentencizer.punct_chars  # type: ignore[attr-defined]
+    assert set(SENTENCE_END_CHARS) == {c for c in punct_chars if c.isascii()}
