@@ -22,7 +22,8 @@ from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from functools import partial
-from itertools import accumulate, pairwise
+from itertools import accumulate, pairwise, repeat
+from operator import add
 from typing import Literal, NamedTuple
 
 from paramminer.keyscan import LineHints
@@ -150,6 +151,7 @@ _BRACKETS = re.compile(r"[()\[\]{}]")
 _LETTER = re.compile(r"[A-Za-z]")
 _NUMBER_OPENERS = frozenset("[~≈∼<>±-+−.")  # what _CITATION, _NUMERIC start with, or a digit
 _CITATION = re.compile(r"^\[\d[\d,;–\-]*\]?[,;]?$|^\d+\][,;.]?$")  # "[38]", "[42," "43]"
+_CELL_KINDS: tuple[CellKind, ...] = ("count", "num", "other")  # the kinds of a table's value cells
 _SENTENCE_END = re.compile(r"[a-z]{4,}\.")
 _SHORT_ABBREVIATION = re.compile(r"[A-Z][a-z]{0,4}\.")
 _GLUED = re.compile(r"[A-Za-z]-$")
@@ -243,8 +245,10 @@ def _tokens(start: int, text: str, glued: bool, vocab: _Vocab) -> tuple[_Tok, ..
 def _is_prose(tokens: tuple[_Tok, ...], vocab: _Vocab) -> bool:
     """Running text: function words outnumber numbers, or a sentence ends the line."""
     prose = vocab.prose
-    function = sum(1 for t in tokens if t.text.lower().strip(",;:()") in prose)
-    numeric = sum(1 for t in tokens if t.kind in ("count", "num", "other"))
+    function = numeric = 0
+    for token in tokens:  # one pass
+        function += token.text.lower().strip(",;:()") in prose
+        numeric += token.kind in _CELL_KINDS
     if function >= 2 and numeric <= function:
         return True
     breaks = len(tokens) >= 6 and any(
@@ -287,10 +291,11 @@ def _role(text: str, tokens: tuple[_Tok, ...], vocab: _Vocab) -> LineRole:
         return "prose"
     if _is_axis(tokens):
         return "axis"
-    cells = [t for t in tokens if t.kind in ("count", "num", "other")]
-    holds = sum(1 for t in tokens if t.kind == "hold")
+    kinds = [t.kind for t in tokens]
+    cells = sum(map(kinds.count, _CELL_KINDS))
+    holds = kinds.count("hold")
     has_label = tokens[0].kind == "text"
-    if (cells and has_label) or len(cells) >= 2 or (cells and holds) or holds >= 2:
+    if (cells and has_label) or cells >= 2 or (cells and holds) or holds >= 2:
         return "data"
     return "text"
 
@@ -300,7 +305,8 @@ class _Page:
 
     def __init__(self, page_text: str, vocab: _Vocab) -> None:
         self.texts = page_text.split("\n")
-        self.starts = [0, *accumulate(len(text) + 1 for text in self.texts[:-1])]
+        lengths = map(add, map(len, self.texts[:-1]), repeat(1))  # each with its newline
+        self.starts = list(accumulate(lengths, initial=0))
         self.vocab = vocab
         self._read: dict[int, _Line] = {}
         self._labels: dict[int, tuple[_Label, ...]] = {}
@@ -315,7 +321,7 @@ class _Page:
         line = self._read.get(index)
         if line is None:
             previous = self.texts[index - 1].rstrip() if index else ""
-            glued = bool(_GLUED.search(previous))
+            glued = previous.endswith("-") and bool(_GLUED.search(previous))
             text = self.texts[index]
             tokens = _tokens(self.starts[index], text, glued, self.vocab)
             role = _role(text, tokens, self.vocab)
