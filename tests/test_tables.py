@@ -3,8 +3,13 @@ numbers in tables that are not parameter counts."""
 
 from __future__ import annotations
 
+import bisect
+import random
+import re
+
 import pytest
 
+from paramminer import tables
 from paramminer.countexpr import COUNT_TEXT_RE, count_of_match
 from paramminer.lexicon import load_lexicon
 from paramminer.tables import TableCell, find_table_cells
@@ -482,3 +487,80 @@ def test_a_size_column_counts_parameters_when_the_table_says_so() -> None:
 def test_pages_without_tables_give_nothing() -> None:
     assert cells("") == []
     assert cells("We train a 7B model with 1.4T tokens.\nIt has 32 layers.") == []
+
+
+# --- shortcuts: each gives what the long way gives --------------------------------------
+
+
+def test_a_header_without_a_parameters_label_is_skipped_before_its_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_rows(*args: object) -> list[object]:
+        raise AssertionError("the rows were read")
+
+    monkeypatch.setattr(tables, "_rows", no_rows)
+    text = page("Stage Output size Kernel", "conv1 112 7", "conv2 56 3", "conv3 28 3")
+    assert values(text) == []  # no "param" on the page: no caption can define a symbol
+    vocab = tables._vocab(LEXICON)
+    labels = tables._labels("Stage Output size Kernel", vocab)
+    assert tables._no_params_label(tuple(labels), may_define_symbols=False)
+    assert not tables._no_params_label(tuple(labels), may_define_symbols=True)
+    assert not tables._no_params_label(tuple(tables._labels("Size", vocab)), False)
+
+
+def test_a_header_whose_symbol_the_caption_defines_is_not_skipped() -> None:
+    text = page(
+        "Table 2: Backbones. #W denotes the number of model parameters.",
+        "Model Output size #W Top-1",
+        "Plover-S 224 12M 76.1",
+        "Plover-L 224 48M 80.3",
+    )
+    assert by_label(text) == {"Plover-S": 12_000_000, "Plover-L": 48_000_000}
+
+
+def test_words_opening_with_a_plain_letter_are_read_as_text_without_classifying() -> None:
+    vocab = tables._vocab(LEXICON)
+    assert not {"n", "N"} & vocab.plain  # "n/a", "NA" are placeholders
+    assert {"a", "Z", "x"} <= vocab.plain
+    line = "Net-7B 7B n/a NA Na x10 θ ✓ [12] 1.2 × 109 ±1.4 † Ours† 78.3 ±1.4 224 × 224 (7B)"
+    slow = tuple(tables._token(m.start(), m.group(0), vocab)
+                 for m in tables._TOKEN.finditer(line))
+    assert tables._tokens(0, line, False, vocab) == slow
+    assert [t.kind for t in slow] == [
+        "text", "count", "hold", "hold", "hold", "text", "text", "hold", "cite", "count",
+        "other", "text", "text", "other", "other", "text",
+    ]
+
+
+def test_the_token_pattern_tries_number_alternatives_only_before_a_number() -> None:
+    plain = tables._TOKEN.pattern.replace("(?=[~≈∼\\d])(?:", "", 1).replace(")|\\S+", "|\\S+")
+    assert plain != tables._TOKEN.pattern
+    reference = re.compile(plain)
+    line = "Abc 1.2 × 109 ~7 ×10 5 million 78.3 ±1.4 224 × 224 ≈3B x2 ∼5 1,024 a1 ٣ 12,3.4 ±"
+    spans = [m.span() for m in tables._TOKEN.finditer(line)]
+    assert spans == [m.span() for m in reference.finditer(line)]
+    assert [line[start:end] for start, end in spans] == [
+        "Abc", "1.2 × 109", "~7 ×10 5", "million", "78.3 ±1.4", "224 × 224", "≈3B", "x2", "∼5",
+        "1,024", "a1", "٣", "12,3.4", "±",
+    ]
+
+
+def test_sizes_in_brackets_found_over_a_page_are_those_of_its_lines() -> None:
+    pieces = ["(7B)", "[1.5 M]", "( 13B )", "(", "7B)", "[", "\n", "\n", " ", "x", "(2\u2009T)"]
+    draw = random.Random(3)
+    for _ in range(300):
+        text = "".join(draw.choice(pieces) for _ in range(draw.randint(0, 30)))
+        lines = text.split("\n")
+        starts = [sum(len(line) + 1 for line in lines[:i]) for i in range(len(lines))]
+        found = {bisect.bisect_right(starts, m.start()) - 1
+                 for m in tables._SIZE_IN_BRACKETS.finditer(text)}
+        assert found == {i for i, line in enumerate(lines) if tables._SIZE_IN_BRACKETS.search(line)}
+
+
+@pytest.mark.parametrize(
+    ("text", "unit"),
+    [("Params (M)", 10**6), ("in millions", 10**6), ("×10^9", 10**9), ("Mio. Param", 10**6),
+     ("Top-1", None), ("Params", None)],
+)
+def test_a_unit_needs_a_bracket_a_space_or_a_times_sign(text: str, unit: int | None) -> None:
+    assert tables._unit(text, tables._vocab(LEXICON)) == unit

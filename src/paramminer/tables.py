@@ -18,10 +18,13 @@ rules/cues-v1.csv, lists and cues named table_* and unit_*); this module holds m
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
-from itertools import pairwise
-from typing import Literal
+from functools import partial
+from itertools import accumulate, pairwise, repeat
+from operator import add
+from typing import Literal, NamedTuple
 
 from paramminer.countexpr import COUNT_TEXT_RE, count_of_match
 from paramminer.keyscan import LineHints
@@ -74,6 +77,7 @@ class _Vocab:
     not_param_nouns: frozenset[str]
     name_labels: frozenset[str]
     units: dict[str, int]
+    plain: frozenset[str]  # first letters of tokens that can only be text (_plain_openers)
 
 
 _VOCABS: dict[str, _Vocab] = {}
@@ -86,6 +90,7 @@ def _vocab(lexicon: Lexicon) -> _Vocab:
     if cached is not None:
         return cached
     cue, words = lexicon.cue, lexicon.word_list
+    placeholders, markers = words("table_placeholders"), words("table_row_markers")
     vocab = _Vocab(
         caption=cue("table_caption"),
         figure=cue("figure_caption"),
@@ -105,15 +110,27 @@ def _vocab(lexicon: Lexicon) -> _Vocab:
         own_marker=cue("table_own_marker"),
         prose=words("prose_words"),
         abbreviations=words("table_abbreviations"),
-        placeholders=words("table_placeholders"),
-        markers="".join(sorted(words("table_row_markers"))),
+        placeholders=placeholders,
+        markers="".join(sorted(markers)),
         not_names=words("not_model_names"),
         not_param_nouns=words("not_param_nouns"),
         name_labels=words("table_name_labels"),
         units={word: size for name, size in _UNIT_LISTS.items() for word in words(name)},
+        plain=_plain_openers(placeholders, "".join(markers)),
     )
     _VOCABS[lexicon.fingerprint] = vocab
     return vocab
+
+
+def _plain_openers(placeholders: frozenset[str], markers: str) -> frozenset[str]:
+    """ASCII letters a token opening with is text for `_token`: no placeholder opens with
+    it (in either case) and it is no marker, so the token, markers stripped, still opens
+    with it, and neither a citation nor a number does."""
+    if "" in placeholders:
+        return frozenset()
+    firsts = {word[0] for word in placeholders}
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return frozenset(c for c in letters if c.lower() not in firsts and c not in markers)
 
 
 # --- tokens and lines -------------------------------------------------------------------
@@ -121,27 +138,37 @@ def _vocab(lexicon: Lexicon) -> _Vocab:
 CellKind = Literal["count", "num", "hold", "other", "text", "cite"]
 
 _TOKEN = re.compile(
+    r"(?=[~≈∼\d])(?:"  # what each number alternative opens with: the others are not tried
     r"[~≈∼]?\d[\d,]*(?:\.\d+)?\s?[×x]\s?10\s?\^?\s?\{?[−-]?\d{1,2}\}?(?![\w.])"  # 1.2 × 109
     r"|[~≈∼]?\d[\d,]*(?:\.\d+)?\s(?:thousand|millions?|billions?|trillions?)(?![A-Za-z])"
     r"|[~≈∼]?\d[\d,.]*\s?±\s?[\d.]+\S*"  # 78.3 ±1.4
     r"|\d+(?:\.\d+)?(?:\s?[×x]\s?\d+(?:\.\d+)?)+(?![\w.])"  # 224 × 224
-    r"|\S+"
+    r")|\S+"
 )
 _NUMERIC = re.compile(r"^[~≈∼<>±]?[-+−]?\.?\d")
 _BARE = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$|^\.\d+$")
 _BRACKETS = re.compile(r"[()\[\]{}]")
 _LETTER = re.compile(r"[A-Za-z]")
+_NUMBER_OPENERS = frozenset("[~≈∼<>±-+−.")  # what _CITATION, _NUMERIC start with, or a digit
 _CITATION = re.compile(r"^\[\d[\d,;–\-]*\]?[,;]?$|^\d+\][,;.]?$")  # "[38]", "[42," "43]"
+_CELL_KINDS: tuple[CellKind, ...] = ("count", "num", "other")  # the kinds of a table's value cells
+_SENTENCE_END = re.compile(r"[a-z]{4,}\.")
+_SHORT_ABBREVIATION = re.compile(r"[A-Z][a-z]{0,4}\.")
+_GLUED = re.compile(r"[A-Za-z]-$")
 
 
-@dataclass(frozen=True)
-class _Tok:
+class _Tok(NamedTuple):
+    """One token of a line (a named tuple: made for every token read, so made cheaply)."""
+
     start: int  # page offsets of the token
     end: int
     text: str
     kind: CellKind
     value: int | None = None  # a self-describing count ("7B", "1.2 × 109", "22,855,952")
     number: float | None = None  # a bare number ("22.1"), a count only under a unit
+
+
+_new_tok = partial(tuple.__new__, _Tok)  # _Tok from all six fields, skipping its __new__
 
 
 LineRole = Literal["blank", "prose", "caption", "figure", "boundary", "data", "axis", "text"]
@@ -183,6 +210,9 @@ def _token(start: int, text: str, vocab: _Vocab) -> _Tok:
     core = text.rstrip(vocab.markers)
     if core.lower() in vocab.placeholders or text.lower() in vocab.placeholders:
         return _Tok(start, end, text, "hold")
+    first = text[0]
+    if first not in _NUMBER_OPENERS and not first.isdecimal():
+        return _Tok(start, end, text, "text")  # neither a citation nor numeric (cheap test)
     if _CITATION.match(text):
         return _Tok(start, end, text, "cite")
     if not core or not _NUMERIC.match(core) or _BRACKETS.search(core):
@@ -197,7 +227,15 @@ def _token(start: int, text: str, vocab: _Vocab) -> _Tok:
 
 
 def _tokens(start: int, text: str, glued: bool, vocab: _Vocab) -> tuple[_Tok, ...]:
-    tokens = [_token(start + m.start(), m.group(0), vocab) for m in _TOKEN.finditer(text)]
+    tokens = []
+    plain = vocab.plain
+    for match in _TOKEN.finditer(text):
+        word = match.group(0)
+        if word[0] in plain:  # a word: text, as `_token` finds, without calling it
+            tokens.append(_new_tok((start + match.start(), start + match.end(), word, "text",
+                                    None, None)))
+        else:
+            tokens.append(_token(start + match.start(), word, vocab))
     if glued and tokens and tokens[0].kind == "count":
         first = tokens[0]  # "JFT-" + "300M": the tail of a name split at a line break
         tokens[0] = _Tok(first.start, first.end, first.text, "text")
@@ -206,26 +244,28 @@ def _tokens(start: int, text: str, glued: bool, vocab: _Vocab) -> tuple[_Tok, ..
 
 def _is_prose(tokens: tuple[_Tok, ...], vocab: _Vocab) -> bool:
     """Running text: function words outnumber numbers, or a sentence ends the line."""
-    words = [t.text.lower().strip(",;:()") for t in tokens]
-    function = sum(1 for w in words if w in vocab.prose)
-    numeric = sum(1 for t in tokens if t.kind in ("count", "num", "other"))
+    prose = vocab.prose
+    function = numeric = 0
+    for token in tokens:  # one pass
+        function += token.text.lower().strip(",;:()") in prose
+        numeric += token.kind in _CELL_KINDS
     if function >= 2 and numeric <= function:
         return True
-    breaks = any(
-        re.fullmatch(r"[a-z]{4,}\.", a.text) and a.text not in vocab.abbreviations
+    breaks = len(tokens) >= 6 and any(
+        _SENTENCE_END.fullmatch(a.text) and a.text not in vocab.abbreviations
         and b.text[:1].isupper()
         for a, b in pairwise(tokens)
     )
-    if breaks and len(words) >= 6:
+    if breaks:
         return True  # "... vocoder. Step-Audio denotes ...": a sentence ends mid-line
     last = tokens[-1].text if tokens else ""
     return (
-        len(words) >= 6
+        len(tokens) >= 6
         and function >= 1
         and numeric == 0
         and last.endswith(".")
         and last.lower() not in vocab.abbreviations
-        and not re.fullmatch(r"[A-Z][a-z]{0,4}\.", last)  # "Avg." ends a header, not a sentence
+        and not _SHORT_ABBREVIATION.fullmatch(last)  # "Avg." ends a header, not a sentence
     )
 
 
@@ -251,10 +291,11 @@ def _role(text: str, tokens: tuple[_Tok, ...], vocab: _Vocab) -> LineRole:
         return "prose"
     if _is_axis(tokens):
         return "axis"
-    cells = [t for t in tokens if t.kind in ("count", "num", "other")]
-    holds = sum(1 for t in tokens if t.kind == "hold")
+    kinds = [t.kind for t in tokens]
+    cells = sum(map(kinds.count, _CELL_KINDS))
+    holds = kinds.count("hold")
     has_label = tokens[0].kind == "text"
-    if (cells and has_label) or len(cells) >= 2 or (cells and holds) or holds >= 2:
+    if (cells and has_label) or cells >= 2 or (cells and holds) or holds >= 2:
         return "data"
     return "text"
 
@@ -264,13 +305,14 @@ class _Page:
 
     def __init__(self, page_text: str, vocab: _Vocab) -> None:
         self.texts = page_text.split("\n")
-        self.starts = []
-        offset = 0
-        for text in self.texts:
-            self.starts.append(offset)
-            offset += len(text) + 1
+        lengths = map(add, map(len, self.texts[:-1]), repeat(1))  # each with its newline
+        self.starts = list(accumulate(lengths, initial=0))
         self.vocab = vocab
         self._read: dict[int, _Line] = {}
+        self._labels: dict[int, tuple[_Label, ...]] = {}
+        # whether a caption may define a header symbol (table_param_symbol); False only when
+        # no line holds a string every match holds (a caption is lines of the page, joined)
+        self.may_define_symbols = True
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -279,12 +321,19 @@ class _Page:
         line = self._read.get(index)
         if line is None:
             previous = self.texts[index - 1].rstrip() if index else ""
-            glued = bool(re.search(r"[A-Za-z]-$", previous))
+            glued = previous.endswith("-") and bool(_GLUED.search(previous))
             text = self.texts[index]
             tokens = _tokens(self.starts[index], text, glued, self.vocab)
             role = _role(text, tokens, self.vocab)
             line = self._read[index] = _Line(index, self.starts[index], text, tokens, role)
         return line
+
+    def labels(self, index: int) -> tuple[_Label, ...]:
+        """The column labels of line `index` (`_labels`), read once."""
+        found = self._labels.get(index)
+        if found is None:
+            found = self._labels[index] = tuple(_labels(self.texts[index], self.vocab))
+        return found
 
 
 # --- header labels and units -------------------------------------------------------------
@@ -300,16 +349,22 @@ class _Label:
     unit: int | None
 
 
+_UNIT = re.compile(
+    r"[(\[]\s*(?:in\s+)?#?\s*(?P<a>[^()\[\]]{1,14}?)\s*[)\]]"
+    r"|\bin\s+(?P<b>[A-Za-z]+)\b|(?P<c>[×x]\s?10\s?\^?\s?\d{1,2})(?!\d)"
+    r"|\b(?P<d>[A-Za-z]{3,}\.?|[A-Z][a-z])\s+(?:of\s+)?(?=#?\s*[Pp]aram)",  # "Mio. Param"
+)
+_UNIT_NEEDS = re.compile(r"[(\[×x\s]")  # one of which every _UNIT match holds
+_UNIT_MARK = re.compile(r"^[×x]\s?|\s")
+
+
 def _unit(text: str, vocab: _Vocab) -> int | None:
     """The multiplier a label or caption fragment states: "(M)", "(in millions)", "×10^6"."""
-    for match in re.finditer(
-        r"[(\[]\s*(?:in\s+)?#?\s*(?P<a>[^()\[\]]{1,14}?)\s*[)\]]"
-        r"|\bin\s+(?P<b>[A-Za-z]+)\b|(?P<c>[×x]\s?10\s?\^?\s?\d{1,2})(?!\d)"
-        r"|\b(?P<d>[A-Za-z]{3,}\.?|[A-Z][a-z])\s+(?:of\s+)?(?=#?\s*[Pp]aram)",  # "Mio. Param"
-        text,
-    ):
+    if not _UNIT_NEEDS.search(text):
+        return None  # a word such as "Top-1": no bracket, "in", "×10" or "Mio. Param"
+    for match in _UNIT.finditer(text):
         word = (match["a"] or match["b"] or match["c"] or match["d"] or "").lower()
-        word = re.sub(r"^[×x]\s?|\s", "", word)
+        word = _UNIT_MARK.sub("", word)
         if word in vocab.units:
             return vocab.units[word]
     return None
@@ -635,7 +690,7 @@ def _rows(lines: _Page, header: int, vocab: _Vocab) -> list[_Row]:
             rows.append(_Row(line, line.label, line.cells))
             quiet = 0
             continue
-        if _names_params(line.text, vocab) and len(_labels(line.text, vocab)) >= 2 and rows:
+        if _names_params(line.text, vocab) and len(lines.labels(index)) >= 2 and rows:
             break  # the header of the next table
         quiet += 1
         if quiet > 6:
@@ -807,18 +862,26 @@ class _Plan:
     shape: tuple[bool, ...]  # which cells of a usual row are text
 
 
+def _no_params_label(labels: tuple[_Label, ...], may_define_symbols: bool) -> bool:
+    """Whether `_stacked` finds no parameters label, or fewer than two labels, among a
+    header's `labels`: one label is split in two only when it is a "Size", and an other
+    label becomes a parameters one only when the caption defines it as a symbol."""
+    if len(labels) < 2 and not (labels and labels[0].kind == "PS"):
+        return True
+    return not may_define_symbols and all(label.kind in ("O", "C") for label in labels)
+
+
 def _stacked(
-    lines: _Page, index: int, caption: str, named: bool, vocab: _Vocab
+    lines: _Page, index: int, labels: list[_Label], caption: str, named: bool, vocab: _Vocab
 ) -> list[_Label]:
     """The header's labels, a "Size" among them read with what the table says about it: the
     caption, the rest of the header, the word stacked above it when the header takes two
     lines ("Model" over "Size"). A header opening with "Model Size" over named rows is a name
     column and a size column. A symbol the caption defines as the parameter count ("#P
     denotes the number of parameters") is a parameters label."""
-    header = lines[index].text
+    header = lines[index].text  # `labels` are its _labels
     above = lines[index - 1].text.split() if index and lines[index - 1].role == "text" else []
     symbols = {" ".join(m["symbol"].split()) for m in vocab.symbol.finditer(caption)}
-    labels = _labels(header, vocab)
     first = labels[0].text.split(" ", 1) if labels else []
     if named and labels[0].kind == "PS" and len(first) == 2 and vocab.size.fullmatch(first[1]):
         labels[:1] = [_Label(first[0], "O", None), _Label(first[1], "PS", labels[0].unit)]
@@ -834,25 +897,26 @@ def _stacked(
     return out
 
 
-def _label_line(line: _Line, vocab: _Vocab) -> bool:
+def _label_line(lines: _Page, index: int) -> bool:
     """A line that is one header label: words ("Heads", "Mio.", "Top-1 Acc."), no number
     standing alone, read as a single label."""
+    line = lines[index]
     return (
         line.role == "text" and bool(_LETTER.search(line.text))
         and not any(t.kind in ("count", "num") for t in line.tokens)
-        and len(_labels(line.text, vocab)) == 1
+        and len(lines.labels(index)) == 1
     )
 
 
 def _one_per_line(lines: _Page, index: int, vocab: _Vocab) -> tuple[int, int] | None:
     """First and last line of a header written one label per line around line `index`
     (three lines or more, each one label, the rows just below), or None."""
-    if not _label_line(lines[index], vocab):
+    if not _label_line(lines, index):
         return None
     first = last = index
-    while first > 0 and _label_line(lines[first - 1], vocab):
+    while first > 0 and _label_line(lines, first - 1):
         first -= 1
-    while last + 1 < len(lines) and _label_line(lines[last + 1], vocab):
+    while last + 1 < len(lines) and _label_line(lines, last + 1):
         last += 1
     below = last + 1
     if last - first < 2 or below >= len(lines) or lines[below].role != "data":
@@ -892,6 +956,8 @@ def _column_cells(lines: _Page, index: int, vocab: _Vocab) -> list[TableCell]:
     written one label per line that holds it)."""
     run = _one_per_line(lines, index, vocab)
     first, last = run or (index, index)
+    if not run and _no_params_label(lines.labels(index), lines.may_define_symbols):
+        return []  # no parameters column, seen before reading the rows
     rows = _rows(lines, last, vocab)
     if not rows:
         return []
@@ -902,7 +968,7 @@ def _column_cells(lines: _Page, index: int, vocab: _Vocab) -> list[TableCell]:
         labels = _line_labels(lines, first, last, caption, vocab)
         header = " ".join(label.text for label in labels)
     else:
-        labels = _stacked(lines, index, caption, named, vocab)
+        labels = _stacked(lines, index, list(lines.labels(index)), caption, named, vocab)
         header = lines[index].clean
     params = [i for i, label in enumerate(labels) if label.kind in ("P", "PA", "PN", "PB")]
     if not params or len(labels) < 2:
@@ -1035,7 +1101,10 @@ def _word_unit(word: str, vocab: _Vocab) -> int | None:
     return _unit(word, vocab)
 
 
-_SIZE_IN_BRACKETS = re.compile(r"[(\[]\s*(?P<size>[~≈]?\d+(?:\.\d+)?\s?[KMBT])\s*[)\]]")
+# spaces within a line ([^\S\n], never a newline): its matches in a page are its lines'
+_SIZE_IN_BRACKETS = re.compile(
+    r"[(\[][^\S\n]*(?P<size>[~≈]?\d+(?:\.\d+)?[^\S\n]?[KMBT])[^\S\n]*[)\]]"
+)
 
 
 def _bracket_cells(rows: list[_Row], context: _Context, vocab: _Vocab) -> list[TableCell]:
@@ -1081,13 +1150,20 @@ def find_table_cells(page_text: str, lexicon: Lexicon) -> list[TableCell]:
     vocab = _vocab(lexicon)
     lines = _Page(page_text, vocab)
     hints = LineHints(page_text, lines.starts)  # lines that cannot match are skipped
+    params = set(hints.lines(vocab.params))  # each pattern only where it can match
+    size = set(hints.lines(vocab.size))
+    symbol = set(hints.lines(vocab.symbol))
+    lines.may_define_symbols = bool(symbol)
+    brackets = {bisect_right(lines.starts, m.start()) - 1  # the lines it matches on
+                for m in _SIZE_IN_BRACKETS.finditer(page_text)}
     found: dict[int, TableCell] = {}
-    for index in hints.lines(vocab.params, vocab.size, _SIZE_IN_BRACKETS, vocab.symbol):
+    for index in sorted(params | size | brackets | symbol):
         text = lines.texts[index]
         cells = []  # a table starts at a line naming parameters or giving sizes
-        if _names_params(text, vocab) or _SIZE_IN_BRACKETS.search(text):
+        if ((index in params and vocab.params.search(text))
+                or (index in size and vocab.size.search(text)) or index in brackets):
             cells += _cells_of(lines, lines[index], vocab)
-        if vocab.symbol.search(text):
+        if index in symbol and vocab.symbol.search(text):
             cells += _symbol_cells(lines, index, vocab)
         for cell in cells:
             found.setdefault(cell.start, cell)
