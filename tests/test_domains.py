@@ -86,6 +86,18 @@ def test_references_do_not_count() -> None:
     assert classify_domains([], "A Method", "", pages).primary == "Vision"
 
 
+def test_body_text_cuts_at_the_last_heading_after_page_one() -> None:
+    first = "Title\nWe cite references in prose.\n"
+    second = "Body text on images.\n2\n\n References \nA. Author. Speech.\nSee the references\n"
+    assert body_text([first, second]) == first + "\nBody text on images.\n"
+    # a heading on page 1 only: nothing is cut
+    assert body_text(["Bibliography\nx", "more text"]) == "Bibliography\nx\nmore text"
+    # the last of two headings; words in prose are no heading
+    pages = ["T", "a\nREFERENCES\nb\n3. Bibliography\n", "c"]
+    assert body_text(pages) == "T\na\nREFERENCES\nb\n"
+    assert body_text(["T", "no heading: references x\n"]) == "T\nno heading: references x\n"
+
+
 def test_several_domains_primary_first() -> None:
     pages = ["Image captioning: a vision-language model reads images and text. "
              "ImageNet classification and image recognition results."]

@@ -14,8 +14,12 @@ from paramminer.keyscan import (
     FoldedText,
     KeywordCounter,
     LineHints,
+    RunScanner,
+    keyword_counters,
     match_prefixes,
     required_strings,
+    run_prefixes,
+    starts_at_boundary,
 )
 from paramminer.lexicon import load_lexicon
 from paramminer.tables import _SIZE_IN_BRACKETS, _vocab
@@ -80,8 +84,86 @@ def test_count_equals_findall_on_random_text_for_every_domain_rule() -> None:
         text = "".join(draw.choice(words) + draw.choice(seps) for _ in range(draw.randint(0, 40)))
         folded = FoldedText(text)
         for rule in rules:
-            assert rule.regex is not None
+            assert rule.regex is not None and rule.counter is not None
             assert KeywordCounter(rule.regex).count(folded) == len(rule.regex.findall(text))
+            assert rule.counter.count(folded) == len(rule.regex.findall(text))
+    assert all(rule.counter and rule.counter.scanner for rule in rules)  # one shared scan
+
+
+def test_no_character_outside_word_lowers_to_an_ascii_word_character() -> None:
+    everything = "".join(map(chr, range(0x110000)))
+    outside_word = re.sub(r"\w", "", everything)
+    assert len(outside_word) > 100000
+    assert re.search("[a-z0-9_]", outside_word.lower()) is None
+    assert re.sub(r"\w", "", "\u0130\u0131\u017f\u212a") == ""  # FOLDS_ONTO_ASCII: in \w
+
+
+def test_starts_at_boundary_on_every_path() -> None:
+    def boundary(pattern: str, flags: int = re.IGNORECASE) -> bool:
+        return starts_at_boundary(re.compile(pattern, flags))
+
+    assert boundary(r"\bimages?\b|\bvision\b")
+    assert boundary(r"\b(?-i:BERT|T5)\b")
+    assert boundary(r"(?=\w)(?:\bfoo|(?<!x)\bbar)")  # zero-width assertions first
+    assert boundary(r"(?:\bfoo|(?!y))\bbar")  # each path meets a \b
+    assert not boundary(r"\bimage|vision\b")  # one branch has none
+    assert not boundary(r"image\b")
+    assert not boundary(r"(?:\bfoo)?bar")
+    assert not boundary(r"\Bfoo")
+    assert not boundary(r"(?a:\bfoo)")  # an ASCII \b
+    assert not boundary(r"(?=x)")  # no \b at all
+    assert run_prefixes(re.compile(r"\bimage caption|\bpre-?train", re.IGNORECASE)) == (
+        ("image caption", "image"), ("pre-train", "pre"), ("pretrain", "pretrain"))
+    assert run_prefixes(re.compile(r"\bimage", re.IGNORECASE | re.ASCII)) is None
+    assert run_prefixes(re.compile(r"\b-?foo", re.IGNORECASE)) is None  # "-foo" leads with "-"
+
+
+def test_run_scanner_finds_where_runs_begin() -> None:
+    scanner = RunScanner(["image", "pre"], ["gene"])
+    text = "image preimage Images gene genes pre-gene_x gene-x \u00e9image 3image prefix"
+    folded = FoldedText(text).folded
+    assert folded is not None
+    # after \u00e9 a run of [a-z0-9_] begins, though no \\b holds there: the regex decides
+    assert scanner.scan(folded) == {"image": [0, 15, 52], "pre": [6, 33, 65], "gene": [22, 44]}
+
+
+SCAN_CASES = [
+    "Images, image; imagery preimage image-text IMAGE_x x_image 2image",
+    "image at the start, vision-language and Vision2 in the middle",
+    "caf\u00e9image \u00e9vision \u00fcber-image (\u00edmage) \u03b1vision \u2126image",
+    "a \u212aernel and \u212aERNELS, the \u0131mage, x\u0131mage and \u0130MAGE",
+    "pre-training corpus pretraining corpus prepre-training corpus pre- training corpus",
+    "image captions image-captioning imagecaption \u00e9image caption image  caption",
+    "Go game, games, gamer, play Go, playing Go, plays  Go, replay Go",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", SCAN_CASES)
+def test_counters_sharing_a_scan_count_as_findall(text: str) -> None:
+    patterns = [r"\bimages?\b|\bvision\b", r"\bkernels?\b", r"\bimage caption(?:ing|s)?\b",
+                r"\bpre-?training corpus\b", r"\bgames?\b|\bplay(?:ing|s)? Go\b",
+                r"\b(?-i:Go)\b", r"image\b", r"(?a:\bimage)"]
+    regexes = [re.compile(pattern, re.IGNORECASE) for pattern in patterns]
+    counters = keyword_counters(regexes)
+    assert [counter.scanner is not None for counter in counters] == [True] * 6 + [False] * 2
+    folded = FoldedText(text)
+    assert [counter.count(folded) for counter in counters] == [
+        len(regex.findall(text)) for regex in regexes]
+
+
+def test_shared_scan_counts_exactly() -> None:
+    patterns = (r"\bimages?\b", r"\bkernels?\b", r"\bimage caption(?:ing|s)?\b")
+    images, kernels, captions = keyword_counters([re.compile(p, re.IGNORECASE) for p in patterns])
+    text = FoldedText("Image x\u0131mage \u0131mage \u00e9image preimage \u212aernel "
+                      "image captions")
+    assert (images.count(text), kernels.count(text), captions.count(text)) == (3, 1, 1)
+
+
+def test_head_is_the_folded_text_cut() -> None:
+    text = FoldedText("An \u0130mage, a \u212aernel")
+    head = text.head(8)
+    assert (head.text, head.folded) == ("An \u0130mage", "an image")
 
 
 def test_required_strings_are_literal_runs_anywhere() -> None:

@@ -17,14 +17,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
 from paramminer import resources
 from paramminer.config import file_version, read_table
 from paramminer.errors import ConfigError
-from paramminer.keyscan import FoldedText, KeywordCounter
+from paramminer.keyscan import FoldedText, KeywordCounter, keyword_counters, required_strings
 
 DEFAULT_RULES = "domains.csv"
 TITLE_FACTOR = 3.0
@@ -35,6 +35,8 @@ SECONDARY_RATIO = 0.5
 MIN_SCORE = 3.0  # below this a domain is not claimed at all
 
 _REFERENCES_HEADING = re.compile(r"(?im)^\s*(?:\d+\.?\s*)?(?:references|bibliography)\s*$")
+# a character a heading can hold only inside its word (not white space, a digit or a dot)
+_OUTSIDE_HEADINGS = re.compile(r"[^\s\d.]")
 
 
 @dataclass(frozen=True)
@@ -74,15 +76,15 @@ def _load_rules(path: Path, mtime: int) -> tuple[DomainRule, ...]:
             domain, weight = row["domain"].strip(), float(row["weight"])
             if kind == "keyword":
                 regex = re.compile(pattern, re.IGNORECASE)
-                rules.append(DomainRule(kind, pattern, domain, weight, regex,
-                                        KeywordCounter(regex)))
+                rules.append(DomainRule(kind, pattern, domain, weight, regex))
             elif kind == "category":
                 rules.append(DomainRule(kind, pattern, domain, weight))
             else:
                 raise ValueError(f"unknown kind {kind!r}")
         except (KeyError, AttributeError, ValueError, re.error) as exc:
             raise ConfigError(f"{path}: bad domain rule on row {number}: {exc}") from None
-    return tuple(rules)
+    counters = iter(keyword_counters([rule.regex for rule in rules if rule.regex]))  # one scan
+    return tuple(replace(rule, counter=next(counters)) if rule.regex else rule for rule in rules)
 
 
 def _category_matches(pattern: str, category: str) -> bool:
@@ -94,12 +96,44 @@ def _category_matches(pattern: str, category: str) -> bool:
 def body_text(pages: Sequence[str]) -> str:
     """The pages joined, cut at the last References heading after page 1 (cited titles are
     not the paper's topic)."""
-    text = "\n".join(pages)
-    headings = list(_REFERENCES_HEADING.finditer(text))
-    heading = headings[-1] if headings else None
-    if heading is not None and heading.start() > len(pages[0]):  # not a title-page heading
-        return text[:heading.start()]
-    return text
+    return _body(pages).text
+
+
+def _body(pages: Sequence[str]) -> FoldedText:
+    """`body_text`, folded."""
+    joined = FoldedText("\n".join(pages))
+    start = _last_heading_start(joined)
+    if start is not None and start > len(pages[0]):  # not a title-page heading
+        return joined.head(start)
+    return joined
+
+
+def _last_heading_start(text: FoldedText) -> int | None:
+    """Where the last References heading starts. Every heading holds one of its words
+    (`required_strings`), so the search starts at `_search_start` of the first of them."""
+    begin = 0
+    words = required_strings(_REFERENCES_HEADING)
+    if text.folded is not None and words:
+        first = [index for index in map(text.folded.find, words) if index >= 0]
+        if not first:
+            return None
+        begin = _search_start(text.text, min(first))
+    headings = list(_REFERENCES_HEADING.finditer(text.text, begin))
+    return headings[-1].start() if headings else None
+
+
+def _search_start(text: str, first: int) -> int:
+    """The start of the line after the last character before the line of `first` that no
+    heading holds (one of _OUTSIDE_HEADINGS); 0 if none. No heading starts before it (each
+    holds a heading word, the first at `first`), and searching on from there finds the
+    same headings as from 0: none can span that character."""
+    end = text.rfind("\n", 0, first)  # the newline ending the line before
+    while end > 0:
+        start = text.rfind("\n", 0, end) + 1
+        if _OUTSIDE_HEADINGS.search(text, start, end):
+            return end + 1
+        end = start - 1
+    return 0
 
 
 def classify_domains(
@@ -122,7 +156,7 @@ def classify_domains(
             if rule.kind == "category" and _category_matches(rule.pattern, category):
                 add(rule.domain, rule.weight * (1.0 if position == 0 else 0.5))
     opening = FoldedText(abstract or (pages[0][:OPENING_CHARS] if pages else ""))
-    body = FoldedText(body_text(pages))
+    body = _body(pages)
     body_hits: dict[str, float] = {}
     for rule in table:
         if rule.regex is None:

@@ -17,6 +17,12 @@ what a match covers, as `findall` does. It is exact when
 
 Where either cannot be shown (a pattern with no literal prefix), it falls back to `findall`.
 
+When every match must start where `\\b` holds (`starts_at_boundary`), a prefix starting
+with one of [a-z0-9_] can start a match only where a run of [a-z0-9_] begins in the
+lower-cased text (no character outside `\\w` lower-cases to one of them; the characters of
+`FOLDS_ONTO_ASCII` are in `\\w`). `RunScanner` finds such places for many prefixes in one
+pass, so counters built by `keyword_counters` skip the prefixes a text lacks at no cost.
+
 `LineHints` does the same for a per-line search: a line can match only if it holds one of
 the strings the pattern cannot match without (`required_strings`: a run of literals or
 classes of literals, anywhere in the pattern); it finds those once per page.
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from itertools import chain
 from re import _constants as sre  # type: ignore[attr-defined]
@@ -37,6 +44,9 @@ from typing import Any
 FOLDS_ONTO_ASCII = re.compile("[\u0130\u0131\u017f\u212a]")
 _ASCII_OF = {"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"}
 MAX_PREFIXES = 64
+_WORD = "abcdefghijklmnopqrstuvwxyz0123456789_"  # the lower-case ASCII of \w
+_RUN_CLASS = "[a-z0-9_]"
+_RUNS_ONLY = bytes(c if chr(c) in _WORD else 32 for c in range(256))  # others: a space
 
 
 class FoldedText:
@@ -44,12 +54,24 @@ class FoldedText:
     (else None), and the places each prefix occurs in it (found once, shared by patterns).
     The characters of FOLDS_ONTO_ASCII become the ASCII letter they match first."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, folded: str | None = None) -> None:
+        """`folded`: the folded text when known (see `head`), else it is made here."""
         self.text = text
-        ascii_folded = FOLDS_ONTO_ASCII.sub(lambda m: _ASCII_OF[m.group(0)], text)
-        lowered = ascii_folded.lower()
-        self.folded = lowered if len(lowered) == len(text) else None
+        if folded is None:
+            if any(char in text for char in _ASCII_OF):  # a rare case: 4 quick finds first
+                text = FOLDS_ONTO_ASCII.sub(lambda m: _ASCII_OF[m.group(0)], text)
+            lowered = text.lower()
+            folded = lowered if len(lowered) == len(self.text) else None
+        self.folded = folded
         self._starts: dict[str, list[int]] = {}
+        self._runs: dict[RunScanner, dict[str, list[int]]] = {}
+
+    def head(self, end: int) -> FoldedText:
+        """The text up to `end`, its folded copy cut alike (`str.lower` may give a Greek
+        sigma at the cut its final form: no ASCII prefix reads either form)."""
+        if self.folded is None:
+            return FoldedText(self.text[:end])
+        return FoldedText(self.text[:end], self.folded[:end])
 
     def may_hold(self, regex: re.Pattern[str]) -> bool:
         """False only when no match of `regex` can be in the text: it lacks every string
@@ -72,22 +94,87 @@ class FoldedText:
             self._starts[prefix] = found
         return found
 
+    def run_starts(self, scanner: RunScanner) -> dict[str, list[int]]:
+        """`scanner.scan` of the text, done once."""
+        found = self._runs.get(scanner)
+        if found is None:
+            found = self._runs[scanner] = scanner.scan(self.folded or "")
+        return found
+
+
+class RunScanner:
+    """Where runs of [a-z0-9_] begin that start with (`leads`) or are (`words`) given
+    strings, found in one pass of a regex (a trie of them) over the runs."""
+
+    def __init__(self, leads: Iterable[str], words: Iterable[str]) -> None:
+        self.leads, self.words = frozenset(leads), frozenset(words)
+        self.lengths = sorted({len(lead) for lead in self.leads})
+        trie = _trie([(lead, "") for lead in self.leads]
+                     + [(word, f"(?!{_RUN_CLASS})") for word in self.words])
+        self.regex = re.compile(f" (?={trie})({_RUN_CLASS}+)".encode("ascii"))
+
+    def scan(self, folded: str) -> dict[str, list[int]]:
+        """For each lead and word: the indices, in order, where a run of [a-z0-9_] of the
+        lower-cased text `folded` begins that starts with it (lead) or is it (word)."""
+        runs = b" " + folded.encode("ascii", "replace").translate(_RUNS_ONLY)
+        places: dict[bytes, list[int]] = {}
+        for match in self.regex.finditer(runs):  # a space, then the run at match.start() + 1
+            places.setdefault(match.group(1), []).append(match.start())
+        found: dict[str, list[int]] = {}
+        for run, indices in places.items():
+            text = run.decode("ascii")
+            heads = [text[:n] for n in self.lengths if n <= len(text)]
+            in_words = (text,) if text in self.words and text not in self.leads else ()
+            for head in chain((h for h in heads if h in self.leads), in_words):
+                found.setdefault(head, []).extend(indices)
+        return {head: sorted(indices) for head, indices in found.items()}
+
+
+def _trie(entries: list[tuple[str, str]]) -> str:
+    """A regex for the strings of `entries`, each followed by its own tail regex; an entry
+    with an empty tail ends the search there (the regex is used as a look-ahead)."""
+    ends = [tail for key, tail in entries if not key]
+    if "" in ends:
+        return ""
+    heads = sorted({key[0] for key, _ in entries if key})
+    branches = [re.escape(head) + _trie([(key[1:], tail) for key, tail in entries
+                                         if key[:1] == head]) for head in heads]
+    options = ends + branches
+    return options[0] if len(options) == 1 else "(?:" + "|".join(options) + ")"
+
 
 class KeywordCounter:
-    """`len(regex.findall(text))`, trying the regex only where one of its prefixes occurs."""
+    """`len(regex.findall(text))`, trying the regex only where one of its prefixes occurs
+    (with a `scanner`: only where one begins a run of [a-z0-9_])."""
 
-    def __init__(self, regex: re.Pattern[str]) -> None:
+    def __init__(self, regex: re.Pattern[str], scanner: RunScanner | None = None) -> None:
         self.regex = regex
         self.prefixes = match_prefixes(regex)
+        runs = run_prefixes(regex)
+        usable = runs is not None and scanner is not None and all(
+            lead in scanner.leads or (lead != prefix and lead in scanner.words)
+            for prefix, lead in runs)
+        self.scanner, self.runs = (scanner, runs) if usable else (None, None)
+
+    def starts(self, text: FoldedText) -> list[int]:
+        """In order, the places in `text` where a match can start."""
+        if self.scanner is not None and self.runs is not None:
+            found = text.run_starts(self.scanner)
+            folded = text.folded or ""
+            return sorted(set(chain.from_iterable(
+                found.get(lead, ()) if lead == prefix else
+                (i for i in found.get(lead, ()) if folded.startswith(prefix, i))
+                for prefix, lead in self.runs)))
+        assert self.prefixes is not None
+        return sorted(set(chain.from_iterable(text.starts(p) for p in self.prefixes)))
 
     def count(self, text: FoldedText, limit: int | None = None) -> int:
         """Non-overlapping matches in `text`, as `findall` counts them; with `limit`, the
         count may stop there (any count >= limit stands for "at least limit")."""
         if self.prefixes is None or text.folded is None:
             return len(self.regex.findall(text.text))
-        starts = sorted(set(chain.from_iterable(text.starts(p) for p in self.prefixes)))
         count = end = 0
-        for start in starts:
+        for start in self.starts(text):
             if start < end:  # inside the previous match: findall goes on from its end
                 continue
             match = self.regex.match(text.text, start)
@@ -112,6 +199,61 @@ def match_prefixes(regex: re.Pattern[str]) -> tuple[str, ...] | None:
         return None
     # a prefix that extends another finds nothing more: "cifar10" is where "cifar" is
     return tuple(sorted(p for p in found if not any(p != q and p.startswith(q) for q in found)))
+
+
+def keyword_counters(regexes: Sequence[re.Pattern[str]]) -> list[KeywordCounter]:
+    """A `KeywordCounter` for each regex; those whose matches start at a `\\b` share one
+    `RunScanner`, so a text is scanned once for all their prefixes."""
+    runs = [pair for regex in regexes for pair in run_prefixes(regex) or ()]
+    scanner = RunScanner((lead for prefix, lead in runs if lead == prefix),
+                         (lead for prefix, lead in runs if lead != prefix)) if runs else None
+    return [KeywordCounter(regex, scanner) for regex in regexes]
+
+
+@lru_cache(maxsize=512)
+def run_prefixes(regex: re.Pattern[str]) -> tuple[tuple[str, str], ...] | None:
+    """(prefix, its leading run of [a-z0-9_]) for each of `match_prefixes`, when every match
+    starts where a Unicode `\\b` holds and every prefix starts with one of [a-z0-9_]."""
+    prefixes = match_prefixes(regex)
+    if prefixes is None or regex.flags & re.ASCII or not starts_at_boundary(regex):
+        return None
+    leads = [prefix[:len(prefix) - len(prefix.lstrip(_WORD))] for prefix in prefixes]
+    if not all(leads):
+        return None
+    return tuple(zip(prefixes, leads, strict=True))
+
+
+@lru_cache(maxsize=512)
+def starts_at_boundary(regex: re.Pattern[str]) -> bool:
+    """Whether on every path through the pattern a `\\b` comes before anything that
+    consumes a character (zero-width assertions may come first)."""
+    try:
+        parsed = sre_parse.parse(regex.pattern, regex.flags)
+    except (re.error, TypeError, ValueError):
+        return False
+    return _boundary_first(list(parsed)) is True
+
+
+def _boundary_first(items: list[tuple[Any, Any]]) -> bool | None:
+    """True: every path meets `\\b` first; False: some path may consume (or do what is not
+    read here) first; None: all zero-width, no `\\b` on some path."""
+    for op, arg in items:
+        if op is sre.AT and arg is sre.AT_BOUNDARY:
+            return True
+        if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+            continue
+        if op is sre.SUBPATTERN:  # (group, added flags, removed flags, items)
+            if arg[1] & sre.SRE_FLAG_ASCII:  # an ASCII \b
+                return False
+            result = _boundary_first(list(arg[3]))
+        elif op is sre.BRANCH:
+            results = [_boundary_first(list(branch)) for branch in arg[1]]
+            result = False if False in results else None if None in results else True
+        else:
+            return False
+        if result is not None:
+            return result
+    return None
 
 
 def _prefixes(items: list[tuple[Any, Any]]) -> tuple[set[str], bool]:
