@@ -7,11 +7,18 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from pathlib import Path
 
 import pytest
 
 from conftest import CORPUS_DIR
+from paramminer.countexpr import (
+    COUNT_DIGIT_FIRST_RE,
+    COUNT_TEXT_RE,
+    count_of_match,
+    find_count_texts,
+)
 from paramminer.extract import _count_runs, _parse, count_matches, find_mentions, match_reach
 from paramminer.models import Mention
 from paramminer.rules import RuleSet, count_tokens, load_rules
@@ -19,6 +26,8 @@ from paramminer.windows import (
     _STOP,
     SENTENCE_END_CHARS,
     PageText,
+    cut_after,
+    cut_before,
     find_spots,
     first_windows,
 )
@@ -207,3 +216,50 @@ def test_probable_sentence_ends_are_the_sentencizers_ascii_ones() -> None:
     sentencizer = load_rules().nlp.get_pipe("sentencizer")
     punct_chars = sentencizer.punct_chars  # type: ignore[attr-defined]
     assert set(SENTENCE_END_CHARS) == {c for c in punct_chars if c.isascii()}
+
+
+COUNT_SENTENCES = [
+    "Kestrel-7B has 6.7 billion parameters, 22,855,952 weights and 6.7×10^9 or 6.7 x 10 9 ops.",
+    "We train 40 M parameters, 317m parameters and 5m of cable; 1e9, 2E+10, 1,300.5 and 12.",
+    "Tables 1, 2 and 3: 1.2.3 v2 x86 GPT-3 3/4 10^9 ^7 .5 ,7 a1 123456 12345 1,234 7B 8x7B",
+    "A 1.5 bn budget at 3 thousand steps, 2 millions of 4 trillion tokens, 5 mn and 13b params",
+    "Unicode digits ٣٤٥٦٧٨٩ and ３ billion, ४५ million, nothing else",
+    "",
+]
+
+
+def _match_key(match: re.Match[str]) -> tuple[object, ...]:
+    return (match.span(), match.lastgroup, match.groupdict(), count_of_match(match))
+
+
+def test_find_count_texts_finds_what_count_text_re_finds() -> None:
+    for sentence in COUNT_SENTENCES:
+        for text in (sentence, sentence + " about ~ 7B", "≈3 billion and ∼ 5M: " + sentence):
+            fast = [_match_key(m) for m in find_count_texts(text)]
+            assert fast == [_match_key(m) for m in COUNT_TEXT_RE.finditer(text)], text
+        # without an approximation sign, the digit-first pattern gives every match
+        assert ([_match_key(m) for m in COUNT_DIGIT_FIRST_RE.finditer(sentence)]
+                == [_match_key(m) for m in COUNT_TEXT_RE.finditer(sentence)])
+    found = [m[0] for m in find_count_texts(COUNT_SENTENCES[0])]
+    assert found == ["7B", "6.7 billion", "22,855,952", "6.7×10^9", "6.7 x 10 9"]
+
+
+def test_count_cuts_are_the_count_expressions_that_hold_a_space() -> None:
+    text = "It has 1.5 billion parameters, 22,855,952 weights, ~ 7B and 40 M params in 12 runs."
+    page = page_text(text)
+    assert [text[start:end] for start, end in page.cuts] == ["1.5 billion", "~ 7B", "40 M"]
+    assert [text[spot:spot + 4] for spot in page.spots] == ["1.5 ", "22,8", "7B a", "40 M"]
+
+
+def test_a_cut_without_a_space_never_holds_a_place_after_a_space() -> None:
+    text = "It has 1.5 billion parameters, 22,855,952 weights, ~ 7B and 40 M params in 12 runs."
+    page = page_text(text)
+    every = PageText(1, text, text, [], cuts=[m.span() for m in COUNT_TEXT_RE.finditer(text)])
+    assert len(every.cuts) == 5 and len(page.cuts) == 3
+    after_space = [index + 1 for index, char in enumerate(text) if char == " "]
+    assert ([p for p in after_space if every.inside_count(p)]
+            == [p for p in after_space if page.inside_count(p)]
+            == [text.index("billion"), text.index("7B"), text.index("M params")])
+    for position in range(len(text) + 1):
+        assert cut_before(page, position) == cut_before(every, position)
+        assert cut_after(page, position) == cut_after(every, position)

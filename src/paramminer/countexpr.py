@@ -15,8 +15,8 @@ from paramminer.numbers import SCALE_WORDS
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _SCALE_WORD = r"thousand|millions?|billions?|trillions?|bn|mn"
 _SCALE_LETTER = r"[KMBT]"
-COUNT_TEXT_RE = re.compile(
-    rf"(?<![\w.,/^])(?P<approx>[~≈∼]\s?)?(?P<num>{_NUM})"
+APPROX_SIGNS = "~≈∼"
+_COUNT_TAIL = (  # what may follow the number: an exponent or a scale
     r"(?:"
     r"(?P<exp>\s?[×x*]\s?10\s?(?:\^\s?\{?(?P<pow>1[0-2]|[5-9])\}?|\s?(?P<pow2>1[0-2]|[5-9])(?!\d)))"
     r"|(?P<e>[eE]\+?(?P<epow>1[0-2]|0?[5-9]))"
@@ -29,6 +29,31 @@ COUNT_TEXT_RE = re.compile(
     r")?"
     r"(?![\d])"
 )
+COUNT_TEXT_RE = re.compile(
+    rf"(?<![\w.,/^])(?P<approx>[{APPROX_SIGNS}]\s?)?(?P<num>{_NUM})" + _COUNT_TAIL
+)
+# COUNT_TEXT_RE for a text without an approximation sign, where its approx group never takes
+# part: at every position it tries the number right there. So does this one, which starts
+# with the number's first digit (a class: the engine skips ahead to the next digit instead of
+# trying the lookbehind at every character) and reads the same lookbehind after it; then the
+# same alternatives in the same order (\d{1,3} is \d then \d{0,2}; \d+ is \d then \d*) and
+# the same tail. Same matches and group names (approx, last, never takes part); the group
+# numbers differ. Use it through find_count_texts.
+COUNT_DIGIT_FIRST_RE = re.compile(
+    r"(?P<num>\d(?<![\w.,/^]\d)(?:\d{0,2}(?:,\d{3})+(?:\.\d+)?|\d*(?:\.\d+)?))"
+    + _COUNT_TAIL + "(?P<approx>(?!))?"
+)
+
+
+def find_count_texts(text: str) -> Iterator[re.Match[str]]:
+    """`COUNT_TEXT_RE.finditer(text)`: the same matches, spans and named groups (read them
+    by name); by COUNT_DIGIT_FIRST_RE, twice as fast, where no match can hold an
+    approximation sign."""
+    if any(sign in text for sign in APPROX_SIGNS):
+        return COUNT_TEXT_RE.finditer(text)
+    return COUNT_DIGIT_FIRST_RE.finditer(text)
+
+
 NAME_SIZE_RE = re.compile(
     r"^(?P<name>[A-Za-z][\w.\-]*?[A-Za-z0-9])[-_‐](?P<num>\d+(?:\.\d+)?)(?P<sc>[MBTmbt])$"
 )

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from paramminer.countexpr import COUNT_TEXT_RE, count_of_match
+from paramminer.keyscan import FoldedText
+from paramminer.lexicon import Lexicon
 from paramminer.models import Mention
 from paramminer.names import NAMEISH, PaperNames
 
@@ -75,9 +77,39 @@ def _context(mention: Mention, clause_break: re.Pattern[str]) -> _Context:
     )
 
 
+def folded(text: str) -> str | None:
+    """`text` lower-cased as keyscan.FoldedText folds it (None where that cannot stand in for
+    case-insensitive matching); an ASCII text's is its lower-case copy."""
+    return text.lower() if text.isascii() else FoldedText(text).folded
+
+
+class CueSearch:
+    """`lexicon.cue(name).search(text)`, skipped where it cannot match: every match of the
+    cue holds one of its strings (Lexicon.cue_strings), so a folded text that holds none of
+    them has none. Cheaper than most cue searches, which try a leading `\b` at every
+    character."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.cue = lexicon.cue
+        self.strings = lexicon.cue_strings
+
+    def may_match(self, name: str, text: str) -> bool:
+        """False only when the cue has no match in `text`."""
+        needed = self.strings.get(name)
+        if needed is None:
+            return True
+        lowered = folded(text)
+        return lowered is None or any(map(lowered.__contains__, needed))
+
+    def search(self, name: str, text: str) -> bool:
+        """The cue matches somewhere in `text`."""
+        return self.may_match(name, text) and self.cue(name).search(text) is not None
+
+
 def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
     """The cues (names from CUES) that hold for `mention`."""
     cue = names.lexicon.cue
+    finds = CueSearch(names.lexicon).search
     context = _context(mention, cue("clause_break"))
     found: set[str] = set()
     adjacent = _ADJACENT_NAME.search(context.before)
@@ -97,18 +129,19 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
     if mention.table and _own_table(mention, names, "cited_name" in found):
         found.add("own_table")
     if (not own_name and _subject_match(cue("pronoun_subject"), context.sentence)
-            and (cue("introducing").search(mention.preceding)
+            and (finds("introducing", mention.preceding)
                  or _own_name_in(mention.preceding[-PRONOUN_REACH:], names))
             and not _compared_with_own(mention, cue("comparison"), names)):
         found.add("own_pronoun")
     phrase_after = _PHRASE_END.split(context.after[:25])[0]
     before = _LIST_RUN.sub("", context.wide_before)  # "we train the 300M, 1.5B and 3.3B"
-    before = cue("own_non_model").sub(" ", before)  # "our method on a 70B model": not ours
-    if (cue("own").search(before[-25:] + mention.text + phrase_after + " "
-                          + _bracketed_head(context.before))
-            or cue("own_announce").search(context.sentence_head)):
+    if CueSearch(names.lexicon).may_match("own_non_model", before):  # else sub changes nothing
+        before = cue("own_non_model").sub(" ", before)  # "our method on a 70B model": not ours
+    if (finds("own", before[-25:] + mention.text + phrase_after + " "
+              + _bracketed_head(context.before))
+            or finds("own_announce", context.sentence_head)):
         found.add("own_near")
-    elif cue("own").search(context.sentence):
+    elif finds("own", context.sentence):
         found.add("own_sentence")
     checks = (
         ("citation", context.wide_before + mention.text + context.after),
@@ -124,10 +157,10 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
         ("planned", context.before[-40:] + mention.text + context.after),
         ("main", context.sentence),
     )
-    found.update(name for name, text in checks if cue(name).search(text))
-    if cue("derived_after").search(context.after):
+    found.update(name for name, text in checks if finds(name, text))
+    if finds("derived_after", context.after):
         found.add("derived_from")
-    if cue("baseline_sentence").search(context.sentence_head):
+    if finds("baseline_sentence", context.sentence_head):
         found.add("baseline")
     if _in_breakdown(mention):
         found.add("part_of")
@@ -157,11 +190,12 @@ def _own_name_in(text: str, names: PaperNames) -> bool:
     own model ("We introduce Halcyon, a family of models ranging from 1.3B to 70B
     parameters", "both Halcyon 2 9B and 27B"); a row marker ("proposed") is no name here."""
     words = _WORD.findall(text)
+    starts = [start for start, word in enumerate(words)  # the words a name may start with
+              if _LETTER.search(word) and not names.is_row_label(word)]
     return any(
         names.is_own(" ".join(words[start : start + size]))
-        for size in (1, 2, 3) for start in range(len(words) - size + 1)
-        if _LETTER.search(words[start]) and (size == 1 or names.introduces_phrase(size))
-        and not names.is_row_label(words[start])
+        for size in (1, 2, 3) if size == 1 or names.introduces_phrase(size)
+        for start in starts if start + size <= len(words)
     )
 
 
@@ -190,7 +224,7 @@ _SUBJECT_AFTER = re.compile(r"^[\w\s\-]{0,30}?,\s+(?:our\s+|the\s+)?(?P<name>[A-
 def _fronted_for_own(context: _Context, names: PaperNames) -> bool:
     """The count opens the sentence in a fronted phrase whose subject, after the comma, is an
     own model ("With only 5.3M parameters, Halcyon achieves 77% top-1")."""
-    if not names.lexicon.cue("fronted_phrase").search(context.sentence_head):
+    if not CueSearch(names.lexicon).search("fronted_phrase", context.sentence_head):
         return False
     subject = _SUBJECT_AFTER.match(context.after)
     return bool(subject and names.is_own(subject["name"]))
@@ -234,7 +268,9 @@ def _mostly_numbers(sentence: str) -> bool:
     ticks or a table the text flattened, not running prose. Sizes with a unit ("1.3B") do
     not count, so a prose list of model sizes stays prose."""
     words = sentence.split()
-    numbers = sum(bool(_BARE_NUMBER.match(w)) for w in words)
+    if len(words) < NUMERIC_RUN:
+        return False  # too few words to hold the run
+    numbers = len(list(filter(_BARE_NUMBER.match, words)))
     return numbers >= NUMERIC_RUN and numbers >= NUMERIC_SHARE * len(words)
 
 
@@ -267,13 +303,16 @@ def _in_count_row(after: str) -> bool:
 
 
 _BRACKET_HEAD = re.compile(r"((?:[\w\-]+\s+){1,5})\(\s*(?:[~≈]\s*)?$")
+# the tail of _BRACKET_HEAD: every text it matches holds a match of this one, which the engine
+# finds fast (it starts with a literal), while _BRACKET_HEAD is tried at every character
+_OPEN_TAIL = re.compile(r"\(\s*(?:[~≈]\s*)?$")
 
 
 def _bracketed_head(before: str) -> str:
     """The noun phrase a bracketed count belongs to ("Our reference network (86M"): up to
     five words right before the bracket, whose "our" owns the count as much as an adjacent
     one."""
-    found = _BRACKET_HEAD.search(before)
+    found = _OPEN_TAIL.search(before) and _BRACKET_HEAD.search(before)
     return found.group(1) if found else ""
 
 
@@ -316,13 +355,13 @@ def _own_table(mention: Mention, names: PaperNames, cited: bool) -> bool:
         return False
     context = mention.evidence.rsplit(" | ", 1)[0]
     words = re.findall(r"[A-Za-z][\w\-.]*", context)
-    cue = names.lexicon.cue
+    finds = CueSearch(names.lexicon).search
     if not system:  # a cell no row names: the caption must name own models and compare none
         return (any(names.is_own(w) for w in words)
-                and not cue("comparison").search(context) and not cue("baseline").search(context)
+                and not finds("comparison", context) and not finds("baseline", context)
                 and not any(names.is_cited(w) for w in words if NAMEISH.match(w) or w.isupper()))
-    mentions_own = cue("own").search(context) or any(names.is_own(w) for w in words)
-    mentions_cited = cue("citation").search(context) or any(
+    mentions_own = finds("own", context) or any(names.is_own(w) for w in words)
+    mentions_cited = finds("citation", context) or any(
         names.is_cited(w) for w in words if NAMEISH.match(w) or w.isupper()
     )
     return bool(mentions_own) and not mentions_cited

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from paramminer.config import file_version, read_table, rules_dir
 from paramminer.errors import ConfigError
+from paramminer.keyscan import required_strings
 
 TABLES = ("words", "cues", "known-models", "sections")
 _VERSIONED = re.compile(r"^(?P<base>[a-z\-]+)-v(?P<version>\d+)\.csv$")
@@ -56,16 +57,22 @@ class KnownModels:
             return None
         if lowered in self.names:
             return lowered
-        compact = normalize_name(lowered)
-        for known, known_compact in self._compact:
-            if compact == known_compact or lowered.startswith(known + "-"):
-                return known
-        return None
+        ordered, place, first_of = self._index
+        found = [first_of.get(normalize_name(lowered), len(ordered))]
+        found += [place[lowered[:cut]] for cut, char in enumerate(lowered)  # "known-" prefixes
+                  if char == "-" and lowered[:cut] in place]
+        first = min(found)  # the first that matches in `names` order, as a scan would find
+        return ordered[first] if first < len(ordered) else None
 
     @cached_property
-    def _compact(self) -> tuple[tuple[str, str], ...]:
-        """(name, normalized name) of every known name, in `names` order (computed once)."""
-        return tuple((known, normalize_name(known)) for known in self.names)
+    def _index(self) -> tuple[tuple[str, ...], dict[str, int], dict[str, int]]:
+        """The names in `names` order, each one's place in it, and per normalized name the
+        place of the first name that normalizes to it (computed once)."""
+        ordered = tuple(self.names)
+        first_of: dict[str, int] = {}
+        for place, known in enumerate(ordered):
+            first_of.setdefault(normalize_name(known), place)
+        return ordered, {known: place for place, known in enumerate(ordered)}, first_of
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,20 @@ class Lexicon:
             return self.cues[name]
         except KeyError:
             raise ConfigError(f"rules: no cue {name!r} in cues-v*.csv") from None
+
+    @cached_property
+    def cue_strings(self) -> dict[str, tuple[str, ...] | None]:
+        """Per cue, lower-case ASCII strings one of which every match holds, lower-cased
+        (keyscan.required_strings), without those that hold another; None where the pattern
+        shows none. cues.CueSearch skips a search on a text that lacks them all."""
+        return {name: _least(required_strings(pattern)) for name, pattern in self.cues.items()}
+
+
+def _least(strings: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """The strings without any that holds another (a text holding it holds the other too)."""
+    if strings is None:
+        return None
+    return tuple(s for s in strings if not any(o != s and o in s for o in strings))
 
 
 def latest_tables(folder: Path) -> dict[str, Path]:

@@ -32,7 +32,7 @@ from typing import Literal
 from spacy.attrs import IDX
 from spacy.tokens import Doc
 
-from paramminer.countexpr import COUNT_TEXT_RE, MOE_SHAPE_SCAN, NAME_SIZE_SCAN, count_of_match
+from paramminer.countexpr import MOE_SHAPE_SCAN, NAME_SIZE_SCAN, count_of_match, find_count_texts
 from paramminer.tables import TableCell
 
 TAIL_CHARS = 48  # a count expression reads at most ~17 characters past its number's word
@@ -85,11 +85,13 @@ class PageText:
     flat: str
     cells: list[TableCell]
     spots: list[int] = field(default_factory=list)  # characters whose sentence must be read
-    cuts: list[tuple[int, int]] = field(default_factory=list)  # count expressions
+    cuts: list[tuple[int, int]] = field(default_factory=list)  # count expressions with a space
     stops: list[int] = field(default_factory=list)  # probable sentence ends
 
     def inside_count(self, position: int) -> bool:
-        """`position` falls strictly inside a count expression ("1.5 | billion")."""
+        """`position`, right after a space, falls strictly inside a count expression ("1.5 |
+        billion"). `cuts` holds only the count expressions that hold a space: one strictly
+        around `position` holds the space before it, so the others could never answer."""
         index = bisect_left(self.cuts, (position, 0)) - 1  # the last one starting before
         return index >= 0 and self.cuts[index][1] > position
 
@@ -100,8 +102,11 @@ def find_spots(page: PageText) -> None:
     first and last character of every table cell."""
     flat = page.flat
     spots: list[int] = []
-    for match in COUNT_TEXT_RE.finditer(flat):
-        page.cuts.append((match.start(), match.end()))
+    for match in find_count_texts(flat):
+        if match.lastgroup == "num" and not match["approx"] and match.end() - match.start() < 5:
+            continue  # a bare number under 5 characters: no count, and no space in it
+        if " " in match[0]:  # only these can hold a place right after a space (inside_count)
+            page.cuts.append(match.span())
         if count_of_match(match) is not None:
             spots.append(match.start("num") if match["approx"] else match.start())
     spots += [match.start() for match in NAME_SIZE_SCAN.finditer(flat)]
