@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import spacy
+from spacy.tokenizer import Tokenizer
 
 from paramminer.countexpr import (
     COUNT_TEXT_RE,
@@ -24,6 +25,7 @@ from paramminer.errors import RuleError
 from paramminer.extract import find_mentions
 from paramminer.numbers import SCALE_WORDS
 from paramminer.rules import (
+    TOKENIZER_CACHE_CHUNKS,
     RuleSet,
     load_rules,
     parse_rule_file,
@@ -182,3 +184,19 @@ def test_merge_counts_as_first_written(ruleset: RuleSet) -> None:
         doc = ruleset.nlp(text)
         got = [(t.text, t.tag_ if t._.count is not None else "", t._.count) for t in doc]
         assert got == _counts_as_first_written(ruleset, text), text
+
+
+def test_tokenizer_cache_keeps_the_tokens(ruleset: RuleSet) -> None:
+    """The larger chunk cache of the tokenizer gives the tokens an uncached one gives, on a
+    text's first reading and its next ones (special cases, affixes, counts)."""
+    tokenizer = ruleset.nlp.tokenizer
+    assert isinstance(tokenizer, Tokenizer)
+    assert tokenizer.max_cache_size == TOKENIZER_CACHE_CHUNKS
+    uncached = Tokenizer(
+        ruleset.nlp.vocab, rules=tokenizer.rules, prefix_search=tokenizer.prefix_search,
+        suffix_search=tokenizer.suffix_search, infix_finditer=tokenizer.infix_finditer,
+        token_match=tokenizer.token_match, url_match=tokenizer.url_match, max_cache_size=0)
+    texts = ["Zorblax-7B (e.g. 3.7M.) don't ~13B :) zorblax-7B, (zorblax) zorblax.",
+             "zorblax (e.g. Zorblax-7B.) ~13B don't :) zorblax-7B. 3.7M, a.m. 22,855,952 params"]
+    for text in [*texts, *texts]:
+        assert [t.text for t in tokenizer(text)] == [t.text for t in uncached(text)], text

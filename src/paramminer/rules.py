@@ -21,6 +21,7 @@ from spacy.attrs import IDS
 from spacy.lang.en import English
 from spacy.language import Language
 from spacy.matcher import Matcher
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc, Span, Token
 
 from paramminer.config import rules_dir
@@ -39,6 +40,10 @@ from paramminer.numbers import SCALE_WORDS
 
 RULES_EXTENSION = ".jsonl"
 MAX_PAGE_CHARS = 20_000_000  # spaCy refuses longer texts by default (1M); a page is one text
+# The tokenizer keeps the tokens of each whitespace-delimited chunk it splits, up to this
+# many chunks (spaCy's default, 10,000, is full after a few papers; from then on every new
+# word goes through the affix regexes again, twice the tokenizer's time): ~25 MB at most
+TOKENIZER_CACHE_CHUNKS = 100_000
 
 if not Token.has_extension("count"):
     Token.set_extension("count", default=None)
@@ -270,6 +275,8 @@ def load_rules(directory: Path | None = None, files: Iterable[Path] | None = Non
     paths = sorted(files) if files is not None else sorted(folder.glob(f"*{RULES_EXTENSION}"))
     nlp = _count_english()
     nlp.max_length = MAX_PAGE_CHARS  # only the tokenizer and rules run: no parser memory
+    if isinstance(nlp.tokenizer, Tokenizer):
+        nlp.tokenizer.max_cache_size = TOKENIZER_CACHE_CHUNKS
     nlp.add_pipe("paramminer_counts")
     nlp.add_pipe("sentencizer")
     matcher = Matcher(nlp.vocab, validate=True)
