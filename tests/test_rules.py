@@ -9,11 +9,23 @@ from pathlib import Path
 
 import pytest
 import spacy
+from spacy.tokenizer import Tokenizer
 
-from paramminer.countexpr import MOE_SHAPE_SCAN, NAME_SIZE_SCAN, WordScan
+from paramminer.countexpr import (
+    COUNT_TEXT_RE,
+    MOE_SHAPE_RE,
+    MOE_SHAPE_SCAN,
+    NAME_SIZE_RE,
+    NAME_SIZE_SCAN,
+    WordScan,
+    count_of_match,
+    scaled_value,
+)
 from paramminer.errors import RuleError
 from paramminer.extract import find_mentions
+from paramminer.numbers import SCALE_WORDS
 from paramminer.rules import (
+    TOKENIZER_CACHE_CHUNKS,
     RuleSet,
     load_rules,
     parse_rule_file,
@@ -118,3 +130,73 @@ def test_only_the_word_attributes_read_are_computed(tmp_path: Path) -> None:
     assert [token.is_punct for token in ruleset.nlp("zorbles !")] == [False, True]
     assert not load_rules().nlp("Seventeen")[0].like_num  # no rule names LIKE_NUM
     assert spacy.blank("en")("https://example.org/unseenword")[0].like_url
+
+
+def _counts_as_first_written(ruleset: RuleSet, text: str) -> list[tuple[str, str, object]]:
+    """(text, tag, count) of every token, by merge_counts as first written: every
+    COUNT_TEXT_RE match, its tokens by char_span(expand), kept when their text stripped is
+    the match's; name-size and MoE-shape words by their plain finditer."""
+    doc = ruleset.nlp.make_doc(text)
+    found, spans = [], []
+    for match in COUNT_TEXT_RE.finditer(text):
+        counted = count_of_match(match)
+        start = match.start() if not match["approx"] else match.start("num")
+        span = doc.char_span(start, match.end(), alignment_mode="expand")
+        if counted is None or span is None or span.text.strip() != text[start:match.end()].strip():
+            continue
+        spans.append(span)
+        found.append((span.start_char, span.end_char, *counted))
+    with doc.retokenize() as retokenizer:
+        taken: set[int] = set()
+        for span in spans:
+            if len(span) > 1 and not taken.intersection(range(span.start, span.end)):
+                retokenizer.merge(span)
+                taken.update(range(span.start, span.end))
+    for scan, exact, tag in ((NAME_SIZE_SCAN, NAME_SIZE_RE, "NAME_SIZE"),
+                             (MOE_SHAPE_SCAN, MOE_SHAPE_RE, "MOE_SHAPE")):
+        for match in scan.pattern.finditer(text):
+            parsed = exact.match(match.group(0))
+            if parsed is None or (tag == "NAME_SIZE" and parsed["name"].isdigit()):
+                continue
+            found.append((match.start(), match.end(),
+                          scaled_value(parsed["num"], SCALE_WORDS[parsed["sc"].lower()]), tag))
+    tags: dict[int, tuple[str, int]] = {}
+    for start_char, end_char, value, tag in found:
+        span = doc.char_span(start_char, end_char)
+        if span is not None and len(span) == 1 and span[0].i not in tags:
+            tags[span[0].i] = (tag, value)
+    return [(t.text, *tags.get(t.i, ("", None))) for t in doc]
+
+
+def test_merge_counts_as_first_written(ruleset: RuleSet) -> None:
+    """merge_counts (digit-first regex, strict char_span) merges and tags the tokens its
+    first writing did, on count expressions glued to words, spaced, approximate, in names."""
+    texts = ["LLaMA-65B has 65B parameters, ~13B active and ≈ 1.5 billion frozen.",
+             "x175B 175Bx (175B) 1,300,000 12,34 1234 12345 123456 1.5\u00a0billion 6.7×10^9",
+             "40 M parameters, 317m params, 5m run, 8x7B and 2×13B, GPT-3 1e9 2E+10 3.5 bn.",
+             "a  7B  b ~ 7B ~7B, 22,855,952. 1.3M. Chinchilla-70B.", "", " ", "7B"]
+    rnd = random.Random(11)
+    alphabet = [*" .,~-x×()B", "\u00a0", "7B", "1.5", " billion", "13", "LLaMA-65B", "8x7B",
+                "1,300", ",000", "M params", "≈", "10^9", "e9", "word"]
+    texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 14)))
+              for _ in range(1500)]
+    for text in texts:
+        doc = ruleset.nlp(text)
+        got = [(t.text, t.tag_ if t._.count is not None else "", t._.count) for t in doc]
+        assert got == _counts_as_first_written(ruleset, text), text
+
+
+def test_tokenizer_cache_keeps_the_tokens(ruleset: RuleSet) -> None:
+    """The larger chunk cache of the tokenizer gives the tokens an uncached one gives, on a
+    text's first reading and its next ones (special cases, affixes, counts)."""
+    tokenizer = ruleset.nlp.tokenizer
+    assert isinstance(tokenizer, Tokenizer)
+    assert tokenizer.max_cache_size == TOKENIZER_CACHE_CHUNKS
+    uncached = Tokenizer(
+        ruleset.nlp.vocab, rules=tokenizer.rules, prefix_search=tokenizer.prefix_search,
+        suffix_search=tokenizer.suffix_search, infix_finditer=tokenizer.infix_finditer,
+        token_match=tokenizer.token_match, url_match=tokenizer.url_match, max_cache_size=0)
+    texts = ["Zorblax-7B (e.g. 3.7M.) don't ~13B :) zorblax-7B, (zorblax) zorblax.",
+             "zorblax (e.g. Zorblax-7B.) ~13B don't :) zorblax-7B. 3.7M, a.m. 22,855,952 params"]
+    for text in [*texts, *texts]:
+        assert [t.text for t in tokenizer(text)] == [t.text for t in uncached(text)], text

@@ -21,16 +21,17 @@ from spacy.attrs import IDS
 from spacy.lang.en import English
 from spacy.language import Language
 from spacy.matcher import Matcher
-from spacy.tokens import Doc, Token
+from spacy.tokenizer import Tokenizer
+from spacy.tokens import Doc, Span, Token
 
 from paramminer.config import rules_dir
 from paramminer.countexpr import (
-    COUNT_TEXT_RE,
     MOE_SHAPE_RE,
     MOE_SHAPE_SCAN,
     NAME_SIZE_RE,
     NAME_SIZE_SCAN,
     count_of_match,
+    find_count_texts,
     scaled_value,
 )
 from paramminer.errors import RuleError
@@ -39,6 +40,10 @@ from paramminer.numbers import SCALE_WORDS
 
 RULES_EXTENSION = ".jsonl"
 MAX_PAGE_CHARS = 20_000_000  # spaCy refuses longer texts by default (1M); a page is one text
+# The tokenizer keeps the tokens of each whitespace-delimited chunk it splits, up to this
+# many chunks (spaCy's default, 10,000, is full after a few papers; from then on every new
+# word goes through the affix regexes again, twice the tokenizer's time): ~25 MB at most
+TOKENIZER_CACHE_CHUNKS = 100_000
 
 if not Token.has_extension("count"):
     Token.set_extension("count", default=None)
@@ -53,23 +58,22 @@ def merge_counts(doc: Doc) -> Doc:
     """
     text = doc.user_data.get("text") or doc.text  # extract keeps the text (doc.text rebuilds it)
     found: list[tuple[int, int, int, str]] = []  # start_char, end_char, value, tag
-    spans = []
-    for match in COUNT_TEXT_RE.finditer(text):
+    spans: list[Span] = []
+    for match in find_count_texts(text):
+        if match.lastgroup == "num" and match.end() - match.start() < 5:
+            continue  # a bare number under 5 characters: count_of_match gives None
         counted = count_of_match(match)
         if counted is None:
             continue
-        start = match.start() if not match["approx"] else match.start("num")
-        span = doc.char_span(start, match.end(), alignment_mode="expand")
-        if span is None or span.text.strip() != text[start : match.end()].strip():
-            continue  # the number is glued to other text (a name-size token is tagged below)
-        spans.append(span)
-        found.append((span.start_char, span.end_char, *counted))
-    with doc.retokenize() as retokenizer:
-        taken: set[int] = set()
-        for span in spans:
-            if len(span) > 1 and not taken.intersection(range(span.start, span.end)):
-                retokenizer.merge(span)
-                taken.update(range(span.start, span.end))
+        start, end = match.start("num"), match.end()  # after an approximation sign, if any
+        # no token mixes spaces and other characters, so the tokens holding the match either
+        # are exactly it or hold more than spaces beside it: the number is glued to other
+        # text (a name-size token is tagged below)
+        span = doc.char_span(start, end)  # None unless the tokens are exactly the match
+        if span is not None:
+            spans.append(span)
+            found.append((start, end, *counted))
+    _merge_spans(doc, spans)
     for pattern, tag in ((NAME_SIZE_SCAN, "NAME_SIZE"), (MOE_SHAPE_SCAN, "MOE_SHAPE")):
         for match in pattern.finditer(text):
             parsed = (NAME_SIZE_RE if tag == "NAME_SIZE" else MOE_SHAPE_RE).match(match.group(0))
@@ -90,6 +94,15 @@ def merge_counts(doc: Doc) -> Doc:
         doc[0].tag_ = "O"  # marks the doc as tagged, so Matcher patterns may use TAG
     doc.user_data["count_tokens"] = sorted(tagged)
     return doc
+
+
+def _merge_spans(doc: Doc, spans: list[Span]) -> None:
+    """Merge each span (in order, disjoint) of more than one token into one token."""
+    longer = [span for span in spans if len(span) > 1]
+    if longer:
+        with doc.retokenize() as retokenizer:
+            for span in longer:
+                retokenizer.merge(span)
 
 
 def count_tokens(doc: Doc) -> list[int]:
@@ -262,6 +275,8 @@ def load_rules(directory: Path | None = None, files: Iterable[Path] | None = Non
     paths = sorted(files) if files is not None else sorted(folder.glob(f"*{RULES_EXTENSION}"))
     nlp = _count_english()
     nlp.max_length = MAX_PAGE_CHARS  # only the tokenizer and rules run: no parser memory
+    if isinstance(nlp.tokenizer, Tokenizer):
+        nlp.tokenizer.max_cache_size = TOKENIZER_CACHE_CHUNKS
     nlp.add_pipe("paramminer_counts")
     nlp.add_pipe("sentencizer")
     matcher = Matcher(nlp.vocab, validate=True)
