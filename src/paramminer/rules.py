@@ -21,7 +21,6 @@ from spacy.attrs import IDS
 from spacy.lang.en import English
 from spacy.language import Language
 from spacy.matcher import Matcher
-from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc, Span, Token
 
 from paramminer.config import rules_dir
@@ -275,7 +274,7 @@ def load_rules(directory: Path | None = None, files: Iterable[Path] | None = Non
     paths = sorted(files) if files is not None else sorted(folder.glob(f"*{RULES_EXTENSION}"))
     nlp = _count_english()
     nlp.max_length = MAX_PAGE_CHARS  # only the tokenizer and rules run: no parser memory
-    if isinstance(nlp.tokenizer, Tokenizer):
+    if hasattr(nlp.tokenizer, "max_cache_size"):  # spaCy < 3.8 has it unbounded
         nlp.tokenizer.max_cache_size = TOKENIZER_CACHE_CHUNKS
     nlp.add_pipe("paramminer_counts")
     nlp.add_pipe("sentencizer")
