@@ -17,6 +17,7 @@ from paramminer.keyscan import (
     RunScanner,
     keyword_counters,
     match_prefixes,
+    required_string_sets,
     required_strings,
     run_prefixes,
     starts_at_boundary,
@@ -179,6 +180,22 @@ def test_required_strings_are_literal_runs_anywhere() -> None:
     assert needed(r"\bICML\b|(?i:Conference on (?:Machine|Deep) Learning)") == (
         "conference on ", "icml")
     assert needed(r"(?:ab|\w)\d") is None  # a branch with no string
+
+
+def test_required_string_sets_are_each_run_and_alternation() -> None:
+    def sets(pattern: str, flags: int = 0) -> tuple[tuple[str, ...], ...] | None:
+        return required_string_sets(re.compile(pattern, flags))
+
+    assert sets(r"(?i)#?\w+\s+(?:is|means)\s+the\s+number\s+of\s+param") == (
+        ("is", "means"), ("number",), ("of",), ("param",), ("the",))
+    assert sets(r"ab(?:cd)?ef") == (("ab",), ("ef",))  # an optional group ends a run
+    assert sets(r"\w+") is None
+    vocab = _vocab(load_lexicon())
+    found = sets(vocab.symbol.pattern, vocab.symbol.flags)
+    assert found is not None and ("param",) in found
+    for line in ("#P denotes the number of parameters", "Params: the count of the params"):
+        if vocab.symbol.search(line):
+            assert all(any(s in line.lower() for s in strings) for strings in found)
 
 
 def test_may_hold_is_false_only_without_a_match() -> None:

@@ -503,9 +503,89 @@ def test_a_header_without_a_parameters_label_is_skipped_before_its_rows(
     assert values(text) == []  # no "param" on the page: no caption can define a symbol
     vocab = tables._vocab(LEXICON)
     labels = tables._labels("Stage Output size Kernel", vocab)
-    assert tables._no_params_label(tuple(labels), may_define_symbols=False)
-    assert not tables._no_params_label(tuple(labels), may_define_symbols=True)
-    assert not tables._no_params_label(tuple(tables._labels("Size", vocab)), False)
+    assert tables._no_params_label(tuple(labels), lambda: False)
+    assert not tables._no_params_label(tuple(labels), lambda: True)
+    assert not tables._no_params_label(tuple(tables._labels("Size", vocab)), lambda: False)
+
+
+def test_a_page_naming_parameters_outside_captions_defines_no_symbol(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_rows(*args: object) -> list[object]:
+        raise AssertionError("the rows were read")
+
+    monkeypatch.setattr(tables, "_rows", no_rows)
+    text = page("We count the parameters of each stage.", "",
+                "Stage Output size Kernel", "conv1 112 7", "conv2 56 3", "conv3 28 3")
+    assert values(text) == []  # "param" on the page, but in no caption's lines
+
+
+def test_a_symbol_defined_over_two_caption_lines_is_read() -> None:
+    text = page(
+        "Table 2: Backbones. #W denotes the number",
+        "of model parameters.",
+        "Model Output size #W Top-1",
+        "Plover-S 224 12M 76.1",
+        "Plover-L 224 48M 80.3",
+    )
+    assert by_label(text) == {"Plover-S": 12_000_000, "Plover-L": 48_000_000}
+    lines = tables._Page(text, tables._vocab(LEXICON))
+    assert lines.may_define_symbols
+    assert not tables._Page(page("Model #W", "the number of model parameters"),
+                            tables._vocab(LEXICON)).may_define_symbols  # no caption line
+
+
+def test_a_page_with_no_line_to_open_a_table_is_not_split_into_lines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_page(*args: object) -> None:
+        raise AssertionError("the page was read line by line")
+
+    monkeypatch.setattr(tables, "_Page", no_page)
+    assert cells("We train a 7B model on 1.4T tokens.\nNet-A 12.5 76.1\nNet-B 48.2 80.3") == []
+    with pytest.raises(AssertionError):
+        cells(page("Model Params (M)", "Net-A 12.5", "Net-B 48.2"))
+
+
+def test_lines_never_rows_are_proved_without_reading_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    vocab = tables._vocab(LEXICON)
+    prose = "We train the model with 7B parameters, as in the paper."
+    header = "Model Params (M) of the 7B 13B 70B"
+    lines = tables._Page(page(prose, header, "Net-A 12.5 76.1"), vocab)
+    assert lines.never_a_row(0) and lines[0].role == "prose"
+    assert not lines.never_a_row(1) and lines[1].role == "data"
+    assert not lines.never_a_row(2)
+    text = page("Model #Params Top-1", "NetA 12.5M 76.1", "Table 1: Nets.", "", prose)
+    read = tables._Page.__getitem__
+
+    def reads(self: tables._Page, index: int) -> object:
+        assert self.texts[index] != prose, "the prose line was read"
+        return read(self, index)
+
+    monkeypatch.setattr(tables._Page, "__getitem__", reads)
+    assert values(text) == [12_500_000]
+
+
+def test_lines_proved_never_rows_are_never_data_or_text() -> None:
+    vocab = tables._vocab(LEXICON)
+    pieces = ["the", "we", "a", "(and", "x", "7", "1.5", "7B", "1.2 × 109", "5 million,", "±1.4",
+              "224×224-7", "-3", "<5", "Table", "3:", "Net", "of", "-", "n/a", "is.", "Foo."]
+    draw = random.Random(5)
+    for _ in range(2000):
+        line = " ".join(draw.choice(pieces) for _ in range(draw.randint(0, 9)))
+        lines = tables._Page(line, vocab)
+        if lines.never_a_row(0):
+            assert tables._Page(line, vocab)[0].role not in ("data", "text"), line
+
+
+def test_short_numbers_are_read_as_bare_numbers_without_classifying() -> None:
+    vocab = tables._vocab(LEXICON)
+    assert vocab.short_numbers
+    line = "85 22.1 12345 123456 1,024 7.5† 0.5 .5 85] 3.14159 99999.5 ٣"
+    slow = tuple(tables._token(m.start(), m.group(0), vocab)
+                 for m in tables._TOKEN.finditer(line))
+    assert tables._tokens(0, line, False, vocab) == slow
+    assert [t.kind for t in slow][:3] == ["num", "num", "num"]
 
 
 def test_a_header_whose_symbol_the_caption_defines_is_not_skipped() -> None:

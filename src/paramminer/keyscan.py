@@ -292,8 +292,9 @@ def _prefixes(items: list[tuple[Any, Any]]) -> tuple[set[str], bool]:
 class LineHints:
     """The lines of a page where a `search` for some pattern can succeed (a superset)."""
 
-    def __init__(self, text: str, starts: list[int]) -> None:
-        self.text = FoldedText(text)
+    def __init__(self, text: str, starts: list[int], folded: FoldedText | None = None) -> None:
+        """`folded`: `FoldedText(text)` when already made."""
+        self.text = folded or FoldedText(text)
         self.starts = starts  # where each line starts in `text`
 
     def lines(self, *patterns: re.Pattern[str]) -> list[int]:
@@ -323,15 +324,35 @@ def required_strings(regex: re.Pattern[str]) -> tuple[str, ...] | None:
     return tuple(sorted(best))
 
 
-def _required(items: list[tuple[Any, Any]]) -> set[str]:
-    """Strings one of which every match of the item sequence holds (empty: none shown): the
-    longest run of literals, or the strings of an alternation every branch shows some of."""
+@lru_cache(maxsize=512)
+def required_string_sets(regex: re.Pattern[str]) -> tuple[tuple[str, ...], ...] | None:
+    """Every set of strings shown (see `required_strings`, which gives the best one): each
+    match of `regex`, lower-cased, holds a string of each set; None when none is shown."""
+    try:
+        parsed = sre_parse.parse(regex.pattern, regex.flags)
+    except (re.error, TypeError, ValueError):
+        return None
+    sets = {tuple(sorted(run)) for run in _required_options(list(parsed))
+            if run and "" not in run and not any("\n" in string for string in run)}
+    return tuple(sorted(sets)) or None
+
+
+def _required_options(items: list[tuple[Any, Any]]) -> list[set[str]]:
+    """The runs of literals of the item sequence, and the strings of each alternation every
+    branch of which shows some (`_required`): a match holds a string of each."""
     options = list(_literal_runs(items))
     for op, arg in _flattened(items):
         if op is sre.BRANCH:  # (None, [items of each alternative]): one of them matches
             parts = [_required(list(branch)) for branch in arg[1]]
             if all(parts):
                 options.append(set().union(*parts))
+    return options
+
+
+def _required(items: list[tuple[Any, Any]]) -> set[str]:
+    """Strings one of which every match of the item sequence holds (empty: none shown): the
+    longest run of literals, or the strings of an alternation every branch shows some of."""
+    options = _required_options(items)
     best: set[str] = set()
     for run in options:
         if run and "" not in run and (not best or min(map(len, run)) > min(map(len, best))):

@@ -20,14 +20,17 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from itertools import accumulate, pairwise, repeat
-from operator import add
-from typing import Literal, NamedTuple
+from operator import add, itemgetter
+from re import _constants as sre  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
+from typing import Any, Literal, NamedTuple
 
 from paramminer.countexpr import COUNT_TEXT_RE, count_of_match
-from paramminer.keyscan import LineHints
+from paramminer.keyscan import FoldedText, LineHints, required_string_sets, required_strings
 from paramminer.lexicon import Lexicon
 
 Kind = Literal["total", "active", "non_embedding"]
@@ -70,14 +73,17 @@ class _Vocab:
     own_row: re.Pattern[str]
     own_marker: re.Pattern[str]
     prose: frozenset[str]
+    whole_prose: frozenset[str]  # the prose words a line's words are read as whole tokens
     abbreviations: frozenset[str]
     placeholders: frozenset[str]
     markers: str
+    no_markers: dict[int, None]  # a str.translate table dropping the markers
     not_names: frozenset[str]
     not_param_nouns: frozenset[str]
     name_labels: frozenset[str]
     units: dict[str, int]
     plain: frozenset[str]  # first letters of tokens that can only be text (_plain_openers)
+    short_numbers: bool  # whether a `_SHORT_NUMBER` token is a bare number (`_tokens`)
 
 
 _VOCABS: dict[str, _Vocab] = {}
@@ -109,14 +115,18 @@ def _vocab(lexicon: Lexicon) -> _Vocab:
         own_row=cue("table_own_row"),
         own_marker=cue("table_own_marker"),
         prose=words("prose_words"),
+        whole_prose=_whole_token_words(words("prose_words")),
         abbreviations=words("table_abbreviations"),
         placeholders=placeholders,
         markers="".join(sorted(markers)),
+        no_markers=dict.fromkeys(map(ord, "".join(markers))),
         not_names=words("not_model_names"),
         not_param_nouns=words("not_param_nouns"),
         name_labels=words("table_name_labels"),
         units={word: size for name, size in _UNIT_LISTS.items() for word in words(name)},
         plain=_plain_openers(placeholders, "".join(markers)),
+        short_numbers=not any(map(_SHORT_NUMBER.fullmatch, placeholders))
+        and not set("0123456789.") & set("".join(markers)),
     )
     _VOCABS[lexicon.fingerprint] = vocab
     return vocab
@@ -131,6 +141,18 @@ def _plain_openers(placeholders: frozenset[str], markers: str) -> frozenset[str]
     firsts = {word[0] for word in placeholders}
     letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
     return frozenset(c for c in letters if c.lower() not in firsts and c not in markers)
+
+
+def _whole_token_words(prose: frozenset[str]) -> frozenset[str]:
+    """The prose words a whitespace-separated word reading as one of them (lower-cased, ",;:()"
+    stripped) is a whole token of `_TOKEN` of the same text: no piece of a token holding
+    spaces, nor a word a number token ends inside, opens with what such a piece or word
+    opens with (`_PIECE_OPENERS`, a digit) or is a number word ("7 billion")."""
+    return frozenset(
+        word for word in prose
+        if word and word[0] not in _PIECE_OPENERS and not word[0].isdecimal()
+        and word not in _NUMBER_WORDS
+    )
 
 
 # --- tokens and lines -------------------------------------------------------------------
@@ -150,11 +172,21 @@ _BARE = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$|^\.\d+$")
 _BRACKETS = re.compile(r"[()\[\]{}]")
 _LETTER = re.compile(r"[A-Za-z]")
 _NUMBER_OPENERS = frozenset("[~≈∼<>±-+−.")  # what _CITATION, _NUMERIC start with, or a digit
+# what a word inside a _TOKEN match opens with (or a digit, or a number word), and openers
+_PIECE_OPENERS = _NUMBER_OPENERS | frozenset("×x^{")
+_NUMBER_WORDS = frozenset(("thousand", "million", "millions", "billion", "billions", "trillion",
+                           "trillions"))
+# from the first digit of a run of the characters _NUMERIC reads to the run's end: one match
+# per run holding a digit, and each number token opens in a run of its own
+_NUMBER_RUN = re.compile(r"\d[~≈∼<>±+\-−.\d]*")
 _CITATION = re.compile(r"^\[\d[\d,;–\-]*\]?[,;]?$|^\d+\][,;.]?$")  # "[38]", "[42," "43]"
 _CELL_KINDS: tuple[CellKind, ...] = ("count", "num", "other")  # the kinds of a table's value cells
 _SENTENCE_END = re.compile(r"[a-z]{4,}\.")
 _SHORT_ABBREVIATION = re.compile(r"[A-Z][a-z]{0,4}\.")
 _GLUED = re.compile(r"[A-Za-z]-$")
+# a number `_token` reads as a bare number ("num"): no placeholder nor marker in it, no count
+# (a decimal, or at most 5 digits), no citation; `_tokens` reads it without `_token`
+_SHORT_NUMBER = re.compile(r"[0-9]{1,5}(?:\.[0-9]+)?")
 
 
 class _Tok(NamedTuple):
@@ -169,18 +201,21 @@ class _Tok(NamedTuple):
 
 
 _new_tok = partial(tuple.__new__, _Tok)  # _Tok from all six fields, skipping its __new__
+_TEXT, _KIND = itemgetter(2), itemgetter(3)  # of a _Tok
 
 
 LineRole = Literal["blank", "prose", "caption", "figure", "boundary", "data", "axis", "text"]
 
 
-@dataclass(frozen=True)
 class _Line:
-    index: int
-    start: int
-    text: str
-    tokens: tuple[_Tok, ...]
-    role: LineRole
+    """One line read (a plain class with slots: made for every line read, so cheaply)."""
+
+    __slots__ = ("index", "role", "start", "text", "tokens")
+
+    def __init__(self, index: int, start: int, text: str, tokens: tuple[_Tok, ...],
+                 role: LineRole) -> None:
+        self.index, self.start, self.text, self.tokens, self.role = (
+            index, start, text, tokens, role)
 
     @property
     def label_size(self) -> int:
@@ -226,41 +261,46 @@ def _token(start: int, text: str, vocab: _Vocab) -> _Tok:
     return _Tok(start, end, text, "other")
 
 
+def _no_match(text: str) -> None:
+    return None
+
+
 def _tokens(start: int, text: str, glued: bool, vocab: _Vocab) -> tuple[_Tok, ...]:
     tokens = []
     plain = vocab.plain
+    short = _SHORT_NUMBER.fullmatch if vocab.short_numbers else _no_match
     for match in _TOKEN.finditer(text):
         word = match.group(0)
+        at = start + match.start()
         if word[0] in plain:  # a word: text, as `_token` finds, without calling it
-            tokens.append(_new_tok((start + match.start(), start + match.end(), word, "text",
-                                    None, None)))
+            tokens.append(_new_tok((at, at + len(word), word, "text", None, None)))
+        elif short(word):  # "22.1", "85": a bare number, as `_token` finds
+            tokens.append(_new_tok((at, at + len(word), word, "num", None, float(word))))
         else:
-            tokens.append(_token(start + match.start(), word, vocab))
+            tokens.append(_token(at, word, vocab))
     if glued and tokens and tokens[0].kind == "count":
         first = tokens[0]  # "JFT-" + "300M": the tail of a name split at a line break
         tokens[0] = _Tok(first.start, first.end, first.text, "text")
     return tuple(tokens)
 
 
-def _is_prose(tokens: tuple[_Tok, ...], vocab: _Vocab) -> bool:
-    """Running text: function words outnumber numbers, or a sentence ends the line."""
+def _is_prose(texts: list[str], numeric: int, vocab: _Vocab) -> bool:
+    """Running text: function words outnumber numbers, or a sentence ends the line (the
+    texts of a line's tokens, `numeric` of which are cells)."""
     prose = vocab.prose
-    function = numeric = 0
-    for token in tokens:  # one pass
-        function += token.text.lower().strip(",;:()") in prose
-        numeric += token.kind in _CELL_KINDS
+    function = sum([text.lower().strip(",;:()") in prose for text in texts])
     if function >= 2 and numeric <= function:
         return True
-    breaks = len(tokens) >= 6 and any(
-        _SENTENCE_END.fullmatch(a.text) and a.text not in vocab.abbreviations
-        and b.text[:1].isupper()
-        for a, b in pairwise(tokens)
+    breaks = len(texts) >= 6 and any(
+        a[-1:] == "." and b[:1].isupper() and _SENTENCE_END.fullmatch(a)
+        and a not in vocab.abbreviations
+        for a, b in pairwise(texts)
     )
     if breaks:
         return True  # "... vocoder. Step-Audio denotes ...": a sentence ends mid-line
-    last = tokens[-1].text if tokens else ""
+    last = texts[-1] if texts else ""
     return (
-        len(tokens) >= 6
+        len(texts) >= 6
         and function >= 1
         and numeric == 0
         and last.endswith(".")
@@ -287,12 +327,12 @@ def _role(text: str, tokens: tuple[_Tok, ...], vocab: _Vocab) -> LineRole:
         return "caption"
     if vocab.figure.match(text):
         return "figure"
-    if _is_prose(tokens, vocab):
-        return "prose"
-    if _is_axis(tokens):
-        return "axis"
-    kinds = [t.kind for t in tokens]
+    kinds = list(map(_KIND, tokens))
     cells = sum(map(kinds.count, _CELL_KINDS))
+    if _is_prose(list(map(_TEXT, tokens)), cells, vocab):
+        return "prose"
+    if len(tokens) >= 3 and kinds.count("num") == len(tokens) and _is_axis(tokens):
+        return "axis"  # (only "num" tokens have a `number`)
     holds = kinds.count("hold")
     has_label = tokens[0].kind == "text"
     if (cells and has_label) or cells >= 2 or (cells and holds) or holds >= 2:
@@ -310,9 +350,9 @@ class _Page:
         self.vocab = vocab
         self._read: dict[int, _Line] = {}
         self._labels: dict[int, tuple[_Label, ...]] = {}
-        # whether a caption may define a header symbol (table_param_symbol); False only when
-        # no line holds a string every match holds (a caption is lines of the page, joined)
-        self.may_define_symbols = True
+        # False when no line holds a string every match of table_param_symbol holds
+        self.symbol_hint = True
+        self._may_define_symbols: bool | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -328,6 +368,36 @@ class _Page:
             line = self._read[index] = _Line(index, self.starts[index], text, tokens, role)
         return line
 
+    @property
+    def may_define_symbols(self) -> bool:
+        """Whether a caption may define a header symbol (table_param_symbol). A caption is
+        the words of at most `_CAPTION_LINES` lines from a line the caption pattern matches,
+        joined by single spaces (and cut): False only when the symbol hint finds no line, or
+        the pattern (which looks at no character around its match) matches in no such run
+        of lines joined alike."""
+        if self._may_define_symbols is None:
+            vocab, texts = self.vocab, self.texts
+            runs = (" ".join(" ".join(texts[i : i + _CAPTION_LINES]).split())
+                    for i, text in enumerate(texts) if vocab.caption.match(text))
+            self._may_define_symbols = self.symbol_hint and (
+                not _context_free(vocab.symbol) or any(
+                    FoldedText(run).may_hold(vocab.symbol) and vocab.symbol.search(run)
+                    for run in runs))
+        return self._may_define_symbols
+
+    def never_a_row(self, index: int) -> bool:
+        """True only when line `index` is read as neither data nor text: at least two
+        function words and no more numbers (`_is_prose`, if no earlier role holds), counted
+        without reading its tokens, the function words from below (words read as whole
+        tokens, `_whole_token_words`) and the numbers from above (each opens in a
+        `_NUMBER_RUN` of its own)."""
+        line = self._read.get(index)
+        if line is not None:
+            return line.role not in ("data", "text")
+        text, prose = self.texts[index], self.vocab.whole_prose
+        function = sum([word.lower().strip(",;:()") in prose for word in text.split()])
+        return function >= 2 and len(_NUMBER_RUN.findall(text)) <= function
+
     def labels(self, index: int) -> tuple[_Label, ...]:
         """The column labels of line `index` (`_labels`), read once."""
         found = self._labels.get(index)
@@ -342,8 +412,7 @@ LabelKind = Literal["P", "PA", "PN", "PB", "PS", "C", "O"]  # params (total, act
 # non-embedding, in brackets after a name, a "Size"), another count column, other
 
 
-@dataclass(frozen=True)
-class _Label:
+class _Label(NamedTuple):
     text: str
     kind: LabelKind
     unit: int | None
@@ -492,26 +561,41 @@ class _Context:
     own_symbols: str
 
 
-def _block(lines: _Page, index: int) -> tuple[int, int]:
-    """First and last line of the table holding line `index` (caption, blank, prose end it)."""
-    stops = ("blank", "prose", "caption", "figure", "boundary")
+def _top(lines: _Page, index: int) -> int:
+    """First line of the table holding line `index` (caption, blank, prose end it)."""
     top = index
-    while top > 0 and lines[top - 1].role not in stops:
+    while top > 0 and not _ends_table(lines, top - 1):
         top -= 1
+    return top
+
+
+def _bottom(lines: _Page, index: int, cap: int) -> int:
+    """Last line of the table holding line `index`, or `cap` when that comes first (the
+    lines past it are not read)."""
     bottom = index
-    while bottom + 1 < len(lines) and lines[bottom + 1].role not in stops:
+    while bottom + 1 < len(lines) and bottom < cap and not _ends_table(lines, bottom + 1):
         bottom += 1
-    return top, bottom
+    return bottom
 
 
-def _caption(lines: _Page, top: int, bottom: int) -> str:
-    """The caption of the table on lines top..bottom: just above it, else just below it."""
+def _ends_table(lines: _Page, index: int) -> bool:
+    """A blank, prose, caption, figure or boundary line (`never_a_row` is one of the last
+    four: it holds function words, so it is no axis nor blank)."""
+    return lines.never_a_row(index) or lines[index].role in (
+        "blank", "prose", "caption", "figure", "boundary")
+
+
+def _caption(lines: _Page, top: int, bottom: Callable[[int], int]) -> str:
+    """The caption of the table from line `top`: just above it, else just below it.
+    `bottom(cap)`: the table's last line, or any line from `cap` on when it is past `cap`
+    (only the least of the two and `cap` is used)."""
     index = top - 1
     while index >= 0 and top - index <= 8 and lines[index].role in ("prose", "text", "blank"):
         index -= 1
     if index >= 0 and top - index <= 8 and lines[index].role == "caption":
-        return _paragraph(lines, index, _caption_end(lines, index, bottom))
-    index = bottom + 1
+        limit = bottom(index + _CAPTION_LINES)
+        return _paragraph(lines, index, _caption_end(lines, index, limit))
+    index = bottom(len(lines)) + 1
     while index < len(lines) and lines[index].role == "blank":
         index += 1
     if index < len(lines) and lines[index].role == "caption":
@@ -519,11 +603,14 @@ def _caption(lines: _Page, top: int, bottom: int) -> str:
     return ""
 
 
+_CAPTION_LINES = 8  # the most lines a caption takes
+
+
 def _caption_end(lines: _Page, start: int, limit: int) -> int:
     """Where the caption starting at `start` ends: prose lines continue it, and so does a
     short line finishing its sentence ("all trained from scratch.")."""
     end = start + 1
-    while end < min(limit, start + 8):
+    while end < min(limit, start + _CAPTION_LINES):
         line = lines[end]
         ended = lines[end - 1].text.rstrip().endswith(".")
         finishes = not ended and line.text.rstrip().endswith(".")
@@ -553,10 +640,13 @@ def _is_own(text: str, context: _Context, vocab: _Vocab) -> bool:
     return bool(vocab.own_row.search(text)) or any(s in text for s in context.own_symbols)
 
 
+_BRACKETED = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
+
+
 def _name(text: str, vocab: _Vocab) -> str:
     """A row label as a model name: brackets, citations and marker symbols dropped."""
-    text = re.sub(r"\s*[(\[][^()\[\]]*[)\]]", "", text)
-    text = text.translate({ord(c): None for c in vocab.markers})
+    text = _BRACKETED.sub("", text)
+    text = text.translate(vocab.no_markers)
     return " ".join(text.replace("(", " ").replace(")", " ").split()).strip(" ,;:")
 
 
@@ -583,8 +673,8 @@ def _sideways_cells(lines: _Page, index: int, vocab: _Vocab) -> list[TableCell]:
         return []
     if vocab.compound.search(label) or vocab.other_counts.search(label):
         return []  # "Vocab size 256000", "Params / FLOPs"
-    top, bottom = _block(lines, index)
-    caption = _caption(lines, top, bottom)
+    top = _top(lines, index)
+    caption = _caption(lines, top, partial(_bottom, lines, index))
     kind = _sized(_Label(label, _param_kind(label, vocab), _unit(label, vocab)), caption, vocab)
     if kind not in ("P", "PA", "PN"):
         return []
@@ -666,8 +756,7 @@ def _column_names(
 # --- columns -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Row:
+class _Row(NamedTuple):
     line: _Line
     label: str
     cells: tuple[_Tok, ...]
@@ -683,8 +772,10 @@ def _rows(lines: _Page, header: int, vocab: _Vocab) -> list[_Row]:
     rows = []
     quiet = 0
     for index in range(header + 1, len(lines)):
+        if _ends_table(lines, index):
+            break
         line = lines[index]
-        if line.role in ("blank", "prose", "caption", "figure", "boundary", "axis"):
+        if line.role == "axis":
             break
         if line.role == "data":
             rows.append(_Row(line, line.label, line.cells))
@@ -862,13 +953,16 @@ class _Plan:
     shape: tuple[bool, ...]  # which cells of a usual row are text
 
 
-def _no_params_label(labels: tuple[_Label, ...], may_define_symbols: bool) -> bool:
+def _no_params_label(
+    labels: tuple[_Label, ...], may_define_symbols: Callable[[], bool]
+) -> bool:
     """Whether `_stacked` finds no parameters label, or fewer than two labels, among a
     header's `labels`: one label is split in two only when it is a "Size", and an other
-    label becomes a parameters one only when the caption defines it as a symbol."""
+    label becomes a parameters one only when the caption defines it as a symbol (asked
+    last: `may_define_symbols` may read the page)."""
     if len(labels) < 2 and not (labels and labels[0].kind == "PS"):
         return True
-    return not may_define_symbols and all(label.kind in ("O", "C") for label in labels)
+    return all(label.kind in ("O", "C") for label in labels) and not may_define_symbols()
 
 
 def _stacked(
@@ -956,13 +1050,14 @@ def _column_cells(lines: _Page, index: int, vocab: _Vocab) -> list[TableCell]:
     written one label per line that holds it)."""
     run = _one_per_line(lines, index, vocab)
     first, last = run or (index, index)
-    if not run and _no_params_label(lines.labels(index), lines.may_define_symbols):
+    if not run and _no_params_label(lines.labels(index), lambda: lines.may_define_symbols):
         return []  # no parameters column, seen before reading the rows
     rows = _rows(lines, last, vocab)
     if not rows:
         return []
-    top, _ = _block(lines, first)
-    caption = _caption(lines, top, rows[-1].line.index)
+    top = _top(lines, first)
+    last_row = rows[-1].line.index
+    caption = _caption(lines, top, lambda cap: last_row)
     named = sum(1 for r in rows if r.label) * 2 > len(rows)
     if run:
         labels = _line_labels(lines, first, last, caption, vocab)
@@ -1132,8 +1227,8 @@ def _bracket_cells(rows: list[_Row], context: _Context, vocab: _Vocab) -> list[T
 def _bracket_table_cells(lines: _Page, index: int, vocab: _Vocab) -> list[TableCell]:
     """Cells of a table whose caption says its rows give sizes in brackets."""
     line = lines[index]
-    top, bottom = _block(lines, index)
-    caption = _caption(lines, top, bottom)
+    top = _top(lines, index)
+    caption = _caption(lines, top, partial(_bottom, lines, index))
     if not vocab.in_brackets.search(caption):
         return []
     header = lines[top].clean if lines[top].role == "text" else ""
@@ -1148,26 +1243,63 @@ def _bracket_table_cells(lines: _Page, index: int, vocab: _Vocab) -> list[TableC
 def find_table_cells(page_text: str, lexicon: Lexicon) -> list[TableCell]:
     """Every parameter-count cell in the tables of one page, in page order."""
     vocab = _vocab(lexicon)
+    folded = FoldedText(page_text)
+    first_bracket = _SIZE_IN_BRACKETS.search(page_text)
+    if first_bracket is None and not any(
+            map(folded.may_hold, (vocab.params, vocab.size, vocab.symbol))):
+        return []  # no line the loop below would look at
     lines = _Page(page_text, vocab)
-    hints = LineHints(page_text, lines.starts)  # lines that cannot match are skipped
+    hints = LineHints(page_text, lines.starts, folded)  # lines that cannot match are skipped
     params = set(hints.lines(vocab.params))  # each pattern only where it can match
     size = set(hints.lines(vocab.size))
-    symbol = set(hints.lines(vocab.symbol))
-    lines.may_define_symbols = bool(symbol)
+    same_hint = required_strings(vocab.symbol) == required_strings(vocab.params)
+    symbol = params if same_hint else set(hints.lines(vocab.symbol))
+    lines.symbol_hint = bool(symbol)
     brackets = {bisect_right(lines.starts, m.start()) - 1  # the lines it matches on
-                for m in _SIZE_IN_BRACKETS.finditer(page_text)}
+                for m in _SIZE_IN_BRACKETS.finditer(page_text, first_bracket.start())
+                } if first_bracket else set()
     found: dict[int, TableCell] = {}
     for index in sorted(params | size | brackets | symbol):
         text = lines.texts[index]
         cells = []  # a table starts at a line naming parameters or giving sizes
         if ((index in params and vocab.params.search(text))
-                or (index in size and vocab.size.search(text)) or index in brackets):
+                or (index in size and vocab.size.search(text)) or index in brackets
+                ) and not lines.never_a_row(index):  # else `_cells_of` gives nothing
             cells += _cells_of(lines, lines[index], vocab)
-        if index in symbol and vocab.symbol.search(text):
+        if (index in symbol and _holds_each(folded, lines.starts[index], len(text), vocab.symbol)
+                and vocab.symbol.search(text)):
             cells += _symbol_cells(lines, index, vocab)
         for cell in cells:
             found.setdefault(cell.start, cell)
     return sorted(found.values(), key=lambda c: c.start)
+
+
+def _holds_each(text: FoldedText, start: int, length: int, regex: re.Pattern[str]) -> bool:
+    """False only when the line at `start` of `text` (folded) lacks every string of one of
+    the sets each match of `regex` holds a string of (`required_string_sets`)."""
+    sets = required_string_sets(regex)
+    if sets is None or text.folded is None:
+        return True
+    line = text.folded[start : start + length]
+    return all(any(string in line for string in strings) for strings in sets)
+
+
+@lru_cache(maxsize=64)
+def _context_free(regex: re.Pattern[str]) -> bool:
+    """Whether the pattern's matches depend on the characters they consume only (no anchor,
+    word boundary or look-around), so a match in a piece of a text is one in the text."""
+    return _consumes_only(sre_parse.parse(regex.pattern, regex.flags))
+
+
+def _consumes_only(pattern: Any) -> bool:
+    for op, arg in pattern:
+        if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+            return False
+        parts = arg if isinstance(arg, (tuple, list)) else [arg]  # a branch: a list of them
+        nested = [p for part in parts for p in (part if isinstance(part, list) else [part])]
+        if not all(_consumes_only(p) for p in nested if isinstance(p, sre_parse.SubPattern)):
+            return False
+    return True
 
 
 def _symbol_cells(lines: _Page, index: int, vocab: _Vocab) -> list[TableCell]:
