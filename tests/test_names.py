@@ -7,15 +7,24 @@ import re
 
 import pytest
 
+from paramminer.keyscan import FoldedText
 from paramminer.names import (
     _HEADING,
+    _NAME,
+    _OUR_NAME,
     PaperNames,
+    _case_from_text,
     _citable_tokens,
     _headings,
+    _may_hold,
+    _model_tokens,
     _mostly_upper,
+    _names_in,
     _variant_spans,
     _variant_tail,
     _whole,
+    _whole_count,
+    _whole_starts,
     acronym_long_form,
     analyse_names,
     guess_title,
@@ -367,6 +376,8 @@ SCANNED = (
 @pytest.mark.parametrize("text", [
     SCANNED, "Lattice " + SCANNED, "-" + SCANNED, "", "Foo",
     "Abc.Def FooBarBaz A.b ABC-def-G1 xYz- Foo- Foo_bar aB.c Ab1.x Q.E.D. Fig.3 Fig. 3 iOS.",
+    "kNN fooBarBaz x_kNN 9aB 12ab3Cd ab.cD AB.cD.eF Ab.cdE éaB word2Vec-XL foo-barBaz aB",
+    "xY", "iPhone", "a1B.c", "(kNN) [fooBar], -kNN, ab3 Cd",
 ])
 def test_citable_tokens_are_those_of_the_lookbehind_pattern(text: str) -> None:
     model = (
@@ -420,3 +431,75 @@ def test_headings_are_those_of_the_multiline_pattern(body: str) -> None:
 )
 def test_mostly_upper_counts_letters(text: str, upper: bool) -> None:
     assert _mostly_upper(text) is upper
+
+
+@pytest.mark.parametrize("text", [
+    "We introduce Halcyon 2 and FooNet-7B (ours), kNN-Foo, foo2vec, 360Foo and C++ Bar.",
+    "Foo", "", "x Foo+Bar Baz 2.0 v3 b1.58\nQux -Foo .Foo Foo. a1 ab abC 12 12ab Foo_bar",
+    "Bar\nBaz 7B Qux-. wordA Ab+. A+ B aB.c+D 3D x3D fooBar-baz. Z",
+])
+def test_names_in_finds_what_the_name_pattern_finds(text: str) -> None:
+    assert list(_names_in(text)) == [(m.start(), m.group(0)) for m in _NAME.finditer(text)]
+
+
+WHOLE_TEXT = "Foo FooBar xFoo -Foo foo-bar Foo-Bar Foo Bar\nFOO fooFoo (Foo) Foo_ Foo. FooFoo Foo"
+
+
+@pytest.mark.parametrize("word", ["Foo", "foo", "Bar", "FooFoo", "foo-bar", "(Foo)", "o"])
+@pytest.mark.parametrize("start", [0, 5, 40])
+def test_whole_starts_are_those_of_the_whole_pattern(word: str, start: int) -> None:
+    pattern = re.compile(_whole([word]) + r"(?![\w\-])")
+    expected = [m.start() for m in pattern.finditer(WHOLE_TEXT, start)]
+    assert list(_whole_starts(word, WHOLE_TEXT, start)) == expected
+    open_end = re.compile(_whole([word]))
+    assert list(_whole_starts(word, WHOLE_TEXT, start, ends=False)) == [
+        m.start() for m in open_end.finditer(WHOLE_TEXT, start)
+    ]
+    assert _whole_count(word, WHOLE_TEXT) == len(pattern.findall(WHOLE_TEXT))
+
+
+def test_whole_starts_in_the_folded_text_are_case_insensitive() -> None:
+    text = "FOO Foo foo xFoo FoO-Bar \u212aey KEY kEY"  # a Kelvin sign folds onto k
+    folded = FoldedText(text).folded
+    for word in ("foo", "key", "foo-bar"):
+        pattern = re.compile(_whole([word]) + r"(?![\w\-])", re.IGNORECASE)
+        expected = [m.start() for m in pattern.finditer(text)]
+        assert list(_whole_starts(word, text, folded=folded)) == expected
+
+
+@pytest.mark.parametrize("name", ["FOONET", "KEY", "FOO NET", "BAR", "FO-O"])
+def test_case_from_text_is_the_same_with_the_folded_text(name: str) -> None:
+    text = "FooNet and FOONET, fooNet FooNet; Foo Net \u212aey Key KEY fo-o Fo-O Fo-O"
+    folded = FoldedText(text).folded
+    assert _case_from_text(name, text, folded) == _case_from_text(name, text)
+    assert _case_from_text("FOONET", text, folded) == "FooNet"
+    assert _case_from_text("KEY", text, folded) == "\u212aey"  # first of the most used, as re
+
+
+def test_may_hold_says_no_only_without_the_strings() -> None:
+    text = "We present FooNet. Then BarNet."
+    folded = FoldedText(text).folded
+    assert _may_hold(folded, 0, 11, ("present", "introduce"))
+    assert not _may_hold(folded, 11, len(text), ("present", "introduce"))
+    assert not _may_hold(folded, 0, 9, ("present",))  # "We presen": cut
+    assert _may_hold(None, 0, 1, ("x",)) and _may_hold(folded, 0, 1, None)
+
+
+@pytest.mark.parametrize("text", [
+    "our FooNet model and Our BarNet, four Baz, sour Qux, your Quux; our  new  big Lattice",
+    "our Foo", "Our X1 y", "xour Foo our", "ur Foo", "our our Foo our Bar dataset",
+])
+def test_our_name_finds_what_the_word_boundary_pattern_finds(text: str) -> None:
+    boundary = re.compile(
+        r"\b[Oo]ur\s+(?:[a-z\-]+\s+){0,2}(?P<name>[A-Za-z][\w\-.]*[\w])(?:\s+(?P<next>\w+))?"
+    )
+    assert [(m["name"], m["next"], m.end()) for m in _OUR_NAME.finditer(text)] == [
+        (m["name"], m["next"], m.end()) for m in boundary.finditer(text)
+    ]
+
+
+def test_model_tokens_skip_lines_in_capitals() -> None:
+    body = "FooNet beats BarNet.\nFOONET ARCHITECTURE BarNet\nFooNet again, BazNet"
+    models = [(s, e) for s, e, model in _citable_tokens(body) if model]
+    assert _model_tokens(body, models) == {"FooNet": 2, "BarNet": 1, "BazNet": 1}
+    assert list(_model_tokens(body, models)) == ["FooNet", "BarNet", "BazNet"]  # first use

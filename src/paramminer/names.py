@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from paramminer.keyscan import FoldedText
 from paramminer.lexicon import Lexicon, load_lexicon, normalize_name
 from paramminer.titles import guess_title
 
@@ -44,6 +45,15 @@ _WORD = (
 )
 _VERSION = r"(?:[vV]?\d+(?:\.\d+)*|[a-z]\d+(?:\.\d+)+)(?![\w])"  # "2", "2.0", "v2", "b1.58"
 _NAME = re.compile(rf"(?<![\w\-.]){_WORD}(?:[ \n](?:{_VERSION}|[A-Z][\w\-]*[\w]))*")
+# _NAME's matches found faster (`_names_in`): a lower-case word is read once (it is a name's
+# word where a digit or a capital follows its letters: then _WORD's tail ends where it ends),
+# and a match is found after the character before it, to which the engine skips ahead.
+_NAME_TEXT = (
+    r"(?:[A-Z]|[a-z](?=[a-z]*+[0-9A-Z])|\d++[A-Za-z])(?:[\w+\-.]*[\w+])?"
+    rf"(?:[ \n](?:{_VERSION}|[A-Z][\w\-]*[\w]))*"
+)
+_NAME_FIRST = re.compile(_NAME_TEXT)
+_NAME_AFTER = re.compile(rf"[^\w\-.](?P<name>{_NAME_TEXT})")
 _SIZE_TEXT = r"\d+(?:\.\d+)?[KMBT]|A\d+(?:\.\d+)?B|\d+x\d+(?:\.\d+)?[MB]"  # 7B, A22B, 8x7B
 _SIZE = re.compile(rf"^(?i:{_SIZE_TEXT})$")
 _VARIANT_TEXT = rf"{_SIZE_TEXT}|\d{{2,3}}|[A-UW-Z]\d{{1,2}}"  # and depths, patches, "B1" (not "V2")
@@ -61,13 +71,20 @@ _MODEL_TEXT = (
     r"|[a-z][a-z0-9]*+[A-Z][\w\-]*+)(?![\w\-])"
 )
 _MODEL_TOKEN = re.compile(rf"(?<![\w\-]){_MODEL_TEXT}")
-_CITABLE_TEXT = rf"(?P<model>{_MODEL_TEXT})|[A-Z][a-z]{{2,}}+(?![\w\-])"
 # Citable tokens (model tokens, or a capitalised word) as `finditer` finds them with a
-# lookbehind (?<![\w\-]), but found after the character before them, so that the engine
-# skips ahead to the next such character instead of trying every position; the text's first
-# token, with no character before it, is matched separately.
-_CITABLE_FIRST = re.compile(_CITABLE_TEXT)
-_CITABLE_AFTER = re.compile(rf"[^\w\-](?:{_CITABLE_TEXT})")
+# lookbehind (?<![\w\-]), but found from a capital letter, to which the engine skips ahead
+# instead of trying every position: a token that starts with it (lookbehind after the
+# capital), or a capital inside a word of lower-case letters and digits (`inner`, and the
+# rest of the word), where a lower-case model token ("kNN", "word2Vec") may start at the
+# word's start. A capital inside a token found is never tried again.
+_CITABLE = re.compile(
+    r"[A-Z](?:(?<![\w\-][A-Z])"
+    r"(?:(?P<model>(?:[\w\-.]*[A-Z0-9][\w\-]*+|[a-z]++[A-Z][\w\-]*+)(?![\w\-]))"
+    r"|[a-z]{2,}+(?![\w\-]))"
+    r"|(?<=[a-z0-9][A-Z])(?P<inner>[\w\-]*+))"
+)
+_LOWER_START = re.compile(r"(?<![\w\-])[a-z]")  # where a lower-case model token may start
+_LOWER_DIGITS = frozenset(string.ascii_lowercase + string.digits)
 _CITED_VERSION = re.compile(r"\s(?:v?\d+(?:\.\d+)?)(?![\w.])")  # "Foo v2 [12]"
 _REFERENCES = re.compile(r"\n\s*(?:\d+\.?\s+)?(?:References|REFERENCES|Bibliography)\s*\n")
 _HEADING_TEXT = r"\s*\d{1,2}(?:\.\d{1,2})?\.?\s+([A-Z][^\n]{2,60})$"  # "3.2 Foo Architecture"
@@ -85,8 +102,8 @@ _NUMBER_SUFFIX = re.compile(r"[-_ ]?[\d.]+[kmb]?$")  # "CIFAR-10", "Foo-1K"
 _LOWER_TAIL = re.compile(r"-[a-z]+$")
 _LOWER_HEAD = re.compile(r"[a-z]+(?=[A-Z])")
 _ASCII_LOWER = string.ascii_lowercase.encode()
-_OUR_NAME = re.compile(  # [Oo](?<!\w.) is \b[Oo], found faster: the engine skips to an O
-    r"[Oo](?<!\w.)ur\s+(?:[a-z\-]+\s+){0,2}(?P<name>[A-Za-z][\w\-.]*[\w])(?:\s+(?P<next>\w+))?"
+_OUR_NAME = re.compile(  # \b[Oo]ur, found faster from "ur": the engine looks for that string
+    r"ur(?<=[Oo]ur)(?<!\w[Oo]ur)\s+(?:[a-z\-]+\s+){0,2}(?P<name>[A-Za-z][\w\-.]*[\w])(?:\s+(?P<next>\w+))?"
 )
 _Token = tuple[int, int, bool]  # start, end, a model token (not just a capitalised word)
 FREQUENT = 8  # a never-cited name used this often, and called "our X", is the paper's own
@@ -116,6 +133,38 @@ def _whole(words: list[str], joint: str = "") -> str:
     text = joint.join(map(re.escape, words))
     first = re.escape(words[0][:1])
     return first + r"(?<![\w\-](?s:.))" + text[len(first) :]
+
+
+def _whole_starts(
+    word: str, text: str, start: int = 0, ends: bool = True, folded: str | None = None
+) -> Iterator[int]:
+    r"""Where `word` stands in `text` from `start` on, found with `str.find` (no pattern to
+    compile): the starts of `finditer(_whole([word]) + _NOT_ON, text, start)`, or with
+    `ends=False` of `finditer(_whole([word]), text, start)` (not followed by (?![\w\-])).
+    With `folded`, the text's keyscan.FoldedText copy, case-insensitively (re.IGNORECASE):
+    `word` is then lower-case ASCII, found in `folded`."""
+    within = text if folded is None else folded
+    size = len(word)
+    index = within.find(word, start)
+    while index >= 0:
+        if _in_word(text, index - 1) or (ends and _in_word(text, index + size)):
+            index = within.find(word, index + 1)
+        else:
+            yield index
+            index = within.find(word, index + max(size, 1))
+
+
+def _in_word(text: str, index: int) -> bool:
+    r"""The character at `index` is one of [\w\-] (False outside the text)."""
+    if not 0 <= index < len(text):
+        return False
+    char = text[index]
+    return char.isalnum() or char == "_" or char == "-"
+
+
+def _whole_count(word: str, text: str) -> int:
+    """len(re.findall(_whole([word]) + _NOT_ON, text))."""
+    return sum(1 for _ in _whole_starts(word, text))
 
 
 def _base_name(name: str) -> str:
@@ -272,9 +321,10 @@ def _introduced(
 ) -> list[str]:
     """introduced_names, given the body before the references and its cited names."""
     opening = "\n".join(pages[:OPENING_PAGES])
-    names = _title_names(title, opening, body, lexicon, cited)
-    names += _phrase_names(opening, lexicon)
-    names += _defined_names(title, names, opening, lexicon)
+    folded = FoldedText(opening).folded  # for case-insensitive finds in the opening
+    names = _title_names(title, opening, body, lexicon, cited, folded)
+    names += _phrase_names(opening, lexicon, folded)
+    names += _defined_names(title, names, opening, lexicon, folded)
     seen: dict[str, str] = {}
     for name in names:
         name = _without_footnote(name, opening)
@@ -287,8 +337,8 @@ def _without_footnote(name: str, text: str) -> str:
     match = re.fullmatch(r"(?P<base>[A-Za-z][\w\-]*[A-Za-z])\d", name)
     if not match:
         return name
-    bare = len(re.findall(_whole([match["base"]]) + _NOT_ON, text))
-    marked = len(re.findall(_whole([name]) + _NOT_ON, text))
+    bare = _whole_count(match["base"], text)
+    marked = _whole_count(name, text)
     return match["base"] if bare > marked else name
 
 
@@ -296,22 +346,23 @@ def _without_footnote(name: str, text: str) -> str:
 
 
 def _title_names(
-    title: str, opening: str, body: str, lexicon: Lexicon, cited: set[str]
+    title: str, opening: str, body: str, lexicon: Lexicon, cited: set[str],
+    folded: str | None = None,
 ) -> list[str]:
     """The name before the title's colon (or before "Technical Report"), then name-shaped
     title words the paper uses and never cites."""
     head, rest = _title_head(title, lexicon)
     if not head and len(title.split()) <= SHORT_TITLE:
         head = title  # "Foo Normalization": a short title names the method
-    names = [_case_from_text(n, opening) for n in _head_names(head, lexicon)]
+    names = [_case_from_text(n, opening, folded) for n in _head_names(head, lexicon)]
     shouting = _mostly_upper(title)
     not_models = _not_names(lexicon)
     connectors = lexicon.word_list("title_connectors")
     for found in re.finditer(r"[A-Za-z0-9][\w\-.+]*[\w+]", rest):
-        word = _case_from_text(found.group(0), opening) if shouting else found.group(0)
+        word = _case_from_text(found.group(0), opening, folded) if shouting else found.group(0)
         if not _name_shaped(word) or _is_common(word, not_models | connectors):
             continue
-        uses = len(re.findall(_whole([word]) + _NOT_ON, body))
+        uses = _whole_count(word, body)
         if _base_name(word) in cited or uses < 2:
             continue
         if lexicon.known_models.match(word) and (
@@ -346,15 +397,19 @@ def _head_names(head: str, lexicon: Lexicon) -> list[str]:
     return names
 
 
-def _case_from_text(name: str, text: str) -> str:
-    """The spelling the text uses for a name printed in capitals ("FOONET" -> "FooNet")."""
+def _case_from_text(name: str, text: str, folded: str | None = None) -> str:
+    """The spelling the text uses for a name printed in capitals ("FOONET" -> "FooNet").
+    `folded`: the text's keyscan.FoldedText copy, if any (a word of ASCII is then found in it,
+    case-insensitively, without a pattern)."""
     if not _mostly_upper(name):
         return name
-    pattern = _whole(name.split(), r"[\s\-]?") + _NOT_ON
-    spellings = Counter(
-        m.group(0) for m in re.finditer(pattern, text, re.IGNORECASE)
-        if not _mostly_upper(m.group(0))
-    )
+    if folded is not None and name.isascii() and len(name.split()) == 1 and name == name.strip():
+        found = (text[i : i + len(name)]
+                 for i in _whole_starts(name.lower(), text, folded=folded))
+    else:
+        pattern = _whole(name.split(), r"[\s\-]?") + _NOT_ON
+        found = (m.group(0) for m in re.finditer(pattern, text, re.IGNORECASE))
+    spellings = Counter(spelling for spelling in found if not _mostly_upper(spelling))
     return spellings.most_common(1)[0][0] if spellings else name
 
 
@@ -386,36 +441,67 @@ def _is_common(word: str, common: frozenset[str]) -> bool:
 # --- introducing phrases ---------------------------------------------------------------
 
 
-def _phrase_names(opening: str, lexicon: Lexicon) -> list[str]:
+def _phrase_names(opening: str, lexicon: Lexicon, folded: str | None) -> list[str]:
     """Names right after "we introduce", "called", "our largest model,", or marked "(ours)",
     "X, our largest model", "our X family"; never a name the sentence credits to others."""
     cue = lexicon.cue
     intro_before, intro_after = cue("name_intro_before"), cue("name_intro_after")
     family_after, own = cue("name_family_after"), cue("own")
     common = _not_names(lexicon) | lexicon.word_list("title_connectors")
+    before_strings = lexicon.cue_strings["name_intro_before"]
+    trimmed: dict[str, str] = {}  # a match -> _trim of it, within this call
+    words: dict[str, bool] = {}  # a token -> _is_word of it, within this call
     names = []
-    for match in _NAME.finditer(opening):
-        name = _trim(match.group(0).replace("\n", " "), common)
-        if not name or _is_word(name.split()[0], opening):
+    for start, text in _names_in(opening):
+        name = trimmed.get(text)
+        if name is None:
+            name = trimmed[text] = _trim(text.replace("\n", " "), common)
+        if not name:
             continue
-        end = match.start() + len(name)
-        before = opening[max(0, match.start() - 120) : match.start()]
+        end = start + len(name)
         after = opening[end : end + 80]
+        family = bool(family_after.search(after))
+        before = opening[max(0, start - 120) : start]
+        # introduced and ending, marked, or "our X family" (a family is an end): cheap first
+        introduced = (family or bool(_NAME_END.match(after))) and bool(
+            (_may_hold(folded, start - len(before), start, before_strings)
+             and intro_before.search(before))
+            or (family and own.search(before[-6:]))
+        )
         plain = len(name.split()) == 1 and bool(_PLAIN.match(name))
         marked = not plain and bool(intro_after.search(after))
-        family = bool(family_after.search(after))
-        ends = family or bool(_NAME_END.match(after))
-        # introduced and ending, marked, or "our X family" (a family is an end): cheap first
-        if not (marked or (ends and (intro_before.search(before) or (
-            family and own.search(before[-6:])
-        )))):
+        if not (marked or introduced):
             continue
-        if _credited_to_others(before, after, lexicon):
+        first = name.split()[0]
+        word = words.get(first)
+        if word is None:
+            word = words[first] = _is_word(first, opening)
+        if word or _credited_to_others(before, after, lexicon):
             continue
         if marked and sum(_name_shaped(part) for part in name.split()) > 1:
             name = name.split()[-1]  # "FooNet BarNet BazNet (ours)": a table's row of names
         names.append(name)
     return names
+
+
+def _names_in(text: str) -> Iterator[tuple[int, str]]:
+    """The start and text of each match of `_NAME.finditer(text)`. (A match never ends right
+    before another's first character, so the character before that is never in a match.)"""
+    first = _NAME_FIRST.match(text)
+    if first:
+        yield 0, first.group(0)
+    for match in _NAME_AFTER.finditer(text, first.end() if first else 0):
+        yield match.start("name"), match["name"]
+
+
+def _may_hold(folded: str | None, start: int, end: int, strings: tuple[str, ...] | None) -> bool:
+    """False only when text[start:end] has no match of a cue: its folded copy (`folded`, of
+    keyscan.FoldedText) lacks every string one of which each match holds (`strings`, the
+    cue's Lexicon.cue_strings)."""
+    if folded is None or strings is None:
+        return True
+    window = folded[start:end]
+    return any(map(window.__contains__, strings))
 
 
 def _is_word(token: str, text: str) -> bool:
@@ -425,7 +511,7 @@ def _is_word(token: str, text: str) -> bool:
         return True
     if not _COMPOUND.search(token):
         return False
-    return re.search(_whole([token.lower()]) + _NOT_ON, text) is not None
+    return next(_whole_starts(token.lower(), text), None) is not None
 
 
 def _credited_to_others(before: str, after: str, lexicon: Lexicon) -> bool:
@@ -455,7 +541,7 @@ def _trim(name: str, common: frozenset[str]) -> str:
 
 
 def _defined_names(
-    title: str, names: list[str], opening: str, lexicon: Lexicon
+    title: str, names: list[str], opening: str, lexicon: Lexicon, folded: str | None = None
 ) -> list[str]:
     """Acronyms defined for a phrase of the title, for an own name, or for what the sentence
     introduces: "Foo Bar Networks (FBN)" -> the phrase and "FBN"."""
@@ -466,7 +552,7 @@ def _defined_names(
     found = []
     spellings: dict[str, str] = {}  # an acronym as printed -> as the text spells it
     for match in _ACRONYM.finditer(opening):
-        acronym = spellings.get(match["acr"]) or _case_from_text(match["acr"], opening)
+        acronym = spellings.get(match["acr"]) or _case_from_text(match["acr"], opening, folded)
         spellings[match["acr"]] = acronym
         acronym = re.sub(r"(?<=[A-Z])s$", "", acronym)
         if not re.search(r"[A-Z].*[A-Z]|[a-z][A-Z]", acronym):
@@ -541,23 +627,11 @@ def _frequent_own(
     common = _not_names(lexicon)
     counts: Counter[str] = Counter()
     spelling: dict[str, str] = {}
-    shouting: dict[int, bool] = {}  # line start -> the line is in capitals
-    bases: dict[str, str] = {}  # token -> _base_name(token)
-    for first, last, model in tokens:  # a token never spans lines
-        if not model:
-            continue
-        start = body.rfind("\n", 0, first) + 1
-        if start not in shouting:
-            end = body.find("\n", start)
-            shouting[start] = _mostly_upper(body[start : end if end >= 0 else len(body)])
-        if shouting[start]:
-            continue  # a heading in capitals: its words are not names
-        token = body[first:last]
-        key = bases.get(token)
-        if key is None:
-            key = bases[token] = _base_name(token)
+    models = [(first, last) for first, last, model in tokens if model]
+    for token, count in _model_tokens(body, models).items():  # in order of first use
+        key = _base_name(token)
         if len(key) >= 2:
-            counts[key] += 1
+            counts[key] += count
             spelling.setdefault(key, token)
     frequent = {
         key for key, count in counts.items()
@@ -567,11 +641,27 @@ def _frequent_own(
     }
     if not frequent:
         return {}
-    claimed = _claimed(body, lexicon, tokens)
+    claimed = _claimed(body, lexicon, models)
     for heading in _headings(body):
         if lexicon.cue("model_heading").search(heading):
             claimed.update(_base_name(w) for w in _MODEL_TOKEN.findall(heading))
     return {key: spelling[key] for key in frequent & claimed}
+
+
+def _model_tokens(body: str, models: list[tuple[int, int]]) -> Counter[str]:
+    """The model tokens of `body` (their spans `models`) and how often each is used, not
+    counting lines in capitals (a heading's words are not names)."""
+    kept = []
+    line_end, upper = -1, False  # the end of the line of the last token, which is in capitals
+    for first, last in models:  # in order; a token never spans lines
+        if first > line_end:
+            start = body.rfind("\n", 0, first) + 1
+            line_end = body.find("\n", first)
+            line_end = len(body) if line_end < 0 else line_end
+            upper = _mostly_upper(body[start:line_end])
+        if not upper:
+            kept.append(body[first:last])
+    return Counter(kept)
 
 
 def _headings(body: str) -> Iterator[str]:
@@ -589,8 +679,8 @@ def _distinctive(name: str) -> bool:
     return len(_norm(name)) >= 4 or bool(re.search(r"[a-z]", name) and re.search(r"[A-Z]", name))
 
 
-def _claimed(body: str, lexicon: Lexicon, tokens: list[_Token]) -> set[str]:
-    """Base names the paper claims: "our X", "X (ours)"."""
+def _claimed(body: str, lexicon: Lexicon, models: list[tuple[int, int]]) -> set[str]:
+    """Base names the paper claims: "our X", "X (ours)" (`models`: the model tokens' spans)."""
     blockers = lexicon.word_list("claim_blockers")
     claimed = {
         _base_name(m["name"]) for m in _OUR_NAME.finditer(body)
@@ -598,20 +688,24 @@ def _claimed(body: str, lexicon: Lexicon, tokens: list[_Token]) -> set[str]:
     }
     after = lexicon.cue("name_intro_after")
     claimed.update(
-        _base_name(body[start:end]) for start, end, model in tokens
-        if model and after.match(body, end, end + 60)
+        _base_name(body[start:end]) for start, end in models
+        if after.match(body, end, end + 60)
     )
     return claimed
 
 
 def _citable_tokens(body: str) -> list[_Token]:
     """The citable tokens of `body` in order, as `finditer` with a lookbehind would find them."""
-    first = _CITABLE_FIRST.match(body)
-    tokens = [(0, first.end(), first["model"] is not None)] if first else []
-    tokens += [
-        (m.start() + 1, m.end(), m["model"] is not None)
-        for m in _CITABLE_AFTER.finditer(body, tokens[0][1] if tokens else 0)
-    ]
+    tokens = []
+    for match in _CITABLE.finditer(body):
+        if match["inner"] is None:
+            tokens.append((match.start(), match.end(), match["model"] is not None))
+            continue
+        start = match.start() - 1  # the word of lower-case letters and digits before it
+        while start and body[start - 1] in _LOWER_DIGITS:
+            start -= 1
+        if _LOWER_START.match(body, start):  # its lookbehind sees the text before `start`
+            tokens.append((start, match.end(), True))
     return tokens
 
 
@@ -635,10 +729,14 @@ def _mentioned_variants(body: str, names: PaperNames) -> list[str]:
     words = sorted(names.lexicon.word_list("variant_words"), key=len, reverse=True)
     tail = _variant_tail(tuple(words))
     found: dict[str, tuple[int, str]] = {}
+    variant: dict[str, bool] = {}  # a text -> is_own_variant of it, within this call
     for written in sorted(set(names.written.values()), key=len, reverse=True):
         for start, end in _variant_spans(body, written, tail):
             text = " ".join(body[start:end].split())
-            if names.is_own_variant(text):
+            known = variant.get(text)
+            if known is None:
+                known = variant[text] = names.is_own_variant(text)
+            if known:
                 found.setdefault(_norm(text), (start, text))
     return [text for _, text in sorted(found.values())]
 
@@ -662,15 +760,27 @@ def _variant_spans(body: str, written: str, tail: re.Pattern[str]) -> Iterator[t
     if any(w.startswith("-") for w in words[1:]):
         yield from (m.span() for m in re.finditer(family + tail.pattern, body))
         return
-    name = re.compile(family)
+    name = re.compile(family) if len(words) > 1 or written != words[0] else None
     position = 0
-    while (head := name.search(body, position)) is not None:
-        rest = tail.match(body, head.end())
+    while (head := _name_span(name, written, body, position)) is not None:
+        rest = tail.match(body, head[1])
         if rest is None:
-            position = head.start() + 1
+            position = head[0] + 1
             continue
-        yield head.start(), rest.end()
+        yield head[0], rest.end()
         position = rest.end()
+
+
+def _name_span(
+    name: re.Pattern[str] | None, word: str, body: str, position: int
+) -> tuple[int, int] | None:
+    """The span of `name.search(body, position)`, or where `name` is None, of the single
+    word `word` as `_whole([word])` finds it (with `str.find`: no pattern to compile)."""
+    if name is not None:
+        head = name.search(body, position)
+        return head.span() if head else None
+    start = next(_whole_starts(word, body, position, ends=False), None)
+    return None if start is None else (start, start + len(word))
 
 
 def _references_offset(text: str) -> int:
