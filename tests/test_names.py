@@ -293,6 +293,18 @@ def test_a_frequent_name_the_paper_claims_is_its_own() -> None:
     assert names.is_own("LatNet")
 
 
+def test_a_frequent_name_marked_ours_past_the_opening_pages_is_its_own() -> None:
+    """"X (ours)" claims X wherever it stands (the cue is anchored at the text after X); a
+    frequent name left unmarked is not claimed."""
+    opening = ["A Study of Lattice Routing\nWe study routing in lattices."] * 4
+    uses = "ZorbNet routes well. " * 8
+    marked = names_of("A Study of Lattice Routing", *opening,
+                      uses + "\nTable 4: results.\nZorbNet (ours) 81.2\nResNet [3] 79.0\n")
+    unmarked = names_of("A Study of Lattice Routing", *opening,
+                        uses + "\nTable 4: results.\nZorbNet 81.2\nResNet [3] 79.0\n")
+    assert marked.is_own("ZorbNet") and not unmarked.is_own("ZorbNet")
+
+
 def test_a_frequent_name_claimed_as_data_is_not_a_model() -> None:
     body = " ".join(["Our LatSet dataset is large."] + ["LatSet is hard."] * 8)
     assert not names_of("Dynamic Routing Between Lattices", body).is_own("LatSet")

@@ -689,7 +689,7 @@ def _claimed(body: str, lexicon: Lexicon, models: list[tuple[int, int]]) -> set[
     after = lexicon.cue("name_intro_after")
     claimed.update(
         _base_name(body[start:end]) for start, end in models
-        if after.match(body, end, end + 60)
+        if after.match(body[end : end + 60])  # a slice: "^" holds at a string's start only
     )
     return claimed
 
