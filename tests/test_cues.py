@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from paramminer import cues
-from paramminer.cues import CueSearch, folded
+from paramminer.cues import CueSearch
+from paramminer.keyscan import fold as folded
 from paramminer.lexicon import KnownModels, _least, load_lexicon
 from paramminer.names import PaperNames
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from paramminer.keyscan import FoldedText
+from paramminer.keyscan import FoldedText, holds_any
 from paramminer.names import (
     _HEADING,
     _NAME,
@@ -16,7 +16,6 @@ from paramminer.names import (
     _case_from_text,
     _citable_tokens,
     _headings,
-    _may_hold,
     _model_tokens,
     _mostly_upper,
     _names_in,
@@ -488,13 +487,14 @@ def test_case_from_text_is_the_same_with_the_folded_text(name: str) -> None:
     assert _case_from_text("KEY", text, folded) == "\u212aey"  # first of the most used, as re
 
 
-def test_may_hold_says_no_only_without_the_strings() -> None:
+def test_holds_any_says_no_only_without_the_strings() -> None:
     text = "We present FooNet. Then BarNet."
     folded = FoldedText(text).folded
-    assert _may_hold(folded, 0, 11, ("present", "introduce"))
-    assert not _may_hold(folded, 11, len(text), ("present", "introduce"))
-    assert not _may_hold(folded, 0, 9, ("present",))  # "We presen": cut
-    assert _may_hold(None, 0, 1, ("x",)) and _may_hold(folded, 0, 1, None)
+    assert folded is not None
+    assert holds_any(folded[0:11], ("present", "introduce"))
+    assert not holds_any(folded[11:], ("present", "introduce"))
+    assert not holds_any(folded[0:9], ("present",))  # "We presen": cut
+    assert holds_any(None, ("x",)) and holds_any(folded[0:1], None)
 
 
 @pytest.mark.parametrize("text", [

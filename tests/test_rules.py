@@ -20,6 +20,7 @@ from paramminer.countexpr import (
     WordScan,
     count_of_match,
     scaled_value,
+    short_bare_number,
 )
 from paramminer.errors import RuleError
 from paramminer.extract import find_mentions
@@ -202,3 +203,13 @@ def test_tokenizer_cache_keeps_the_tokens(ruleset: RuleSet) -> None:
              "zorblax (e.g. Zorblax-7B.) ~13B don't :) zorblax-7B. 3.7M, a.m. 22,855,952 params"]
     for text in [*texts, *texts]:
         assert [t.text for t in tokenizer(text)] == [t.text for t in uncached(text)], text
+
+
+def test_short_bare_numbers_are_never_counts() -> None:
+    """The shortcut the count scans take: every match it skips is no count and has no space."""
+    text = "In 2023 we ran 0.5 epochs, ~12 runs, 1,234 steps, 7B and 12345 or 123456 items."
+    for match in COUNT_TEXT_RE.finditer(text):
+        if short_bare_number(match):
+            assert count_of_match(match) is None and " " not in match[0]
+    skipped = [m[0] for m in COUNT_TEXT_RE.finditer(text) if short_bare_number(m)]
+    assert skipped == ["2023", "0.5"]

@@ -65,6 +65,13 @@ def scaled_value(num: str, multiplier: int) -> int:
     return int(Decimal(num.replace(",", "")) * multiplier)
 
 
+def short_bare_number(match: re.Match[str]) -> bool:
+    """A match that is a bare number of under 5 characters ("2023", "0.5"): never a count
+    (count_of_match gives None; "1,234" is the shortest count without a scale) and holding
+    no space. Checked first, since most numbers on a page are such."""
+    return match.lastgroup == "num" and not match["approx"] and match.end() - match.start() < 5
+
+
 def count_of_match(match: re.Match[str]) -> tuple[int, str] | None:
     """(value, tag) for a COUNT_TEXT_RE match, or None when it is not a count."""
     num = match["num"]

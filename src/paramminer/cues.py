@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from paramminer.countexpr import COUNT_TEXT_RE, count_of_match
-from paramminer.keyscan import FoldedText
+from paramminer.keyscan import fold, holds_any
 from paramminer.lexicon import Lexicon
 from paramminer.models import Mention
 from paramminer.names import NAMEISH, PaperNames
@@ -77,12 +77,6 @@ def _context(mention: Mention, clause_break: re.Pattern[str]) -> _Context:
     )
 
 
-def folded(text: str) -> str | None:
-    """`text` lower-cased as keyscan.FoldedText folds it (None where that cannot stand in for
-    case-insensitive matching); an ASCII text's is its lower-case copy."""
-    return text.lower() if text.isascii() else FoldedText(text).folded
-
-
 class CueSearch:
     """`lexicon.cue(name).search(text)`, skipped where it cannot match: every match of the
     cue holds one of its strings (Lexicon.cue_strings), so a folded text that holds none of
@@ -96,10 +90,7 @@ class CueSearch:
     def may_match(self, name: str, text: str) -> bool:
         """False only when the cue has no match in `text`."""
         needed = self.strings.get(name)
-        if needed is None:
-            return True
-        lowered = folded(text)
-        return lowered is None or any(map(lowered.__contains__, needed))
+        return needed is None or holds_any(fold(text), needed)
 
     def search(self, name: str, text: str) -> bool:
         """The cue matches somewhere in `text`."""
@@ -109,7 +100,8 @@ class CueSearch:
 def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
     """The cues (names from CUES) that hold for `mention`."""
     cue = names.lexicon.cue
-    finds = CueSearch(names.lexicon).search
+    cue_search = CueSearch(names.lexicon)
+    finds = cue_search.search
     context = _context(mention, cue("clause_break"))
     found: set[str] = set()
     adjacent = _ADJACENT_NAME.search(context.before)
@@ -135,7 +127,7 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
         found.add("own_pronoun")
     phrase_after = _PHRASE_END.split(context.after[:25])[0]
     before = _LIST_RUN.sub("", context.wide_before)  # "we train the 300M, 1.5B and 3.3B"
-    if CueSearch(names.lexicon).may_match("own_non_model", before):  # else sub changes nothing
+    if cue_search.may_match("own_non_model", before):  # else sub changes nothing
         before = cue("own_non_model").sub(" ", before)  # "our method on a 70B model": not ours
     if (finds("own", before[-25:] + mention.text + phrase_after + " "
               + _bracketed_head(context.before))

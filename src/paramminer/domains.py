@@ -24,7 +24,7 @@ from pathlib import Path
 from paramminer import resources
 from paramminer.config import file_version, read_table
 from paramminer.errors import ConfigError
-from paramminer.keyscan import FoldedText, KeywordCounter, keyword_counters, required_strings
+from paramminer.keyscan import FoldedText, KeywordCounter, keyword_counters
 
 DEFAULT_RULES = "domains.csv"
 TITLE_FACTOR = 3.0
@@ -35,8 +35,6 @@ SECONDARY_RATIO = 0.5
 MIN_SCORE = 3.0  # below this a domain is not claimed at all
 
 _REFERENCES_HEADING = re.compile(r"(?im)^\s*(?:\d+\.?\s*)?(?:references|bibliography)\s*$")
-# a character a heading can hold only inside its word (not white space, a digit or a dot)
-_OUTSIDE_HEADINGS = re.compile(r"[^\s\d.]")
 
 
 @dataclass(frozen=True)
@@ -102,38 +100,10 @@ def body_text(pages: Sequence[str]) -> str:
 def _body(pages: Sequence[str]) -> FoldedText:
     """`body_text`, folded."""
     joined = FoldedText("\n".join(pages))
-    start = _last_heading_start(joined)
-    if start is not None and start > len(pages[0]):  # not a title-page heading
-        return joined.head(start)
+    headings = list(_REFERENCES_HEADING.finditer(joined.text))
+    if headings and headings[-1].start() > len(pages[0]):  # not a title-page heading
+        return joined.head(headings[-1].start())
     return joined
-
-
-def _last_heading_start(text: FoldedText) -> int | None:
-    """Where the last References heading starts. Every heading holds one of its words
-    (`required_strings`), so the search starts at `_search_start` of the first of them."""
-    begin = 0
-    words = required_strings(_REFERENCES_HEADING)
-    if text.folded is not None and words:
-        first = [index for index in map(text.folded.find, words) if index >= 0]
-        if not first:
-            return None
-        begin = _search_start(text.text, min(first))
-    headings = list(_REFERENCES_HEADING.finditer(text.text, begin))
-    return headings[-1].start() if headings else None
-
-
-def _search_start(text: str, first: int) -> int:
-    """The start of the line after the last character before the line of `first` that no
-    heading holds (one of _OUTSIDE_HEADINGS); 0 if none. No heading starts before it (each
-    holds a heading word, the first at `first`), and searching on from there finds the
-    same headings as from 0: none can span that character."""
-    end = text.rfind("\n", 0, first)  # the newline ending the line before
-    while end > 0:
-        start = text.rfind("\n", 0, end) + 1
-        if _OUTSIDE_HEADINGS.search(text, start, end):
-            return end + 1
-        end = start - 1
-    return 0
 
 
 def classify_domains(

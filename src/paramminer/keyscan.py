@@ -49,6 +49,28 @@ _RUN_CLASS = "[a-z0-9_]"
 _RUNS_ONLY = bytes(c if chr(c) in _WORD else 32 for c in range(256))  # others: a space
 
 
+def fold(text: str) -> str | None:
+    """`text` lower-cased so that finding a lower-case ASCII string in it finds what a
+    case-insensitive pattern finds: the characters of FOLDS_ONTO_ASCII become the ASCII
+    letter they match; None where lower-casing changes the length (positions would not
+    line up)."""
+    if text.isascii():
+        return text.lower()
+    if any(char in text for char in _ASCII_OF):  # a rare case: 4 quick finds first
+        text = FOLDS_ONTO_ASCII.sub(lambda m: _ASCII_OF[m.group(0)], text)
+    lowered = text.lower()
+    return lowered if len(lowered) == len(text) else None
+
+
+def holds_any(folded: str | None, strings: Sequence[str] | None) -> bool:
+    """False only when the folded text `folded` holds none of `strings` (strings one of
+    which every match of a pattern holds): then the pattern has no match in it. True when
+    either is unknown (None)."""
+    if folded is None or strings is None:
+        return True
+    return any(map(folded.__contains__, strings))
+
+
 class FoldedText:
     """A text, its lower-cased copy when that can stand in for case-insensitive matching
     (else None), and the places each prefix occurs in it (found once, shared by patterns).
@@ -57,12 +79,7 @@ class FoldedText:
     def __init__(self, text: str, folded: str | None = None) -> None:
         """`folded`: the folded text when known (see `head`), else it is made here."""
         self.text = text
-        if folded is None:
-            if any(char in text for char in _ASCII_OF):  # a rare case: 4 quick finds first
-                text = FOLDS_ONTO_ASCII.sub(lambda m: _ASCII_OF[m.group(0)], text)
-            lowered = text.lower()
-            folded = lowered if len(lowered) == len(self.text) else None
-        self.folded = folded
+        self.folded = fold(text) if folded is None else folded
         self._starts: dict[str, list[int]] = {}
         self._runs: dict[RunScanner, dict[str, list[int]]] = {}
 
@@ -76,10 +93,7 @@ class FoldedText:
     def may_hold(self, regex: re.Pattern[str]) -> bool:
         """False only when no match of `regex` can be in the text: it lacks every string
         one of which each match holds (`required_strings`)."""
-        needed = required_strings(regex)
-        if needed is None or self.folded is None:
-            return True
-        return any(string in self.folded for string in needed)
+        return holds_any(self.folded, required_strings(regex))
 
     def starts(self, prefix: str) -> list[int]:
         """Every index where the lower-cased text reads `prefix` (overlaps included)."""

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from paramminer.keyscan import FoldedText
+from paramminer.keyscan import FoldedText, holds_any
 from paramminer.lexicon import Lexicon, load_lexicon, normalize_name
 from paramminer.titles import guess_title
 
@@ -464,7 +464,7 @@ def _phrase_names(opening: str, lexicon: Lexicon, folded: str | None) -> list[st
         before = opening[max(0, start - 120) : start]
         # introduced and ending, marked, or "our X family" (a family is an end): cheap first
         introduced = (family or bool(_NAME_END.match(after))) and bool(
-            (_may_hold(folded, start - len(before), start, before_strings)
+            (holds_any(folded and folded[start - len(before) : start], before_strings)
              and intro_before.search(before))
             or (family and own.search(before[-6:]))
         )
@@ -492,16 +492,6 @@ def _names_in(text: str) -> Iterator[tuple[int, str]]:
         yield 0, first.group(0)
     for match in _NAME_AFTER.finditer(text, first.end() if first else 0):
         yield match.start("name"), match["name"]
-
-
-def _may_hold(folded: str | None, start: int, end: int, strings: tuple[str, ...] | None) -> bool:
-    """False only when text[start:end] has no match of a cue: its folded copy (`folded`, of
-    keyscan.FoldedText) lacks every string one of which each match holds (`strings`, the
-    cue's Lexicon.cue_strings)."""
-    if folded is None or strings is None:
-        return True
-    window = folded[start:end]
-    return any(map(window.__contains__, strings))
 
 
 def _is_word(token: str, text: str) -> bool:

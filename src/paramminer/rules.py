@@ -32,6 +32,7 @@ from paramminer.countexpr import (
     count_of_match,
     find_count_texts,
     scaled_value,
+    short_bare_number,
 )
 from paramminer.errors import RuleError
 from paramminer.lexicon import Lexicon, load_lexicon
@@ -59,8 +60,8 @@ def merge_counts(doc: Doc) -> Doc:
     found: list[tuple[int, int, int, str]] = []  # start_char, end_char, value, tag
     spans: list[Span] = []
     for match in find_count_texts(text):
-        if match.lastgroup == "num" and match.end() - match.start() < 5:
-            continue  # a bare number under 5 characters: count_of_match gives None
+        if short_bare_number(match):
+            continue
         counted = count_of_match(match)
         if counted is None:
             continue

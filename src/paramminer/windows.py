@@ -32,7 +32,13 @@ from typing import Literal
 from spacy.attrs import IDX
 from spacy.tokens import Doc
 
-from paramminer.countexpr import MOE_SHAPE_SCAN, NAME_SIZE_SCAN, count_of_match, find_count_texts
+from paramminer.countexpr import (
+    MOE_SHAPE_SCAN,
+    NAME_SIZE_SCAN,
+    count_of_match,
+    find_count_texts,
+    short_bare_number,
+)
 from paramminer.tables import TableCell
 
 TAIL_CHARS = 48  # a count expression reads at most ~17 characters past its number's word
@@ -103,8 +109,8 @@ def find_spots(page: PageText) -> None:
     flat = page.flat
     spots: list[int] = []
     for match in find_count_texts(flat):
-        if match.lastgroup == "num" and not match["approx"] and match.end() - match.start() < 5:
-            continue  # a bare number under 5 characters: no count, and no space in it
+        if short_bare_number(match):
+            continue  # no count, and no space in it
         if " " in match[0]:  # only these can hold a place right after a space (inside_count)
             page.cuts.append(match.span())
         if count_of_match(match) is not None:
