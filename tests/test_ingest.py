@@ -225,6 +225,55 @@ def test_extract_reruns_without_the_pdfs(
     assert snapshot(wh, drop=VOLATILE) == before
 
 
+@pytest.mark.parametrize(("batch", "seconds"), [(2, 60.0), (100, 0.0)])
+def test_extract_loads_results_in_batches(
+    tmp_path: Path, loaded_sample: LoadedSample, monkeypatch: pytest.MonkeyPatch,
+    batch: int, seconds: float,
+) -> None:
+    """Results are loaded EXTRACT_LOAD_BATCH at a time, or each alone once a waiting result
+    is EXTRACT_LOAD_SECONDS old; the warehouse ends the same and every page is counted."""
+    from paramminer import ingest as ingest_module
+    from paramminer import load
+
+    path = tmp_path / "w.duckdb"
+    shutil.copy(loaded_sample.warehouse, path)
+    before = snapshot(path, drop=VOLATILE)
+    loads: list[int] = []
+    real_load = load.load_extractions
+    monkeypatch.setattr(load, "load_extractions",
+                        lambda wh, papers: (loads.append(len(papers)), real_load(wh, papers)))
+    monkeypatch.setattr(ingest_module, "EXTRACT_LOAD_BATCH", batch)
+    monkeypatch.setattr(ingest_module, "EXTRACT_LOAD_SECONDS", seconds)
+    settings = Settings(data_dir=loaded_sample.data_dir, warehouse=path, workers=1)
+    with Warehouse.open(path) as wh:
+        report = ingest_module.reextract(wh, settings)
+    papers = len(EXPECTED)
+    expected = ([batch] * (papers // batch) + [papers % batch]) if batch < papers else [1] * papers
+    assert [size for size in loads if size] == [size for size in expected if size]
+    assert len(report.loaded) == papers
+    assert report.pages == sum(entry["pages"] for entry in EXPECTED.values())
+    assert snapshot(path, drop=VOLATILE) == before
+
+
+def test_prefetch_reads_by_papers_and_characters(tmp_path: Path) -> None:
+    """One read takes the asked paper and the next ones, up to PAPERS_PER_READ papers or
+    READ_CHARS characters (the asked paper always, however long)."""
+    from paramminer.load import PagePrefetch
+
+    class Small(PagePrefetch):
+        PAPERS_PER_READ = 3
+        READ_CHARS = 100
+
+    sizes = {"a": 150, "b": 40, "c": 50, "d": 20, "e": 10, "f": 10}
+    with Warehouse.open(tmp_path / "w.duckdb") as wh:
+        prefetch = Small(wh, list(sizes), sizes)
+        assert prefetch.next_read("a") == ["a"]  # longer than READ_CHARS alone
+        assert prefetch.next_read("b") == ["b", "c"]  # with "d": 110 characters
+        assert prefetch.next_read("c") == ["c", "d", "e"]  # PAPERS_PER_READ
+        assert prefetch.next_read("f") == ["f"]
+        assert prefetch.next_read("unknown") == ["unknown"]
+
+
 def test_force_reloads_without_duplicates(tmp_path: Path, loaded_sample: LoadedSample) -> None:
     path = tmp_path / "w.duckdb"
     shutil.copy(loaded_sample.warehouse, path)

@@ -261,7 +261,12 @@ def reextract_pages(
 
 
 ProgressCallback = Callable[[str, bool], None]
-EXTRACT_LOAD_BATCH = 16  # papers `extract` loads in one transaction (one statement per table)
+# `extract` loads its results in one transaction (one statement per table) once this many
+# papers, or results this old, are waiting: each load costs a fixed ~0.05 s (statements,
+# and reopening the file after a release) whatever its size; results still appear every
+# few seconds for readers and the progress bar
+EXTRACT_LOAD_BATCH = 64
+EXTRACT_LOAD_SECONDS = 2.0
 LOADED = ""  # the outcome of an input that is in the warehouse (else: why it failed)
 
 
@@ -409,6 +414,43 @@ def ingest(
     return report
 
 
+class _ExtractLoads:
+    """The results of one `extract`, loaded EXTRACT_LOAD_BATCH papers at a time, or sooner
+    once the first waiting result is EXTRACT_LOAD_SECONDS old."""
+
+    def __init__(self, warehouse: Warehouse, report: IngestReport,
+                 progress: ProgressCallback | None) -> None:
+        self.warehouse, self.report, self.progress = warehouse, report, progress
+        self.pending: list[tuple[str, PaperResult]] = []
+        self.pages = 0
+        self.since = 0.0
+
+    def add(self, key: str, result: PaperResult) -> None:
+        """Keep `result` (without its text, which is stored already) for the next load."""
+        self.pages += len(result.pages)
+        result.pages = []
+        if not self.pending:
+            self.since = time.monotonic()
+        self.pending.append((key, result))
+        if (len(self.pending) >= EXTRACT_LOAD_BATCH
+                or time.monotonic() - self.since >= EXTRACT_LOAD_SECONDS):
+            self.flush()
+
+    def flush(self) -> None:
+        """Load the waiting results in one transaction, then let readers in."""
+        from paramminer import load
+
+        load.load_extractions(self.warehouse, self.pending)
+        self.warehouse.yield_to_readers()
+        self.report.pages += self.pages
+        self.pages = 0
+        for key, _ in self.pending:
+            self.report.loaded.append(key)
+            if self.progress:
+                self.progress(key, True)
+        self.pending.clear()
+
+
 def reextract(
     warehouse: Warehouse,
     settings: Settings,
@@ -427,7 +469,7 @@ def reextract(
     sizes = load.document_sizes(warehouse)
     # longest first: the last jobs are short, so no worker waits long for another at the end
     papers.sort(key=lambda paper: -sizes.get(paper[1], 0))
-    prefetch = load.PagePrefetch(warehouse, [sha for _, sha, _, _ in papers])
+    prefetch = load.PagePrefetch(warehouse, [sha for _, sha, _, _ in papers], sizes)
     for paper_id, sha, title, arxiv in papers:
 
         def job_args(paper_id: str = paper_id, sha: str = sha, title: str = title,
@@ -440,22 +482,7 @@ def reextract(
     warehouse.release()
     report.inputs = len(jobs)
 
-    pending: list[tuple[str, PaperResult]] = []
-
-    def flush() -> None:
-        load.load_extractions(warehouse, pending)
-        warehouse.yield_to_readers()  # readers get the file between batches
-        for key, result in pending:
-            report.loaded.append(key)
-            report.pages += len(result.pages)
-            if progress:
-                progress(key, True)
-        pending.clear()
-
-    def on_result(key: str, result: PaperResult) -> None:
-        pending.append((key, result))
-        if len(pending) >= EXTRACT_LOAD_BATCH:
-            flush()
+    loads = _ExtractLoads(warehouse, report, progress)
 
     def on_failure(key: str, reason: str) -> None:
         report.failures.append(Failure(key, reason))
@@ -464,8 +491,8 @@ def reextract(
 
     if jobs:
         with shared_pool(settings.worker_count, worker_setup(settings)) as pool:
-            pool.run(jobs, on_result, on_failure, on_idle=warehouse.yield_to_readers)
-        flush()
+            pool.run(jobs, loads.add, on_failure, on_idle=warehouse.yield_to_readers)
+        loads.flush()
         warehouse.release()
     report.order_failures(order)
     report.seconds = time.perf_counter() - started
