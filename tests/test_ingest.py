@@ -426,3 +426,20 @@ def test_the_batch_process_does_not_import_spacy() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_batch_commands_load_neither_the_arxiv_client_nor_pyarrow() -> None:
+    """`ingest` and `extract` start without the harvest's client (httpx, arxiv: ~0.3 s) or
+    pyarrow and pandas (~0.4 s; results are bound as lists, see load._bulk_insert)."""
+    code = ("import sys\n"
+            "from click.testing import CliRunner\n"
+            "from paramminer.cli import cli\n"
+            "for command in ('ingest', 'extract'):\n"
+            "    assert CliRunner().invoke(cli, [command, '--help']).exit_code == 0\n"
+            "import paramminer.load, paramminer.ingest\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'httpx', 'arxiv', 'pyarrow', 'pandas', 'paramminer.harvest'} | "
+            "({'paramminer.harvest'} & set(sys.modules))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"

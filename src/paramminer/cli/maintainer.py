@@ -24,7 +24,6 @@ from paramminer.cli.common import (
     warehouse_option,
 )
 from paramminer.errors import UsageError
-from paramminer.harvest import queue_problems
 from paramminer.ingest import IngestReport, discover, ingest, reextract
 from paramminer.numbers import humanize
 from paramminer.resources import sample_dir
@@ -258,6 +257,8 @@ def status_command(ctx: click.Context, warehouse: Path | None, as_json: bool) ->
 
     Example: paramminer status
     """
+    from paramminer.harvest import queue_problems  # the arXiv client: only `status` needs it
+
     settings = settings_from(ctx, warehouse=warehouse)
     with open_warehouse(settings, read_only=True) as wh:
         counts = warehouse_counts(wh)
