@@ -189,7 +189,10 @@ def _ruleset() -> RuleSet:
 
 def warm_worker() -> None:
     """Worker start-up, once per worker: pypdf's repair notes quiet, spaCy and the rules loaded."""
+    from paramminer.spacyload import import_spacy_without_cli
+
     logging.getLogger("pypdf").setLevel(logging.ERROR)
+    import_spacy_without_cli()
     _ruleset()
 
 
