@@ -29,7 +29,7 @@ def test_spacy_loads_without_its_cli_and_the_cli_loads_on_demand() -> None:
 
 def test_a_spacy_already_imported_is_left_alone() -> None:
     out = _fresh(
-        "import sys, spacy\n"
+        "import sys, spacy, spacy.cli\n"
         "cli = sys.modules['spacy.cli']\n"
         "from paramminer.spacyload import import_spacy_without_cli\n"
         "import_spacy_without_cli()\n"
