@@ -11,6 +11,7 @@ from paramminer.dates import load_venues
 from paramminer.domains import load_domain_rules
 from paramminer.keyscan import (
     FOLDS_ONTO_ASCII,
+    FirstCharScan,
     FoldedText,
     KeywordCounter,
     LineHints,
@@ -233,3 +234,26 @@ def test_line_hints_skip_lines_without_the_strings() -> None:
     assert hints.lines(params) == [0]
     assert hints.lines(params, re.compile(r"(?i)\bsize\b")) == [0, 2]
     assert hints.lines(re.compile(r"\w+")) == [0, 1, 2]  # no hint: every line
+
+
+def test_first_char_scan_finds_what_its_pattern_finds() -> None:
+    scan = FirstCharScan(".!?", r"[\"')\]]*\s")
+    assert scan.pattern.pattern == r"[\.!\?][\"')\]]*\s"
+    text = 'One. Two?) Three!" Four.. Five?\nSix'
+    assert [m.group(0) for m in scan.finditer(text)] == [". ", "?) ", '!" ', ". ", "?\n"]
+    assert [m.start() for m in scan.finditer(text, 10)] == [16, 24, 30]
+    assert scan.finditer("no end at all") == []
+    assert [m.span() for m in scan.finditer("only dots. here. ")] == [(9, 11), (15, 17)]
+    groups = FirstCharScan("([", r"\s*(?P<size>\d+[MB])\s*[)\]]")
+    assert [m["size"] for m in groups.finditer("A (7B) and B [13B], C (x)")] == ["7B", "13B"]
+
+
+def test_first_char_scan_falls_back_where_matches_would_overlap() -> None:
+    """`[ab]b?`: the "b" search finds the b inside each "ab" match; merged, those overlap."""
+    scan = FirstCharScan("ab", "b?")
+    assert [m.span() for m in scan.finditer("abab b")] == [(0, 2), (2, 4), (5, 6)]
+    rnd = random.Random(3)
+    for _ in range(500):
+        text = "".join(rnd.choice("ab b") for _ in range(rnd.randint(0, 12)))
+        assert ([m.span() for m in scan.finditer(text)]
+                == [m.span() for m in scan.pattern.finditer(text)]), text

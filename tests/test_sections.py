@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from paramminer.config import rules_dir
-from paramminer.sections import SectionMap, classify_heading
+from paramminer.lexicon import load_lexicon
+from paramminer.sections import (
+    _APPENDIX_LINE,
+    _HEADING,
+    SectionMap,
+    _candidate_lines,
+    classify_heading,
+)
 
 
 def section_of(pages: list[str], marker: str) -> str:
@@ -107,3 +114,25 @@ def test_section_keywords_come_from_the_rules_table(
     assert classify_heading("4 Findings") == "body"
     monkeypatch.setenv("PARAMMINER_HOME", str(tmp_path))
     assert classify_heading("4 Findings") == "experiments"
+
+
+def test_candidate_lines_are_the_lines_a_heading_or_appendix_pattern_matches() -> None:
+    page = ("2 Method\nWe train it.\n  3.1\tSetup  \nAppendix\tB Proofs\n\n"
+            "The model is trained\nIV RESULTS\r\nlower case line\nA.1 More Results")
+    assert _candidate_lines(page) == [  # a sentence is classified later ("The model...")
+        (0, "2 Method"), (22, "  3.1\tSetup  "), (36, "Appendix\tB Proofs"),
+        (55, "The model is trained"), (76, "IV RESULTS\r"), (104, "A.1 More Results")]
+    lines = page.split("\n")
+    offsets = [sum(len(before) + 1 for before in lines[:index]) for index in range(len(lines))]
+    assert _candidate_lines(page) == [
+        (offset, line) for offset, line in zip(offsets, lines, strict=True)
+        if _HEADING.match(line) or _APPENDIX_LINE.match(line)]
+    assert _candidate_lines("") == []
+    assert _candidate_lines("References") == [(0, "References")]
+
+
+def test_a_section_map_reads_the_sections_table_it_is_given() -> None:
+    pages = ["Abstract\nText.\n1 Introduction\nMore.", "References\n[1] A paper."]
+    given = SectionMap(pages, load_lexicon().sections)
+    assert given.headings == SectionMap(pages).headings
+    assert SectionMap(pages, ()).headings[0].section == "body"  # "1 Introduction" unnamed

@@ -18,6 +18,8 @@ from paramminer.countexpr import (
     COUNT_TEXT_RE,
     count_of_match,
     find_count_texts,
+    find_long_count_texts,
+    short_bare_number,
 )
 from paramminer.extract import _count_runs, _parse, count_matches, find_mentions, match_reach
 from paramminer.models import Mention
@@ -242,6 +244,18 @@ def test_find_count_texts_finds_what_count_text_re_finds() -> None:
                 == [_match_key(m) for m in COUNT_TEXT_RE.finditer(sentence)])
     found = [m[0] for m in find_count_texts(COUNT_SENTENCES[0])]
     assert found == ["7B", "6.7 billion", "22,855,952", "6.7×10^9", "6.7 x 10 9"]
+
+
+def test_long_count_texts_are_the_count_texts_but_short_bare_numbers() -> None:
+    text = "In 2023 we had 12345, 1,234, 0.5, 12.34, 7B, 3 M params and 9 runs of 12,3456."
+    assert [m[0] for m in find_long_count_texts(text)] == [  # "12,3456": "12", then none
+        "12345", "1,234", "12.34", "7B", "3 M"]
+    assert [m[0] for m in find_long_count_texts("~ 7B or ~12 and 2023, ≈1.5 billion")] == [
+        "~ 7B", "~12", "≈1.5 billion"]
+    for sentence in COUNT_SENTENCES:
+        for text in (sentence, sentence + " about ~ 7B", "≈3 billion and ∼ 5M: " + sentence):
+            assert [_match_key(m) for m in find_long_count_texts(text)] == [
+                _match_key(m) for m in find_count_texts(text) if not short_bare_number(m)]
 
 
 def test_count_cuts_are_the_count_expressions_that_hold_a_space() -> None:

@@ -10,14 +10,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+from paramminer.keyscan import FirstCharScan
 from paramminer.numbers import SCALE_WORDS
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _SCALE_WORD = r"thousand|millions?|billions?|trillions?|bn|mn"
 _SCALE_LETTER = r"[KMBT]"
 APPROX_SIGNS = "~≈∼"
-_COUNT_TAIL = (  # what may follow the number: an exponent or a scale
-    r"(?:"
+_TAIL_OPTIONS = (  # what may follow the number: an exponent or a scale
     r"(?P<exp>\s?[×x*]\s?10\s?(?:\^\s?\{?(?P<pow>1[0-2]|[5-9])\}?|\s?(?P<pow2>1[0-2]|[5-9])(?!\d)))"
     r"|(?P<e>[eE]\+?(?P<epow>1[0-2]|0?[5-9]))"
     rf"|(?P<sw>\s?(?:{_SCALE_WORD})(?![A-Za-z]))"
@@ -26,9 +26,8 @@ _COUNT_TAIL = (  # what may follow the number: an exponent or a scale
     r"|\s(?P<sl2>[MBT])(?=\s?[-‐]?\s?(?:parameters?|params?)\b)"
     # "317m parameters": a lower-case unit letter only right before the noun (else "5m" is metres)
     r"|(?P<sl3>[kmbt])(?=\s?[-‐]?\s?(?:parameters?|params?)\b)"
-    r")?"
-    r"(?![\d])"
 )
+_COUNT_TAIL = rf"(?:{_TAIL_OPTIONS})?(?![\d])"
 COUNT_TEXT_RE = re.compile(
     rf"(?<![\w.,/^])(?P<approx>[{APPROX_SIGNS}]\s?)?(?P<num>{_NUM})" + _COUNT_TAIL
 )
@@ -45,6 +44,19 @@ COUNT_DIGIT_FIRST_RE = re.compile(
 )
 
 
+# COUNT_DIGIT_FIRST_RE without the matches short_bare_number drops: where no tail follows,
+# the number must be 5 characters or more. A number is [\d.,] only and the character before
+# it is none of them (its lookbehind), so "the 5 characters before the end are [\d.,]" says
+# just that. At a place where COUNT_DIGIT_FIRST_RE finds a short bare number, every other
+# way to match (a shorter number) is followed by a digit, "." or ",", which no tail starts
+# with, so is short and bare too: no match starts there, nor inside the number (its
+# lookbehind), and the search goes on from its end as COUNT_DIGIT_FIRST_RE's does.
+COUNT_LONG_DIGIT_FIRST_RE = re.compile(
+    COUNT_DIGIT_FIRST_RE.pattern.replace(
+        _COUNT_TAIL, rf"(?:{_TAIL_OPTIONS}|(?<=[\d.,]{{5}}))(?![\d])")
+)
+
+
 def find_count_texts(text: str) -> Iterator[re.Match[str]]:
     """`COUNT_TEXT_RE.finditer(text)`: the same matches, spans and named groups (read them
     by name); by COUNT_DIGIT_FIRST_RE, twice as fast, where no match can hold an
@@ -52,6 +64,15 @@ def find_count_texts(text: str) -> Iterator[re.Match[str]]:
     if any(sign in text for sign in APPROX_SIGNS):
         return COUNT_TEXT_RE.finditer(text)
     return COUNT_DIGIT_FIRST_RE.finditer(text)
+
+
+def find_long_count_texts(text: str) -> Iterator[re.Match[str]]:
+    """The matches of `find_count_texts(text)` but those `short_bare_number` drops, found
+    without them where no match can hold an approximation sign (COUNT_LONG_DIGIT_FIRST_RE:
+    most numbers on a page are such, and each match is a Python object)."""
+    if any(sign in text for sign in APPROX_SIGNS):
+        return (m for m in COUNT_TEXT_RE.finditer(text) if not short_bare_number(m))
+    return COUNT_LONG_DIGIT_FIRST_RE.finditer(text)
 
 
 NAME_SIZE_RE = re.compile(
@@ -106,7 +127,7 @@ class WordScan:
     of at every character of the text."""
 
     pattern: re.Pattern[str]
-    anchor: re.Pattern[str]
+    anchor: re.Pattern[str] | FirstCharScan
     run: re.Pattern[str]  # zero or more run characters
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
@@ -123,7 +144,7 @@ class WordScan:
             yield from self.pattern.finditer(text, start, done)
 
 
-NAME_SIZE_SCAN = WordScan(NAME_SIZE_WORD, re.compile(r"[-_‐]\d+(?:\.\d+)?[MBTmbt]"),
+NAME_SIZE_SCAN = WordScan(NAME_SIZE_WORD, FirstCharScan("-_‐", r"\d+(?:\.\d+)?[MBTmbt]"),
                           re.compile(r"[\w.\-‐]*"))
-MOE_SHAPE_SCAN = WordScan(MOE_SHAPE_WORD, re.compile(r"[x×]\d+(?:\.\d+)?[MBT]"),
+MOE_SHAPE_SCAN = WordScan(MOE_SHAPE_WORD, FirstCharScan("x×", r"\d+(?:\.\d+)?[MBT]"),
                           re.compile(r"[\w.×]*"))

@@ -538,7 +538,7 @@ def find_mentions(pages: list[str], ruleset: RuleSet, *, prefilter: bool = True)
     With `prefilter` (the default) spaCy runs only over the windows that can hold a count
     (windows.py); without, over every page whole. Both give the same mentions.
     """
-    sections = SectionMap(pages)
+    sections = SectionMap(pages, ruleset.lexicon.sections)
     reach = match_reach(ruleset) if prefilter else None
     table_rule = ruleset.by_role("table")
     mentions: list[Mention] = []

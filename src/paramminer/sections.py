@@ -23,6 +23,20 @@ _HEADING = re.compile(
     r"(?P<title>[A-Z][A-Za-z\-&,:'’ ]{2,60})\s*$"
 )
 _APPENDIX_LINE = re.compile(r"^\s*(?:Appendix\s+)?[A-H](?:\.\d)?\.?\s+[A-Z][A-Za-z\- ]{3,50}\s*$")
+
+
+def _line_body(regex: re.Pattern[str]) -> str:
+    """The pattern of `regex`, which matches a whole line (`^...$`, `\\s` its only way to
+    match a newline), without its anchors and with `[^\\S\\n]` for `\\s` (the same within
+    a line): between a newline and the next it matches what `regex` matches in a line."""
+    pattern = regex.pattern
+    assert pattern.startswith("^") and pattern.endswith("$") and "\n" not in pattern
+    return pattern[1:-1].replace(r"\s", r"[^\S\n]")
+
+
+# a line _HEADING or _APPENDIX_LINE matches, in "\n" + page + "\n": a search with a literal
+# first character, so the engine skips to line starts
+_CANDIDATE_LINE = re.compile(rf"\n(?:{_line_body(_HEADING)}|{_line_body(_APPENDIX_LINE)})(?=\n)")
 MAX_WORDS = 7  # a longer line is a sentence, not a heading
 SHORT_HEADING = 3  # an unnumbered heading has at most this many words (or is in capitals)
 LONG_ALLOWED = frozenset({"abstract", "references", "appendix", "acknowledgments"})
@@ -75,16 +89,27 @@ def _number(line: str) -> str:
     return match["num"].strip(". ") if match and match["num"] else ""
 
 
+def _candidate_lines(text: str) -> list[tuple[int, str]]:
+    """(offset, line) of each line of `text` (split at "\\n") that _HEADING or
+    _APPENDIX_LINE matches, in order: every other line is no heading (`_section_of`)."""
+    padded = f"\n{text}\n"  # offsets in `padded` are one past those in `text`
+    return [(match.start(), padded[match.start() + 1 : match.end()])
+            for match in _CANDIDATE_LINE.finditer(padded)]
+
+
 class SectionMap:
     """Maps (page, offset) to the section in force there."""
 
-    def __init__(self, pages: list[str]) -> None:
+    def __init__(self, pages: list[str],
+                 table: tuple[tuple[str, re.Pattern[str]], ...] | None = None) -> None:
+        """`table`: the lexicon's sections (read when not given). Only the lines that
+        _HEADING or _APPENDIX_LINE match can be headings: they are found per page by one
+        regex instead of trying both on every line."""
         self.headings: list[Heading] = []
-        self._table = load_lexicon().sections  # once per paper, not per line
+        self._table = load_lexicon().sections if table is None else table  # once per paper
         in_references = False
         for page_no, text in enumerate(pages, 1):
-            offset = 0
-            for line in text.split("\n"):
+            for offset, line in _candidate_lines(text):
                 section = self._section_of(line, in_references)
                 if section is not None:
                     if section == "references":
@@ -92,7 +117,6 @@ class SectionMap:
                     elif section == "appendix" or (in_references and section != "body"):
                         in_references = False
                     self.headings.append(Heading(page_no, offset, section, line.strip()))
-                offset += len(line) + 1
         self._keys = [(h.page, h.offset) for h in self.headings]
 
     def _section_of(self, line: str, in_references: bool) -> str | None:

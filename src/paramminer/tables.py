@@ -30,7 +30,13 @@ from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any, Literal, NamedTuple
 
 from paramminer.countexpr import COUNT_TEXT_RE, count_of_match
-from paramminer.keyscan import FoldedText, LineHints, required_string_sets, required_strings
+from paramminer.keyscan import (
+    FirstCharScan,
+    FoldedText,
+    LineHints,
+    required_string_sets,
+    required_strings,
+)
 from paramminer.lexicon import Lexicon
 
 Kind = Literal["total", "active", "non_embedding"]
@@ -1197,9 +1203,10 @@ def _word_unit(word: str, vocab: _Vocab) -> int | None:
 
 
 # spaces within a line ([^\S\n], never a newline): its matches in a page are its lines'
-_SIZE_IN_BRACKETS = re.compile(
-    r"[(\[][^\S\n]*(?P<size>[~≈]?\d+(?:\.\d+)?[^\S\n]?[KMBT])[^\S\n]*[)\]]"
+_SIZE_IN_BRACKETS_SCAN = FirstCharScan(
+    "([", r"[^\S\n]*(?P<size>[~≈]?\d+(?:\.\d+)?[^\S\n]?[KMBT])[^\S\n]*[)\]]"
 )
+_SIZE_IN_BRACKETS = _SIZE_IN_BRACKETS_SCAN.pattern
 
 
 def _bracket_cells(rows: list[_Row], context: _Context, vocab: _Vocab) -> list[TableCell]:
@@ -1244,8 +1251,8 @@ def find_table_cells(page_text: str, lexicon: Lexicon) -> list[TableCell]:
     """Every parameter-count cell in the tables of one page, in page order."""
     vocab = _vocab(lexicon)
     folded = FoldedText(page_text)
-    first_bracket = _SIZE_IN_BRACKETS.search(page_text)
-    if first_bracket is None and not any(
+    bracket_sizes = _SIZE_IN_BRACKETS_SCAN.finditer(page_text)
+    if not bracket_sizes and not any(
             map(folded.may_hold, (vocab.params, vocab.size, vocab.symbol))):
         return []  # no line the loop below would look at
     lines = _Page(page_text, vocab)
@@ -1255,9 +1262,7 @@ def find_table_cells(page_text: str, lexicon: Lexicon) -> list[TableCell]:
     same_hint = required_strings(vocab.symbol) == required_strings(vocab.params)
     symbol = params if same_hint else set(hints.lines(vocab.symbol))
     lines.symbol_hint = bool(symbol)
-    brackets = {bisect_right(lines.starts, m.start()) - 1  # the lines it matches on
-                for m in _SIZE_IN_BRACKETS.finditer(page_text, first_bracket.start())
-                } if first_bracket else set()
+    brackets = {bisect_right(lines.starts, m.start()) - 1 for m in bracket_sizes}  # their lines
     found: dict[int, TableCell] = {}
     for index in sorted(params | size | brackets | symbol):
         text = lines.texts[index]

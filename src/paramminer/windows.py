@@ -24,7 +24,6 @@ on that side until the read holds, at most up to the whole page.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Literal
@@ -36,9 +35,9 @@ from paramminer.countexpr import (
     MOE_SHAPE_SCAN,
     NAME_SIZE_SCAN,
     count_of_match,
-    find_count_texts,
-    short_bare_number,
+    find_long_count_texts,
 )
+from paramminer.keyscan import FirstCharScan
 from paramminer.tables import TableCell
 
 TAIL_CHARS = 48  # a count expression reads at most ~17 characters past its number's word
@@ -51,7 +50,8 @@ WIDEN = 256  # the least a window grows by when a read needs more of the page
 # ("。", "۔"...) are rare here, and a class holding them all makes this scan 10x slower; a
 # window whose guess is wrong is widened.
 SENTENCE_END_CHARS = ".!?"
-_STOP = re.compile("[" + re.escape(SENTENCE_END_CHARS) + r"][\"')\]]*\s")
+_STOP_SCAN = FirstCharScan(SENTENCE_END_CHARS, r"[\"')\]]*\s")
+_STOP = _STOP_SCAN.pattern
 
 Side = Literal["head", "tail"]
 
@@ -108,9 +108,7 @@ def find_spots(page: PageText) -> None:
     first and last character of every table cell."""
     flat = page.flat
     spots: list[int] = []
-    for match in find_count_texts(flat):
-        if short_bare_number(match):
-            continue  # no count, and no space in it
+    for match in find_long_count_texts(flat):  # a short bare number: no count, no space
         if " " in match[0]:  # only these can hold a place right after a space (inside_count)
             page.cuts.append(match.span())
         if count_of_match(match) is not None:
@@ -121,7 +119,7 @@ def find_spots(page: PageText) -> None:
         spots += [cell.start, max(cell.start, cell.end - 1)]
     page.spots = sorted(set(spots))
     if page.spots:
-        page.stops = [match.start() for match in _STOP.finditer(flat)]
+        page.stops = [match.start() for match in _STOP_SCAN.finditer(flat)]
 
 
 def cut_before(page: PageText, position: int) -> int:
