@@ -30,9 +30,8 @@ from paramminer.countexpr import (
     NAME_SIZE_RE,
     NAME_SIZE_SCAN,
     count_of_match,
-    find_count_texts,
+    find_long_count_texts,
     scaled_value,
-    short_bare_number,
 )
 from paramminer.errors import RuleError
 from paramminer.lexicon import Lexicon, load_lexicon
@@ -59,9 +58,7 @@ def merge_counts(doc: Doc) -> Doc:
     text = doc.user_data.get("text") or doc.text  # extract keeps the text (doc.text rebuilds it)
     found: list[tuple[int, int, int, str]] = []  # start_char, end_char, value, tag
     spans: list[Span] = []
-    for match in find_count_texts(text):
-        if short_bare_number(match):
-            continue
+    for match in find_long_count_texts(text):  # a short bare number is never a count
         counted = count_of_match(match)
         if counted is None:
             continue
