@@ -167,10 +167,8 @@ def _whole_count(word: str, text: str) -> int:
     return sum(1 for _ in _whole_starts(word, text))
 
 
-@lru_cache(maxsize=1 << 14)
 def _base_name(name: str) -> str:
-    """The name without its size suffixes: "Foo-235B-A22B" -> "foo", "Foo7B" -> "foo"
-    (remembered: most tokens recur, in a paper and across papers)."""
+    """The name without its size suffixes: "Foo-235B-A22B" -> "foo", "Foo7B" -> "foo"."""
     parts = _SEPARATOR.split(name.strip())
     while len(parts) > 2 and _SIZE.match(parts[-1]):
         parts = parts[:-2]
