@@ -688,3 +688,19 @@ def test_a_pretrained_model_someone_gives_is_not_announced_as_trained(rules: Rul
     pages = paper("Abstract", "We take a pretrained language model of 137B parameters and "
                   "instruction-tune it.")
     assert "own_near" not in _cues(pages, "Instruction Tuning", rules)[137_000_000_000]
+
+
+def test_a_paper_is_about_a_mixture_of_experts_when_its_first_four_pages_say_so() -> None:
+    from paramminer.lexicon import load_lexicon
+    from paramminer.names import analyse_names
+    from paramminer.resolve import _Paper
+
+    lexicon = load_lexicon()
+
+    def paper(*pages: str) -> _Paper:
+        return _Paper(analyse_names("T", list(pages), lexicon), "T", list(pages), lexicon)
+
+    assert paper("A Mixture-of-Experts model.").about_moe
+    assert paper("x", "y", "z", "Each MoE layer routes tokens.").about_moe
+    assert not paper("x", "y", "z", "w", "Each MoE layer routes tokens.").about_moe  # page 5
+    assert not paper("An expert system.").about_moe

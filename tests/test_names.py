@@ -8,6 +8,7 @@ import re
 import pytest
 
 from paramminer.keyscan import FoldedText, holds_any
+from paramminer.lexicon import load_lexicon
 from paramminer.names import (
     _HEADING,
     _NAME,
@@ -515,3 +516,21 @@ def test_model_tokens_skip_lines_in_capitals() -> None:
     models = [(s, e) for s, e, model in _citable_tokens(body) if model]
     assert _model_tokens(body, models) == {"FooNet": 2, "BarNet": 1, "BazNet": 1}
     assert list(_model_tokens(body, models)) == ["FooNet", "BarNet", "BazNet"]  # first use
+
+
+def test_a_name_holding_no_own_key_is_not_own_but_a_row_label_still_is() -> None:
+    names = PaperNames(["Kestrel"], {"kestrel"}, {"falcon"}, load_lexicon(),
+                       {"kestrel": "Kestrel"})
+    assert names._holds_own_key("Base-KESTREL-4B") and names._holds_own_key("Kestrel (ours)")
+    assert not names._holds_own_key("Falcon-7B") and not names._holds_own_key("Kestral")
+    assert names._holds_own_key("Kest-rel?")  # normalized: letters and digits only
+    assert not names.is_own("Falcon-7B") and names.is_cited("Falcon-7B")
+    assert names.is_own("Ours (7B)") and names.is_own("our model")  # row labels
+    assert names.is_own("Base-Kestrel-4B") and names.is_own("KestrelLM-5")
+
+
+def test_a_name_written_for_an_own_key_counts_as_one_of_its_keys() -> None:
+    """A `written` spelling is a key too: a name built on it ("Merlin-5") is looked at."""
+    names = PaperNames(["Merlin"], {"foo"}, set(), load_lexicon(), {"foo": "Merlin"})
+    assert names._holds_own_key("MerlinNet-5") and not names._holds_own_key("Falcon")
+    assert names.is_own("MerlinNet-5") and not names.is_own("Falcon")

@@ -196,6 +196,7 @@ class PaperNames:
     written: dict[str, str] = field(default_factory=dict)  # own key -> name as written
     variants: list[str] = field(default_factory=list)  # own variants mentioned, as written
     _own_memo: dict[str, bool] = field(default_factory=dict, repr=False, compare=False)
+    _own_keys: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
 
     def is_own(self, system: str) -> bool:
         """`system` is an own name, an own variant, or builds on an own name and is not cited
@@ -208,6 +209,8 @@ class PaperNames:
     def _is_own(self, system: str) -> bool:
         if _is_row_label(system, self.lexicon):
             return True
+        if not self._holds_own_key(system):
+            return False
         key = _key(system)
         if not key:
             return False
@@ -216,6 +219,17 @@ class PaperNames:
         if key in self.cited:
             return False
         return self._builds_on_own(_strip_note(system))
+
+    def _holds_own_key(self, system: str) -> bool:
+        """Some own key is in `system` normalized: else `_is_own` finds no own name, variant
+        or name built on one (each key it looks up normalizes a part of `system`: its base
+        name, a run of its parts, a prefix written as an own name)."""
+        keys = self._own_keys
+        if keys is None:
+            keys = self._own_keys = tuple(
+                self.own | set(self.written) | set(map(normalize_name, self.written.values())))
+        normalized = normalize_name(system)
+        return any(key in normalized for key in keys)
 
     def is_row_label(self, word: str) -> bool:
         """`word` is a table-row marker for the own model ("Ours", "Proposed"), which names

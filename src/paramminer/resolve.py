@@ -16,7 +16,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 from paramminer.config import file_version
-from paramminer.cues import mention_cues
+from paramminer.cues import CueSearch, mention_cues
 from paramminer.features import (
     CITED_CUES,
     EXCLUDED_SECTIONS,
@@ -86,6 +86,11 @@ class _Paper:
         return bool(self.lexicon.cue("not_model_paper").search(self.title)
                     or (self.pages and self.lexicon.cue("not_model_intro").search(
                         " ".join(self.pages[0].split()))))
+
+    @cached_property
+    def about_moe(self) -> bool:
+        """Its first pages speak of a mixture of experts (searched once per paper)."""
+        return CueSearch(self.lexicon).search("moe", "\n".join(self.pages[:4]))
 
     def unsized_variants(self, mentions: Sequence[Mention]) -> list[str]:
         """Own variants named by a size tier ("Foo-XL", "Foo-Large") that no count is tied
@@ -274,15 +279,13 @@ def _implausible(chosen: Candidate, cands: Sequence[Candidate]) -> bool:
 
 
 def _is_moe(mentions: Sequence[Mention], paper: _Paper) -> bool:
-    return bool(paper.lexicon.cue("moe").search("\n".join(paper.pages[:4]))) and any(
-        m.kind == "active" for m in mentions
-    )
+    return paper.about_moe and any(m.kind == "active" for m in mentions)
 
 
 def _active_count(mentions: Sequence[Mention], chosen: Candidate, paper: _Paper) -> int | None:
     """The MoE active count of the headline: an own-looking active count below the total,
     preferably stated in the same sentence ("47B total, 13B active")."""
-    if not paper.lexicon.cue("moe").search("\n".join(paper.pages[:4])):
+    if not paper.about_moe:
         return None
     actives = [m for m in mentions if m.kind == "active" and m.scope != "cited"
                and MIN_HEADLINE <= m.value < chosen.value]

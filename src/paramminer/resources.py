@@ -14,6 +14,7 @@ A folder that is missing or empty is a ConfigError naming it, never a silent emp
 from __future__ import annotations
 
 import os
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -30,8 +31,10 @@ _LAYOUT = {
 }
 
 
+@cache
 def _bundled(name: str) -> Path | None:
-    """The folder inside the installed package, or in the source checkout (editable install)."""
+    """The folder inside the installed package, or in the source checkout (editable install);
+    found once (where the package is installed does not change while it runs)."""
     relative = _LAYOUT[name][0]
     packaged = files("paramminer").joinpath(_PACKAGE_DATA, name)
     if packaged.is_dir():
