@@ -157,33 +157,3 @@ def test_default_table_uses_epoch_domain_names() -> None:
     names = {rule.domain for rule in load_domain_rules()}
     assert {"Language", "Vision", "Image generation", "Speech", "Games", "Multimodal",
             "Recommendation", "Biology", "Robotics"} <= names
-
-
-@pytest.mark.parametrize(
-    ("text", "start"),
-    [
-        ("Intro.\n\n7.\n\nReferences\n[1] A.", 5),  # back over the blank lines, digits and dots
-        ("Intro\nREFERENCES\nx", 5),  # case-insensitively
-        ("We cite references\n1 Bibliography\n", 7),  # the first word, not the heading
-        ("No heading here.\n", 17),  # no word: nothing to find, from the end
-        ("İ sees the referenceſ\n", 10),  # as the pattern reads them: İ is i, ſ is s
-    ],
-)
-def test_the_references_heading_scan_starts_before_the_first_heading_word(
-    text: str, start: int
-) -> None:
-    from paramminer.domains import _REFERENCES_HEADING, _heading_scan_start
-    from paramminer.keyscan import FoldedText
-
-    assert _heading_scan_start(FoldedText(text)) == start
-    whole = [m.span() for m in _REFERENCES_HEADING.finditer(text)]
-    assert [m.span() for m in _REFERENCES_HEADING.finditer(text, start)] == whole
-
-
-def test_the_references_heading_scan_starts_at_0_without_a_folded_copy() -> None:
-    from paramminer.domains import _heading_scan_start
-    from paramminer.keyscan import FoldedText
-
-    text = FoldedText("Intro\nReferences\n")
-    text.folded = None
-    assert _heading_scan_start(text) == 0

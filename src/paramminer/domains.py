@@ -24,7 +24,7 @@ from pathlib import Path
 from paramminer import resources
 from paramminer.config import file_version, read_table
 from paramminer.errors import ConfigError
-from paramminer.keyscan import FoldedText, KeywordCounter, keyword_counters, required_strings
+from paramminer.keyscan import FoldedText, KeywordCounter, keyword_counters
 
 DEFAULT_RULES = "domains.csv"
 TITLE_FACTOR = 3.0
@@ -35,9 +35,6 @@ SECONDARY_RATIO = 0.5
 MIN_SCORE = 3.0  # below this a domain is not claimed at all
 
 _REFERENCES_HEADING = re.compile(r"(?im)^\s*(?:\d+\.?\s*)?(?:references|bibliography)\s*$")
-# what a heading match holds before its word: no match starts before the run of these
-# characters that precedes the first place the folded text reads one of its words
-_HEADING_LEAD = re.compile(r"[\s\d.]")
 
 
 @dataclass(frozen=True)
@@ -103,27 +100,10 @@ def body_text(pages: Sequence[str]) -> str:
 def _body(pages: Sequence[str]) -> FoldedText:
     """`body_text`, folded."""
     joined = FoldedText("\n".join(pages))
-    headings = list(_REFERENCES_HEADING.finditer(joined.text, _heading_scan_start(joined)))
+    headings = list(_REFERENCES_HEADING.finditer(joined.text))
     if headings and headings[-1].start() > len(pages[0]):  # not a title-page heading
         return joined.head(headings[-1].start())
     return joined
-
-
-def _heading_scan_start(text: FoldedText) -> int:
-    """Where `_REFERENCES_HEADING.finditer` may start on `text` and find every match: before
-    the first heading word the folded text holds, the characters a match may hold there
-    (with MULTILINE, `^` looks at the character before the start); the text's end when it
-    holds none, 0 when it has no folded copy."""
-    words = required_strings(_REFERENCES_HEADING)
-    if text.folded is None or words is None:
-        return 0
-    found = [index for index in map(text.folded.find, words) if index >= 0]
-    if not found:
-        return len(text.text)
-    start = min(found)
-    while start and _HEADING_LEAD.match(text.text, start - 1):
-        start -= 1
-    return start
 
 
 def classify_domains(
