@@ -263,20 +263,26 @@ def _in_caps_run(token: Token, word: str) -> bool:
 
 def sentence_of(token: Token) -> Span:
     """The sentence holding `token` (token.sent walks the whole doc on every call)."""
-    doc = token.doc
+    start, end = sentence_bounds(token.doc, token.i)
+    return token.doc[start:end]
+
+
+def sentence_bounds(doc: Doc, index: int) -> tuple[int, int]:
+    """(start, end) of the sentence holding token `index`; raises Short when the window
+    `doc` does not hold all of it."""
     starts = doc.user_data.get("sentence_starts")
     if starts is None:
         flags = doc.to_array(SENT_START)  # what doc.sents reads: 1 where a sentence starts
         starts = [0, *((flags[1:] == 1).nonzero()[0] + 1).tolist(), len(doc)]
         doc.user_data["sentence_starts"] = starts
-    index = bisect_right(starts, token.i) - 1
-    start, end = starts[index], starts[index + 1]
+    position = bisect_right(starts, index) - 1
+    start, end = starts[position], starts[position + 1]
     bounds = _bounds(doc)
     if start < bounds.lo:
         raise Short("head")
     if bounds.tail_open and end >= bounds.hi:
         raise Short("tail")
-    return doc[start:end]
+    return start, end
 
 
 def _assign_respectively(
@@ -408,7 +414,7 @@ def _check_spots(doc: Doc, where: _Where, bounds: Bounds) -> None:
             raise Short("head")
         if bounds.tail_open and index >= bounds.hi - margin:
             raise Short("tail")
-        sentence_of(doc[index])
+        sentence_bounds(doc, index)
 
 
 def _doc_mentions(doc: Doc, where: _Where, ruleset: RuleSet) -> list[Mention]:
