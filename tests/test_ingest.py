@@ -272,6 +272,47 @@ def test_prefetch_reads_by_papers_and_characters(tmp_path: Path) -> None:
         assert prefetch.next_read("c") == ["c", "d", "e"]  # PAPERS_PER_READ
         assert prefetch.next_read("f") == ["f"]
         assert prefetch.next_read("unknown") == ["unknown"]
+        prefetch.read_up_to = 3  # a, b and c were read: asked again, one is read alone
+        assert prefetch.next_read("b") == ["b"]
+        assert prefetch.next_read("d") == ["d", "e", "f"]
+
+
+def test_prefetch_reads_ahead_while_the_workers_are_busy(
+    tmp_path: Path, loaded_sample: LoadedSample, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`read_ahead` reads the next papers once fewer than `low` read ones wait; `pages`
+    then answers without a query, in order, and a paper asked for again is read alone."""
+    from paramminer import load
+
+    path = tmp_path / "w.duckdb"
+    shutil.copy(loaded_sample.warehouse, path)
+    with Warehouse.open(path) as wh:
+        shas = sorted(row[0] for row in wh.con.execute("SELECT sha256 FROM documents").fetchall())
+        expected = {sha: load.stored_pages(wh, sha) for sha in shas}
+
+        class Two(load.PagePrefetch):
+            PAPERS_PER_READ = 2
+
+        prefetch = Two(wh, shas)
+        reads: list[list[str]] = []
+        real = load.stored_pages_of
+
+        def counted(warehouse: Warehouse, batch: list[str]) -> dict[str, list[str]]:
+            reads.append(list(batch))
+            return real(warehouse, batch)
+
+        monkeypatch.setattr(load, "stored_pages_of", counted)
+        prefetch.read_ahead()
+        assert reads == [shas[:2]] and prefetch.read_up_to == 2
+        prefetch.read_ahead()  # two papers wait: nothing to do
+        assert len(reads) == 1
+        assert prefetch.pages(shas[0]) == expected[shas[0]]
+        prefetch.read_ahead()
+        assert reads[-1] == shas[2:4]
+        assert [prefetch.pages(sha) for sha in shas[1:4]] == [expected[s] for s in shas[1:4]]
+        assert len(reads) == 2
+        assert prefetch.pages(shas[0]) == expected[shas[0]]  # a retried job
+        assert reads[-1] == [shas[0]]
 
 
 def test_force_reloads_without_duplicates(tmp_path: Path, loaded_sample: LoadedSample) -> None:

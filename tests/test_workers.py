@@ -362,3 +362,18 @@ def test_on_idle_runs_while_the_workers_are_busy() -> None:
         pool.run([Job("slow", sleep_in_python, (1.0,))], lambda key, value: None,
                  lambda key, reason: None, on_idle=lambda: idle.append(time.monotonic()))
     assert len(idle) >= 2  # a 1 s job, IDLE_SECONDS apart
+
+
+def test_on_idle_runs_after_each_round_of_results_once_the_workers_have_jobs() -> None:
+    """After the callbacks of each round of results `on_idle` runs, and by then the worker
+    holds its next job: a batch writer's release or read-ahead never keeps it waiting."""
+    results: list[str] = []
+    calls: list[tuple[int, int]] = []  # (results so far, jobs out) at each call of on_idle
+    with WorkerPool(1, WorkerSetup()) as pool:
+        run(pool, [Job("warm", square, (1,))])
+        pool.run([Job(str(n), square, (n,)) for n in range(3)],
+                 lambda key, value: results.append(f"{key}={value}"),
+                 lambda key, reason: results.append(f"{key} failed"),
+                 on_idle=lambda: calls.append((len(results), pool._busy())))
+    assert results == ["0=0", "1=1", "2=4"]
+    assert {(1, 1), (2, 1), (3, 0)} <= set(calls)

@@ -477,9 +477,7 @@ def reextract(
 
         def job_args(paper_id: str = paper_id, sha: str = sha, title: str = title,
                      arxiv: ArxivMeta | None = arxiv) -> tuple[object, ...]:
-            pages = prefetch.pages(sha)
-            warehouse.yield_to_readers()  # released while the workers run (on_idle)
-            return (paper_id, sha, pages, title, arxiv)
+            return (paper_id, sha, prefetch.pages(sha), title, arxiv)
 
         jobs.append(Job(paper_id, reextract_pages, job_args))
     warehouse.release()
@@ -494,7 +492,12 @@ def reextract(
 
     if jobs:
         with shared_pool(settings.worker_count, worker_setup(settings)) as pool:
-            pool.run(jobs, loads.add, on_failure, on_idle=warehouse.yield_to_readers)
+
+            def between_jobs() -> None:  # the workers are busy: release, then read ahead
+                warehouse.yield_to_readers()
+                prefetch.read_ahead()
+
+            pool.run(jobs, loads.add, on_failure, on_idle=between_jobs)
         loads.flush()
         warehouse.release()
     report.order_failures(order)

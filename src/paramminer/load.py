@@ -296,9 +296,10 @@ def stored_pages_of(warehouse: Warehouse, shas: Sequence[str]) -> dict[str, list
 
 
 class PagePrefetch:
-    """Stored pages read ahead for papers asked for in order: each read takes the asked
-    paper and the next ones, up to PAPERS_PER_READ papers or READ_CHARS characters (every
-    read scans the pages table and may reopen the file, so fewer reads cost less)."""
+    """Stored pages read ahead for papers asked for in order: each read takes the next
+    papers, up to PAPERS_PER_READ papers or READ_CHARS characters (every read scans the
+    pages table and may reopen the file, so fewer reads cost less). `read_ahead` reads the
+    next ones before they are asked for, while the workers are busy."""
 
     PAPERS_PER_READ = 64
     READ_CHARS = 8_000_000
@@ -310,17 +311,34 @@ class PagePrefetch:
         self.shas = list(shas)
         self.sizes = sizes or {}
         self.ready: dict[str, list[str]] = {}
+        self.read_up_to = 0  # every paper before this index has been read
 
     def pages(self, sha256: str) -> list[str]:
         """The pages of `sha256` (one query for it and the next papers, when not read yet)."""
         if sha256 not in self.ready:
-            self.ready = stored_pages_of(self.warehouse, self.next_read(sha256))
+            self._read(sha256)
         return self.ready.pop(sha256)
 
+    def read_ahead(self, low: int = 2) -> None:
+        """Read the next papers once fewer than `low` read ones wait to be asked for."""
+        if len(self.ready) < low and self.read_up_to < len(self.shas):
+            self._read(self.shas[self.read_up_to])
+
+    def _read(self, sha256: str) -> None:
+        batch = self.next_read(sha256)
+        self.ready.update(stored_pages_of(self.warehouse, batch))
+        index = self.order.get(sha256, -1)
+        if index >= self.read_up_to:
+            self.read_up_to = index + len(batch)
+
     def next_read(self, sha256: str) -> list[str]:
-        """`sha256` and the papers after it that one read takes."""
+        """`sha256` and the papers after it that one read takes (only it when it was read
+        before: a job asked for again)."""
+        index = self.order.get(sha256, len(self.shas))
         batch, chars = [sha256], self.sizes.get(sha256, 0)
-        for sha in self.shas[self.order.get(sha256, len(self.shas)) + 1:]:
+        if index < self.read_up_to:
+            return batch
+        for sha in self.shas[index + 1:]:
             chars += self.sizes.get(sha, 0)
             if len(batch) >= self.PAPERS_PER_READ or chars > self.READ_CHARS:
                 break

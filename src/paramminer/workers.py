@@ -338,9 +338,11 @@ class WorkerPool:
         """Run every job; each ends in exactly one call of `on_result` or `on_failure`.
 
         The callbacks run in this process, one at a time, while the workers go on with
-        the next jobs; `on_idle` runs whenever this process has waited IDLE_SECONDS for the
-        workers with nothing to hand back, and before a job runs in this process (a batch
-        writer releases the warehouse there). On any exception (Ctrl-C, SIGTERM turned into
+        the next jobs; `on_idle` runs after the callbacks of each round of results (the
+        workers have their next jobs by then), whenever this process has waited
+        IDLE_SECONDS for the workers with nothing to hand back, and before a job runs in
+        this process: a batch writer releases the warehouse and reads ahead there, never
+        while a worker waits for its next job. On any exception (Ctrl-C, SIGTERM turned into
         KeyboardInterrupt, a callback's error) every worker is stopped before it propagates.
         """
         try:
@@ -371,6 +373,8 @@ class WorkerPool:
                     batch.on_result(job.key, value)
                 else:
                     batch.on_failure(job.key, value)
+            if outcomes and batch.on_idle is not None:
+                batch.on_idle()  # the workers have their next jobs: this costs them nothing
 
     def _busy(self) -> int:
         return sum(1 for w in self._workers if w.job is not None)
