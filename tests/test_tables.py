@@ -578,6 +578,24 @@ def test_lines_proved_never_rows_are_never_data_or_text() -> None:
             assert tables._Page(line, vocab)[0].role not in ("data", "text"), line
 
 
+def test_roles_of_sentences_are_read_off_their_text_without_tokens() -> None:
+    vocab = tables._vocab(LEXICON)
+    text = page(
+        "Table 3: Results of the models on the benchmark.",
+        "Figure 2: Loss of the model over the steps.",
+        "We train the model with 7B parameters, as in the paper.",
+        "Model Params (M) Top-1",
+        "Net-A 12.5 76.1",
+        "",
+    )
+    lines = tables._Page(text, vocab)
+    roles = [lines.role(index) for index in range(len(lines))]
+    assert roles == ["caption", "figure", "prose", "text", "data", "blank"]
+    assert sorted(lines._read) == [3, 4, 5]  # the three sentences' tokens were not read
+    assert lines.never_a_row(0) and lines.clean(4) == "Net-A 12.5 76.1"
+    assert roles == [tables._Page(text, vocab)[index].role for index in range(len(lines))]
+
+
 def test_short_numbers_are_read_as_bare_numbers_without_classifying() -> None:
     vocab = tables._vocab(LEXICON)
     assert vocab.short_numbers
