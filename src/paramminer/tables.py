@@ -431,7 +431,9 @@ class _Page:
         if index in self._sentences:
             return True
         text, prose = self.texts[index], self.vocab.whole_prose
-        function = sum([word.lower().strip(",;:()") in prose for word in text.split()])
+        # the line lower-cased whole splits into its words lower-cased (no character
+        # lower-cases to or from a space; a final sigma is one in either)
+        function = sum([word.strip(",;:()") in prose for word in text.lower().split()])
         return function >= 2 and len(_NUMBER_RUN.findall(text)) <= function
 
     def labels(self, index: int) -> tuple[_Label, ...]:
