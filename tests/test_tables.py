@@ -596,6 +596,19 @@ def test_roles_of_sentences_are_read_off_their_text_without_tokens() -> None:
     assert roles == [tables._Page(text, vocab)[index].role for index in range(len(lines))]
 
 
+def test_header_words_inside_brackets_join_the_label_they_open() -> None:
+    vocab = tables._vocab(LEXICON)
+
+    def texts(header: str) -> list[str]:
+        return [label.text for label in tables._labels(header, vocab)]
+
+    assert texts("Net [Ours (a) b] #Params (M) Top-1") == ["Net [Ours (a) b]", "#Params (M)",
+                                                           "Top-1"]
+    assert texts("A (b (c) d) e) f ( g") == ["A (b (c) d)", "e)", "f ( g"]
+    assert tables._Page("THE NETS WITH 7B", vocab).never_a_row(0)  # words lower-cased
+    assert not tables._Page("THE NETS OF 7B", vocab).never_a_row(0)  # "of": no prose word
+
+
 def test_short_numbers_are_read_as_bare_numbers_without_classifying() -> None:
     vocab = tables._vocab(LEXICON)
     assert vocab.short_numbers

@@ -567,7 +567,8 @@ def _labels(text: str, vocab: _Vocab) -> list[_Label]:
             labels.append(_Label(merged, inner, _unit(merged, vocab)))
         else:
             labels.append(_Label(word, kind, _unit(word, vocab)))
-        depth = max(0, depth + len(re.findall(r"[(\[]", word)) - len(re.findall(r"[)\]]", word)))
+        opened = word.count("(") + word.count("[") - word.count(")") - word.count("]")
+        depth = max(0, depth + opened)
     return labels
 
 
