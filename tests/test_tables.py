@@ -606,7 +606,7 @@ def test_header_words_inside_brackets_join_the_label_they_open() -> None:
                                                            "Top-1"]
     assert texts("A (b (c) d) e) f ( g") == ["A (b (c) d)", "e)", "f ( g"]
     assert tables._Page("THE NETS WITH 7B", vocab).never_a_row(0)  # words lower-cased
-    assert not tables._Page("THE NETS OF 7B", vocab).never_a_row(0)  # "of": no prose word
+    assert not tables._Page("THE NETS OF 7B", vocab).never_a_row(0)  # "of" is not counted
 
 
 def test_short_numbers_are_read_as_bare_numbers_without_classifying() -> None:
