@@ -578,6 +578,37 @@ def test_lines_proved_never_rows_are_never_data_or_text() -> None:
             assert tables._Page(line, vocab)[0].role not in ("data", "text"), line
 
 
+def test_roles_of_sentences_are_read_off_their_text_without_tokens() -> None:
+    vocab = tables._vocab(LEXICON)
+    text = page(
+        "Table 3: Results of the models on the benchmark.",
+        "Figure 2: Loss of the model over the steps.",
+        "We train the model with 7B parameters, as in the paper.",
+        "Model Params (M) Top-1",
+        "Net-A 12.5 76.1",
+        "",
+    )
+    lines = tables._Page(text, vocab)
+    roles = [lines.role(index) for index in range(len(lines))]
+    assert roles == ["caption", "figure", "prose", "text", "data", "blank"]
+    assert sorted(lines._read) == [3, 4, 5]  # the three sentences' tokens were not read
+    assert lines.never_a_row(0) and lines.clean(4) == "Net-A 12.5 76.1"
+    assert roles == [tables._Page(text, vocab)[index].role for index in range(len(lines))]
+
+
+def test_header_words_inside_brackets_join_the_label_they_open() -> None:
+    vocab = tables._vocab(LEXICON)
+
+    def texts(header: str) -> list[str]:
+        return [label.text for label in tables._labels(header, vocab)]
+
+    assert texts("Net [Ours (a) b] #Params (M) Top-1") == ["Net [Ours (a) b]", "#Params (M)",
+                                                           "Top-1"]
+    assert texts("A (b (c) d) e) f ( g") == ["A (b (c) d)", "e)", "f ( g"]
+    assert tables._Page("THE NETS WITH 7B", vocab).never_a_row(0)  # words lower-cased
+    assert not tables._Page("THE NETS OF 7B", vocab).never_a_row(0)  # "of" is not counted
+
+
 def test_short_numbers_are_read_as_bare_numbers_without_classifying() -> None:
     vocab = tables._vocab(LEXICON)
     assert vocab.short_numbers

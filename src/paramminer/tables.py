@@ -324,15 +324,24 @@ def _is_axis(tokens: tuple[_Tok, ...]) -> bool:
     return all(a < b for a, b in pairs) or all(a > b for a, b in pairs)
 
 
-def _role(text: str, tokens: tuple[_Tok, ...], vocab: _Vocab) -> LineRole:
-    if not tokens:
-        return "blank"
+def _marked_role(text: str, vocab: _Vocab) -> LineRole | None:
+    """The role a line of words has by its text alone: a table boundary, a caption, a
+    figure caption (in this order), else None."""
     if vocab.boundary.search(text):
         return "boundary"
     if vocab.caption.match(text):
         return "caption"
     if vocab.figure.match(text):
         return "figure"
+    return None
+
+
+def _role(text: str, tokens: tuple[_Tok, ...], vocab: _Vocab) -> LineRole:
+    if not tokens:
+        return "blank"
+    marked = _marked_role(text, vocab)
+    if marked is not None:
+        return marked
     kinds = list(map(_KIND, tokens))
     cells = sum(map(kinds.count, _CELL_KINDS))
     if _is_prose(list(map(_TEXT, tokens)), cells, vocab):
@@ -356,6 +365,7 @@ class _Page:
         self.vocab = vocab
         self._read: dict[int, _Line] = {}
         self._labels: dict[int, tuple[_Label, ...]] = {}
+        self._sentences: dict[int, LineRole] = {}  # lines `never_a_row` holds: their roles
         # False when no line holds a string every match of table_param_symbol holds
         self.symbol_hint = True
         self._may_define_symbols: bool | None = None
@@ -373,6 +383,24 @@ class _Page:
             role = _role(text, tokens, self.vocab)
             line = self._read[index] = _Line(index, self.starts[index], text, tokens, role)
         return line
+
+    def role(self, index: int) -> LineRole:
+        """The role of line `index`. A line `never_a_row` holds is a sentence: its role is
+        read off its text (`_marked_role`, else prose, as `_role` finds), its tokens unread."""
+        line = self._read.get(index)
+        if line is not None:
+            return line.role
+        role = self._sentences.get(index)
+        if role is not None:
+            return role
+        if not self.never_a_row(index):
+            return self[index].role
+        role = self._sentences[index] = _marked_role(self.texts[index], self.vocab) or "prose"
+        return role
+
+    def clean(self, index: int) -> str:
+        """The text of line `index`, spaces normalised (`_Line.clean`), its tokens unread."""
+        return " ".join(self.texts[index].split())
 
     @property
     def may_define_symbols(self) -> bool:
@@ -400,8 +428,12 @@ class _Page:
         line = self._read.get(index)
         if line is not None:
             return line.role not in ("data", "text")
+        if index in self._sentences:
+            return True
         text, prose = self.texts[index], self.vocab.whole_prose
-        function = sum([word.lower().strip(",;:()") in prose for word in text.split()])
+        # the line lower-cased whole splits into its words lower-cased (no character
+        # lower-cases to or from a space; a final sigma is one in either)
+        function = sum([word.strip(",;:()") in prose for word in text.lower().split()])
         return function >= 2 and len(_NUMBER_RUN.findall(text)) <= function
 
     def labels(self, index: int) -> tuple[_Label, ...]:
@@ -535,7 +567,8 @@ def _labels(text: str, vocab: _Vocab) -> list[_Label]:
             labels.append(_Label(merged, inner, _unit(merged, vocab)))
         else:
             labels.append(_Label(word, kind, _unit(word, vocab)))
-        depth = max(0, depth + len(re.findall(r"[(\[]", word)) - len(re.findall(r"[)\]]", word)))
+        opened = word.count("(") + word.count("[") - word.count(")") - word.count("]")
+        depth = max(0, depth + opened)
     return labels
 
 
@@ -585,10 +618,8 @@ def _bottom(lines: _Page, index: int, cap: int) -> int:
 
 
 def _ends_table(lines: _Page, index: int) -> bool:
-    """A blank, prose, caption, figure or boundary line (`never_a_row` is one of the last
-    four: it holds function words, so it is no axis nor blank)."""
-    return lines.never_a_row(index) or lines[index].role in (
-        "blank", "prose", "caption", "figure", "boundary")
+    """A blank, prose, caption, figure or boundary line."""
+    return lines.role(index) in ("blank", "prose", "caption", "figure", "boundary")
 
 
 def _caption(lines: _Page, top: int, bottom: Callable[[int], int]) -> str:
@@ -596,15 +627,15 @@ def _caption(lines: _Page, top: int, bottom: Callable[[int], int]) -> str:
     `bottom(cap)`: the table's last line, or any line from `cap` on when it is past `cap`
     (only the least of the two and `cap` is used)."""
     index = top - 1
-    while index >= 0 and top - index <= 8 and lines[index].role in ("prose", "text", "blank"):
+    while index >= 0 and top - index <= 8 and lines.role(index) in ("prose", "text", "blank"):
         index -= 1
-    if index >= 0 and top - index <= 8 and lines[index].role == "caption":
+    if index >= 0 and top - index <= 8 and lines.role(index) == "caption":
         limit = bottom(index + _CAPTION_LINES)
         return _paragraph(lines, index, _caption_end(lines, index, limit))
     index = bottom(len(lines)) + 1
-    while index < len(lines) and lines[index].role == "blank":
+    while index < len(lines) and lines.role(index) == "blank":
         index += 1
-    if index < len(lines) and lines[index].role == "caption":
+    if index < len(lines) and lines.role(index) == "caption":
         return _paragraph(lines, index, _caption_end(lines, index, len(lines)))
     return ""
 
@@ -617,17 +648,17 @@ def _caption_end(lines: _Page, start: int, limit: int) -> int:
     short line finishing its sentence ("all trained from scratch.")."""
     end = start + 1
     while end < min(limit, start + _CAPTION_LINES):
-        line = lines[end]
-        ended = lines[end - 1].text.rstrip().endswith(".")
-        finishes = not ended and line.text.rstrip().endswith(".")
-        if line.role != "prose" and not (line.role == "text" and finishes):
+        role = lines.role(end)
+        ended = lines.texts[end - 1].rstrip().endswith(".")
+        finishes = not ended and lines.texts[end].rstrip().endswith(".")
+        if role != "prose" and not (role == "text" and finishes):
             break
         end += 1
     return end
 
 
 def _paragraph(lines: _Page, start: int, end: int) -> str:
-    return " ".join(lines[i].clean for i in range(start, end)).strip()[:400]
+    return " ".join(lines.clean(i) for i in range(start, end)).strip()[:400]
 
 
 def _own_symbols(caption: str, vocab: _Vocab) -> str:
@@ -741,9 +772,9 @@ def _column_names(
     words look most like distinct model names (not a random line above)."""
     best: tuple[int, int] | None = None
     for candidate in range(index - 1, top - 1, -1):
-        line = lines[candidate]
-        if line.role != "text":
+        if lines.role(candidate) != "text":
             continue  # data rows (other sideways rows) carry values, not names
+        line = lines[candidate]
         words = _name_words(line, vocab)
         if len(words) < count:
             continue
@@ -979,8 +1010,8 @@ def _stacked(
     lines ("Model" over "Size"). A header opening with "Model Size" over named rows is a name
     column and a size column. A symbol the caption defines as the parameter count ("#P
     denotes the number of parameters") is a parameters label."""
-    header = lines[index].text  # `labels` are its _labels
-    above = lines[index - 1].text.split() if index and lines[index - 1].role == "text" else []
+    header = lines.texts[index]  # `labels` are its _labels
+    above = lines.texts[index - 1].split() if index and lines.role(index - 1) == "text" else []
     symbols = {" ".join(m["symbol"].split()) for m in vocab.symbol.finditer(caption)}
     first = labels[0].text.split(" ", 1) if labels else []
     if named and labels[0].kind == "PS" and len(first) == 2 and vocab.size.fullmatch(first[1]):
@@ -1000,10 +1031,9 @@ def _stacked(
 def _label_line(lines: _Page, index: int) -> bool:
     """A line that is one header label: words ("Heads", "Mio.", "Top-1 Acc."), no number
     standing alone, read as a single label."""
-    line = lines[index]
     return (
-        line.role == "text" and bool(_LETTER.search(line.text))
-        and not any(t.kind in ("count", "num") for t in line.tokens)
+        lines.role(index) == "text" and bool(_LETTER.search(lines.texts[index]))
+        and not any(t.kind in ("count", "num") for t in lines[index].tokens)
         and len(lines.labels(index)) == 1
     )
 
@@ -1019,7 +1049,7 @@ def _one_per_line(lines: _Page, index: int, vocab: _Vocab) -> tuple[int, int] | 
     while last + 1 < len(lines) and _label_line(lines, last + 1):
         last += 1
     below = last + 1
-    if last - first < 2 or below >= len(lines) or lines[below].role != "data":
+    if last - first < 2 or below >= len(lines) or lines.role(below) != "data":
         return None
     return first, last
 
@@ -1032,8 +1062,8 @@ def _line_labels(lines: _Page, first: int, last: int, caption: str, vocab: _Voca
     texts: list[str] = []
     qualifier = ""
     for index in range(first, last + 1):
-        text = lines[index].clean
-        if index < last and _names_params(lines[index + 1].text, vocab) and (
+        text = lines.clean(index)
+        if index < last and _names_params(lines.texts[index + 1], vocab) and (
                 vocab.qualifier.fullmatch(f"{text} ")):
             qualifier = f"{text} "  # "Mio." over "Param"
         elif texts and text.startswith(("(", "[")) and _word_unit(text, vocab) and (
@@ -1182,9 +1212,9 @@ def _other_line_unit(
     "Million Million" over "Mult-Adds Parameters"), aligned from the right."""
     params = [i for i, label in enumerate(labels) if label.kind.startswith("P")]
     for other in (index + 1, index - 1):
-        if not 0 <= other < len(lines) or lines[other].role != "text" or len(params) != 1:
+        if not 0 <= other < len(lines) or lines.role(other) != "text" or len(params) != 1:
             continue
-        units = [_word_unit(word, vocab) for word in lines[other].text.split()]
+        units = [_word_unit(word, vocab) for word in lines.texts[other].split()]
         shifted = len(units) - (len(labels) - params[0])
         if 0 <= shifted < len(units) and units[shifted] is not None:
             return units[shifted]
@@ -1238,7 +1268,7 @@ def _bracket_table_cells(lines: _Page, index: int, vocab: _Vocab) -> list[TableC
     caption = _caption(lines, top, partial(_bottom, lines, index))
     if not vocab.in_brackets.search(caption):
         return []
-    header = lines[top].clean if lines[top].role == "text" else ""
+    header = lines.clean(top) if lines.role(top) == "text" else ""
     context = _Context(caption, header, _own_symbols(caption, vocab))
     row = _Row(line, line.label, line.cells)
     return _bracket_cells([row], context, vocab)
@@ -1314,7 +1344,7 @@ def _symbol_cells(lines: _Page, index: int, vocab: _Vocab) -> list[TableCell]:
     for other in sorted(range(max(0, index - 12), min(len(lines), index + 12)),
                         key=lambda i: abs(i - index)):
         words = set(lines.texts[other].split())
-        if other != index and symbols & words and lines[other].role in ("text", "data"):
+        if other != index and symbols & words and lines.role(other) in ("text", "data"):
             return _column_cells(lines, other, vocab)
     return []
 
