@@ -17,6 +17,7 @@ from paramminer.names import (
     _case_from_text,
     _citable_tokens,
     _headings,
+    _likely_frequent,
     _model_tokens,
     _mostly_upper,
     _names_in,
@@ -516,6 +517,20 @@ def test_model_tokens_skip_lines_in_capitals() -> None:
     models = [(s, e) for s, e, model in _citable_tokens(body) if model]
     assert _model_tokens(body, models) == {"FooNet": 2, "BarNet": 1, "BazNet": 1}
     assert list(_model_tokens(body, models)) == ["FooNet", "BarNet", "BazNet"]  # first use
+
+
+def test_likely_frequent_keeps_the_tokens_of_names_that_may_be_frequent_own_names() -> None:
+    body = "\n".join([
+        "FooNet-7B and FooNet-7B beat BarNet; FooNet " * 2,
+        "FOONET-7B BARNET BAZNET QUXNET FOONET",  # counted: capitals only ever lower a count
+        "BarNet " * 4 + "BazNet " * 8 + "QuxNet " * 7,
+    ])
+    models = [(s, e) for s, e, model in _citable_tokens(body) if model]
+    likely = _likely_frequent(body, models, {"baznet"}, lambda name: name.lower() != "quxnet")
+    assert likely == {"FooNet-7B": "foonet", "FooNet": "foonet", "FOONET-7B": "foonet",
+                      "FOONET": "foonet"}  # 8 uses; BarNet 7, BazNet taken, QuxNet unfit
+    assert _likely_frequent(body, models, set(), lambda name: name == "QUXNET") == {
+        "QUXNET": "quxnet", "QuxNet": "quxnet"}  # one spelling that fits keeps them all
 
 
 def test_a_name_holding_no_own_key_is_not_own_but_a_row_label_still_is() -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import string
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -629,19 +629,18 @@ def _frequent_own(
     """Names used at least FREQUENT times, never cited, not widely cited, that the paper
     claims ("our X", "X (ours)", "we call ... X", a numbered heading "X architecture")."""
     common = _not_names(lexicon)
+    models = [(first, last) for first, last, model in tokens if model]
+    keys = _likely_frequent(body, models, cited | own, lambda n: _may_be_own(n, lexicon, common))
     counts: Counter[str] = Counter()
     spelling: dict[str, str] = {}
-    models = [(first, last) for first, last, model in tokens if model]
-    for token, count in _model_tokens(body, models).items():  # in order of first use
-        key = _base_name(token)
-        if len(key) >= 2:
-            counts[key] += count
-            spelling.setdefault(key, token)
+    chosen = [(first, last) for first, last in models if body[first:last] in keys]
+    for token, count in _model_tokens(body, chosen).items():  # in order of first use
+        key = keys[token]
+        counts[key] += count
+        spelling.setdefault(key, token)
     frequent = {
         key for key, count in counts.items()
-        if count >= FREQUENT and key not in cited and key not in own
-        and lexicon.known_models.match(spelling[key]) is None
-        and not _is_common(spelling[key], common) and _distinctive(spelling[key])
+        if count >= FREQUENT and _may_be_own(spelling[key], lexicon, common)
     }
     if not frequent:
         return {}
@@ -650,6 +649,35 @@ def _frequent_own(
         if lexicon.cue("model_heading").search(heading):
             claimed.update(_base_name(w) for w in _MODEL_TOKEN.findall(heading))
     return {key: spelling[key] for key in frequent & claimed}
+
+
+def _may_be_own(name: str, lexicon: Lexicon, common: frozenset[str]) -> bool:
+    """`name` is not widely cited, not one of the `common` words, and distinctive: it may be
+    a frequent own name."""
+    return (
+        lexicon.known_models.match(name) is None and not _is_common(name, common)
+        and _distinctive(name)
+    )
+
+
+def _likely_frequent(
+    body: str, models: list[tuple[int, int]], taken: set[str], fits: Callable[[str], bool]
+) -> dict[str, str]:
+    """Each model token (of the spans `models`) whose base name may be a frequent own name,
+    and that base name: used FREQUENT times or more counting every line (`_model_tokens`
+    leaves out some, never adds), not in `taken`, and one of its spellings `fits` (the one
+    `_frequent_own` checks is among them). The lines in capitals are read for these only."""
+    written = Counter(body[first:last] for first, last in models)
+    keys = {token: _base_name(token) for token in written}
+    uses: Counter[str] = Counter()
+    for token, count in written.items():
+        uses[keys[token]] += count
+    likely = {
+        key for key, count in uses.items()
+        if count >= FREQUENT and len(key) >= 2 and key not in taken
+    }
+    likely = {keys[token] for token in keys if keys[token] in likely and fits(token)}
+    return {token: key for token, key in keys.items() if key in likely}
 
 
 def _model_tokens(body: str, models: list[tuple[int, int]]) -> Counter[str]:
