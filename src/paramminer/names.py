@@ -644,7 +644,8 @@ def _frequent_own(
     }
     if not frequent:
         return {}
-    claimed = _claimed(body, lexicon, models)
+    spans = [(first, last) for first, last in chosen if keys[body[first:last]] in frequent]
+    claimed = _claimed(body, lexicon, spans)  # only the claims of frequent names count
     for heading in _headings(body):
         if lexicon.cue("model_heading").search(heading):
             claimed.update(_base_name(w) for w in _MODEL_TOKEN.findall(heading))
