@@ -16,6 +16,7 @@ from paramminer.names import (
     PaperNames,
     _case_from_text,
     _citable_tokens,
+    _cited_names,
     _headings,
     _likely_frequent,
     _model_tokens,
@@ -510,6 +511,13 @@ def test_our_name_finds_what_the_word_boundary_pattern_finds(text: str) -> None:
     assert [(m["name"], m["next"], m.end()) for m in _OUR_NAME.finditer(text)] == [
         (m["name"], m["next"], m.end()) for m in boundary.finditer(text)
     ]
+
+
+def test_cited_names_are_those_right_before_a_citation_perhaps_after_a_version() -> None:
+    body = ("We compare Foo v2 [12] and Bar [3], Baz (Smith et al., 2020) and Qux 2.1 (4) "
+            "with Zed. Then Quux 12345678 [5] and X [1].")
+    cited = _cited_names(body, load_lexicon(), _citable_tokens(body))
+    assert cited == {"foov2", "bar", "baz", "qux21"}  # a version is read within 8 characters
 
 
 def test_model_tokens_skip_lines_in_capitals() -> None:

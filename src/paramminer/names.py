@@ -744,15 +744,14 @@ def _citable_tokens(body: str) -> list[_Token]:
 
 def _cited_names(body: str, lexicon: Lexicon, tokens: list[_Token]) -> set[str]:
     """Normalized names written right before a citation marker."""
-    cue = lexicon.cue("cited_after")
-    cited = set()
-    for start, end, _ in tokens:
-        if cue.search(body[end : end + 60]):
-            cited.add(_base_name(body[start:end]))
-        version = _CITED_VERSION.match(body, end, end + 8)  # as in body[end : end + 8]
-        if version and cue.search(body[version.end() : version.end() + 60]):
-            cited.add(_base_name(body[start : version.end()]))
-    return {key for key in cited if len(key) >= 2}
+    search = lexicon.cue("cited_after").search
+    version = _CITED_VERSION.match  # "Foo v2 [12]"; its match in body[end : end + 8]
+    written = {body[start:end] for start, end, _ in tokens if search(body[end : end + 60])}
+    written.update(
+        body[start : found.end()] for start, end, _ in tokens
+        if (found := version(body, end, end + 8)) and search(body[found.end() : found.end() + 60])
+    )
+    return {key for key in map(_base_name, written) if len(key) >= 2}
 
 
 def _mentioned_variants(body: str, names: PaperNames) -> list[str]:
