@@ -22,6 +22,7 @@ from paramminer.names import (
     _model_tokens,
     _mostly_upper,
     _names_in,
+    _norm,
     _variant_spans,
     _variant_tail,
     _whole,
@@ -518,6 +519,12 @@ def test_cited_names_are_those_right_before_a_citation_perhaps_after_a_version()
             "with Zed. Then Quux 12345678 [5] and X [1].")
     cited = _cited_names(body, load_lexicon(), _citable_tokens(body))
     assert cited == {"foov2", "bar", "baz", "qux21"}  # a version is read within 8 characters
+
+
+def test_norm_drops_the_plural_of_a_name_with_inner_capitals_only() -> None:
+    assert [_norm(n) for n in ["FooNets", "Foos", "FooNet", "FooNetss", "Foo Nets"]] == [
+        "foonet", "foos", "foonet", "foonetss", "foonets"]
+    assert _norm("FooNets\n") == "foonets"  # "$" holds before the last newline: it is dropped
 
 
 def test_model_tokens_skip_lines_in_capitals() -> None:

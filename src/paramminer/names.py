@@ -91,6 +91,7 @@ _HEADING_TEXT = r"\s*\d{1,2}(?:\.\d{1,2})?\.?\s+([A-Z][^\n]{2,60})$"  # "3.2 Foo
 _HEADING = re.compile(rf"(?m)^{_HEADING_TEXT}")
 _HEADING_AFTER = re.compile(rf"(?m)\n{_HEADING_TEXT}")  # found after its newline: faster
 _PLURAL = re.compile(r"^.[^\s]*[A-Z][^\s]*[^s\s]s$")  # "FooNets"
+_PLURAL_ENDS = ("s", "s\n")  # how a match of _PLURAL ends the text ($: before a last newline too)
 _SEPARATOR = re.compile(r"([-_ ])")
 _PARTS = re.compile(r"[-_\s/]+")
 _GLUED = re.compile(r"[A-Z0-9\-]")
@@ -113,7 +114,7 @@ SHORT_TITLE = 3  # a title of this many words or fewer, all capitalised, is a na
 
 def _norm(name: str) -> str:
     """normalize_name, with the plural of a name that has inner capitals dropped ("FooNets")."""
-    if _PLURAL.search(name):
+    if name.endswith(_PLURAL_ENDS) and _PLURAL.search(name):
         name = name[:-1]
     return normalize_name(name)
 
@@ -463,27 +464,29 @@ def _phrase_names(opening: str, lexicon: Lexicon, folded: str | None) -> list[st
     family_after, own = cue("name_family_after"), cue("own")
     common = _not_names(lexicon) | lexicon.word_list("title_connectors")
     before_strings = lexicon.cue_strings["name_intro_before"]
-    trimmed: dict[str, str] = {}  # a match -> _trim of it, within this call
+    trimmed: dict[str, tuple[str, bool]] = {}  # a match -> _trim of it, and if that is plain
     words: dict[str, bool] = {}  # a token -> _is_word of it, within this call
     names = []
     for start, text in _names_in(opening):
-        name = trimmed.get(text)
-        if name is None:
-            name = trimmed[text] = _trim(text.replace("\n", " "), common)
+        known = trimmed.get(text)
+        if known is None:
+            name = _trim(text.replace("\n", " "), common)
+            known = trimmed[text] = (name, len(name.split()) == 1 and bool(_PLAIN.match(name)))
+        name, plain = known
         if not name:
             continue
         end = start + len(name)
         after = opening[end : end + 80]
         family = bool(family_after.search(after))
+        marked = not plain and bool(intro_after.search(after))
+        if not (marked or family or _NAME_END.match(after)):
+            continue  # neither marked nor introduced and ending ("our X family" is an end)
         before = opening[max(0, start - 120) : start]
-        # introduced and ending, marked, or "our X family" (a family is an end): cheap first
         introduced = (family or bool(_NAME_END.match(after))) and bool(
             (holds_any(folded and folded[start - len(before) : start], before_strings)
              and intro_before.search(before))
             or (family and own.search(before[-6:]))
         )
-        plain = len(name.split()) == 1 and bool(_PLAIN.match(name))
-        marked = not plain and bool(intro_after.search(after))
         if not (marked or introduced):
             continue
         first = name.split()[0]
