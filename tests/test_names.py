@@ -16,10 +16,13 @@ from paramminer.names import (
     PaperNames,
     _case_from_text,
     _citable_tokens,
+    _cited_names,
     _headings,
+    _likely_frequent,
     _model_tokens,
     _mostly_upper,
     _names_in,
+    _norm,
     _variant_spans,
     _variant_tail,
     _whole,
@@ -511,11 +514,38 @@ def test_our_name_finds_what_the_word_boundary_pattern_finds(text: str) -> None:
     ]
 
 
+def test_cited_names_are_those_right_before_a_citation_perhaps_after_a_version() -> None:
+    body = ("We compare Foo v2 [12] and Bar [3], Baz (Smith et al., 2020) and Qux 2.1 (4) "
+            "with Zed. Then Quux 12345678 [5] and X [1].")
+    cited = _cited_names(body, load_lexicon(), _citable_tokens(body))
+    assert cited == {"foov2", "bar", "baz", "qux21"}  # a version is read within 8 characters
+
+
+def test_norm_drops_the_plural_of_a_name_with_inner_capitals_only() -> None:
+    assert [_norm(n) for n in ["FooNets", "Foos", "FooNet", "FooNetss", "Foo Nets"]] == [
+        "foonet", "foos", "foonet", "foonetss", "foonets"]
+    assert _norm("FooNets\n") == "foonets"  # "$" holds before the last newline: it is dropped
+
+
 def test_model_tokens_skip_lines_in_capitals() -> None:
     body = "FooNet beats BarNet.\nFOONET ARCHITECTURE BarNet\nFooNet again, BazNet"
     models = [(s, e) for s, e, model in _citable_tokens(body) if model]
     assert _model_tokens(body, models) == {"FooNet": 2, "BarNet": 1, "BazNet": 1}
     assert list(_model_tokens(body, models)) == ["FooNet", "BarNet", "BazNet"]  # first use
+
+
+def test_likely_frequent_keeps_the_tokens_of_names_that_may_be_frequent_own_names() -> None:
+    body = "\n".join([
+        "FooNet-7B and FooNet-7B beat BarNet; FooNet " * 2,
+        "FOONET-7B BARNET BAZNET QUXNET FOONET",  # counted: capitals only ever lower a count
+        "BarNet " * 4 + "BazNet " * 8 + "QuxNet " * 7,
+    ])
+    models = [(s, e) for s, e, model in _citable_tokens(body) if model]
+    likely = _likely_frequent(body, models, {"baznet"}, lambda name: name.lower() != "quxnet")
+    assert likely == {"FooNet-7B": "foonet", "FooNet": "foonet", "FOONET-7B": "foonet",
+                      "FOONET": "foonet"}  # 8 uses; BarNet 7, BazNet taken, QuxNet unfit
+    assert _likely_frequent(body, models, set(), lambda name: name == "QUXNET") == {
+        "QUXNET": "quxnet", "QuxNet": "quxnet"}  # one spelling that fits keeps them all
 
 
 def test_a_name_holding_no_own_key_is_not_own_but_a_row_label_still_is() -> None:

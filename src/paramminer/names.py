@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import string
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -91,6 +91,7 @@ _HEADING_TEXT = r"\s*\d{1,2}(?:\.\d{1,2})?\.?\s+([A-Z][^\n]{2,60})$"  # "3.2 Foo
 _HEADING = re.compile(rf"(?m)^{_HEADING_TEXT}")
 _HEADING_AFTER = re.compile(rf"(?m)\n{_HEADING_TEXT}")  # found after its newline: faster
 _PLURAL = re.compile(r"^.[^\s]*[A-Z][^\s]*[^s\s]s$")  # "FooNets"
+_PLURAL_ENDS = ("s", "s\n")  # how a match of _PLURAL ends the text ($: before a last newline too)
 _SEPARATOR = re.compile(r"([-_ ])")
 _PARTS = re.compile(r"[-_\s/]+")
 _GLUED = re.compile(r"[A-Z0-9\-]")
@@ -113,7 +114,7 @@ SHORT_TITLE = 3  # a title of this many words or fewer, all capitalised, is a na
 
 def _norm(name: str) -> str:
     """normalize_name, with the plural of a name that has inner capitals dropped ("FooNets")."""
-    if _PLURAL.search(name):
+    if name.endswith(_PLURAL_ENDS) and _PLURAL.search(name):
         name = name[:-1]
     return normalize_name(name)
 
@@ -463,27 +464,29 @@ def _phrase_names(opening: str, lexicon: Lexicon, folded: str | None) -> list[st
     family_after, own = cue("name_family_after"), cue("own")
     common = _not_names(lexicon) | lexicon.word_list("title_connectors")
     before_strings = lexicon.cue_strings["name_intro_before"]
-    trimmed: dict[str, str] = {}  # a match -> _trim of it, within this call
+    trimmed: dict[str, tuple[str, bool]] = {}  # a match -> _trim of it, and if that is plain
     words: dict[str, bool] = {}  # a token -> _is_word of it, within this call
     names = []
     for start, text in _names_in(opening):
-        name = trimmed.get(text)
-        if name is None:
-            name = trimmed[text] = _trim(text.replace("\n", " "), common)
+        known = trimmed.get(text)
+        if known is None:
+            name = _trim(text.replace("\n", " "), common)
+            known = trimmed[text] = (name, len(name.split()) == 1 and bool(_PLAIN.match(name)))
+        name, plain = known
         if not name:
             continue
         end = start + len(name)
         after = opening[end : end + 80]
         family = bool(family_after.search(after))
+        marked = not plain and bool(intro_after.search(after))
+        if not (marked or family or _NAME_END.match(after)):
+            continue  # neither marked nor introduced and ending ("our X family" is an end)
         before = opening[max(0, start - 120) : start]
-        # introduced and ending, marked, or "our X family" (a family is an end): cheap first
         introduced = (family or bool(_NAME_END.match(after))) and bool(
             (holds_any(folded and folded[start - len(before) : start], before_strings)
              and intro_before.search(before))
             or (family and own.search(before[-6:]))
         )
-        plain = len(name.split()) == 1 and bool(_PLAIN.match(name))
-        marked = not plain and bool(intro_after.search(after))
         if not (marked or introduced):
             continue
         first = name.split()[0]
@@ -629,27 +632,56 @@ def _frequent_own(
     """Names used at least FREQUENT times, never cited, not widely cited, that the paper
     claims ("our X", "X (ours)", "we call ... X", a numbered heading "X architecture")."""
     common = _not_names(lexicon)
+    models = [(first, last) for first, last, model in tokens if model]
+    keys = _likely_frequent(body, models, cited | own, lambda n: _may_be_own(n, lexicon, common))
     counts: Counter[str] = Counter()
     spelling: dict[str, str] = {}
-    models = [(first, last) for first, last, model in tokens if model]
-    for token, count in _model_tokens(body, models).items():  # in order of first use
-        key = _base_name(token)
-        if len(key) >= 2:
-            counts[key] += count
-            spelling.setdefault(key, token)
+    chosen = [(first, last) for first, last in models if body[first:last] in keys]
+    for token, count in _model_tokens(body, chosen).items():  # in order of first use
+        key = keys[token]
+        counts[key] += count
+        spelling.setdefault(key, token)
     frequent = {
         key for key, count in counts.items()
-        if count >= FREQUENT and key not in cited and key not in own
-        and lexicon.known_models.match(spelling[key]) is None
-        and not _is_common(spelling[key], common) and _distinctive(spelling[key])
+        if count >= FREQUENT and _may_be_own(spelling[key], lexicon, common)
     }
     if not frequent:
         return {}
-    claimed = _claimed(body, lexicon, models)
+    spans = [(first, last) for first, last in chosen if keys[body[first:last]] in frequent]
+    claimed = _claimed(body, lexicon, spans)  # only the claims of frequent names count
     for heading in _headings(body):
         if lexicon.cue("model_heading").search(heading):
             claimed.update(_base_name(w) for w in _MODEL_TOKEN.findall(heading))
     return {key: spelling[key] for key in frequent & claimed}
+
+
+def _may_be_own(name: str, lexicon: Lexicon, common: frozenset[str]) -> bool:
+    """`name` is not widely cited, not one of the `common` words, and distinctive: it may be
+    a frequent own name."""
+    return (
+        lexicon.known_models.match(name) is None and not _is_common(name, common)
+        and _distinctive(name)
+    )
+
+
+def _likely_frequent(
+    body: str, models: list[tuple[int, int]], taken: set[str], fits: Callable[[str], bool]
+) -> dict[str, str]:
+    """Each model token (of the spans `models`) whose base name may be a frequent own name,
+    and that base name: used FREQUENT times or more counting every line (`_model_tokens`
+    leaves out some, never adds), not in `taken`, and one of its spellings `fits` (the one
+    `_frequent_own` checks is among them). The lines in capitals are read for these only."""
+    written = Counter(body[first:last] for first, last in models)
+    keys = {token: _base_name(token) for token in written}
+    uses: Counter[str] = Counter()
+    for token, count in written.items():
+        uses[keys[token]] += count
+    likely = {
+        key for key, count in uses.items()
+        if count >= FREQUENT and len(key) >= 2 and key not in taken
+    }
+    likely = {keys[token] for token in keys if keys[token] in likely and fits(token)}
+    return {token: key for token, key in keys.items() if key in likely}
 
 
 def _model_tokens(body: str, models: list[tuple[int, int]]) -> Counter[str]:
@@ -715,15 +747,14 @@ def _citable_tokens(body: str) -> list[_Token]:
 
 def _cited_names(body: str, lexicon: Lexicon, tokens: list[_Token]) -> set[str]:
     """Normalized names written right before a citation marker."""
-    cue = lexicon.cue("cited_after")
-    cited = set()
-    for start, end, _ in tokens:
-        if cue.search(body[end : end + 60]):
-            cited.add(_base_name(body[start:end]))
-        version = _CITED_VERSION.match(body, end, end + 8)  # as in body[end : end + 8]
-        if version and cue.search(body[version.end() : version.end() + 60]):
-            cited.add(_base_name(body[start : version.end()]))
-    return {key for key in cited if len(key) >= 2}
+    search = lexicon.cue("cited_after").search
+    version = _CITED_VERSION.match  # "Foo v2 [12]"; its match in body[end : end + 8]
+    written = {body[start:end] for start, end, _ in tokens if search(body[end : end + 60])}
+    written.update(
+        body[start : found.end()] for start, end, _ in tokens
+        if (found := version(body, end, end + 8)) and search(body[found.end() : found.end() + 60])
+    )
+    return {key for key in map(_base_name, written) if len(key) >= 2}
 
 
 def _mentioned_variants(body: str, names: PaperNames) -> list[str]:
