@@ -225,32 +225,36 @@ def test_extract_reruns_without_the_pdfs(
     assert snapshot(wh, drop=VOLATILE) == before
 
 
-@pytest.mark.parametrize(("batch", "seconds"), [(2, 60.0), (100, 0.0)])
+# six papers through one worker: two at a time until the last paper is handed out, then
+# each result as it comes (while the worker runs the next); or each alone once
+# EXTRACT_LOAD_SECONDS (0 here) have passed
+@pytest.mark.parametrize(("batch", "seconds", "loads"),
+                         [(2, 60.0, [2, 2, 1, 1]), (100, 0.0, [1] * 6)])
 def test_extract_loads_results_in_batches(
     tmp_path: Path, loaded_sample: LoadedSample, monkeypatch: pytest.MonkeyPatch,
-    batch: int, seconds: float,
+    batch: int, seconds: float, loads: list[int],
 ) -> None:
     """Results are loaded EXTRACT_LOAD_BATCH at a time, or each alone once a waiting result
-    is EXTRACT_LOAD_SECONDS old; the warehouse ends the same and every page is counted."""
+    is EXTRACT_LOAD_SECONDS old, or as they come once every paper is handed out; the
+    warehouse ends the same and every page is counted."""
     from paramminer import ingest as ingest_module
     from paramminer import load
 
+    assert len(EXPECTED) == 6
     path = tmp_path / "w.duckdb"
     shutil.copy(loaded_sample.warehouse, path)
     before = snapshot(path, drop=VOLATILE)
-    loads: list[int] = []
+    sizes: list[int] = []
     real_load = load.load_extractions
     monkeypatch.setattr(load, "load_extractions",
-                        lambda wh, papers: (loads.append(len(papers)), real_load(wh, papers)))
+                        lambda wh, papers: (sizes.append(len(papers)), real_load(wh, papers)))
     monkeypatch.setattr(ingest_module, "EXTRACT_LOAD_BATCH", batch)
     monkeypatch.setattr(ingest_module, "EXTRACT_LOAD_SECONDS", seconds)
     settings = Settings(data_dir=loaded_sample.data_dir, warehouse=path, workers=1)
     with Warehouse.open(path) as wh:
         report = ingest_module.reextract(wh, settings)
-    papers = len(EXPECTED)
-    expected = ([batch] * (papers // batch) + [papers % batch]) if batch < papers else [1] * papers
-    assert [size for size in loads if size] == [size for size in expected if size]
-    assert len(report.loaded) == papers
+    assert [size for size in sizes if size] == loads
+    assert len(report.loaded) == len(EXPECTED)
     assert report.pages == sum(entry["pages"] for entry in EXPECTED.values())
     assert snapshot(path, drop=VOLATILE) == before
 

@@ -493,7 +493,9 @@ def reextract(
     if jobs:
         with shared_pool(settings.worker_count, worker_setup(settings)) as pool:
 
-            def between_jobs() -> None:  # the workers are busy: release, then read ahead
+            def between_jobs() -> None:  # the workers are busy: load, release, read ahead
+                if prefetch.all_asked:  # the last jobs run: load what waits now, not after
+                    loads.flush()
                 warehouse.yield_to_readers()
                 prefetch.read_ahead()
 

@@ -312,9 +312,16 @@ class PagePrefetch:
         self.sizes = sizes or {}
         self.ready: dict[str, list[str]] = {}
         self.read_up_to = 0  # every paper before this index has been read
+        self.asked: set[str] = set()
+
+    @property
+    def all_asked(self) -> bool:
+        """Whether the pages of every paper have been asked for."""
+        return len(self.asked) == len(self.order)
 
     def pages(self, sha256: str) -> list[str]:
         """The pages of `sha256` (one query for it and the next papers, when not read yet)."""
+        self.asked.add(sha256)
         if sha256 not in self.ready:
             self._read(sha256)
         return self.ready.pop(sha256)
