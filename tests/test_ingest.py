@@ -29,7 +29,7 @@ from conftest import (
 )
 from paramminer.cli import cli
 from paramminer.config import Settings
-from paramminer.ingest import discover, ingest
+from paramminer.ingest import discover, ingest, reextract
 from paramminer.warehouse import Warehouse
 
 EXPECTED = {
@@ -65,10 +65,10 @@ def snapshot(
         con.close()
 
 
-def query(path: Path, sql: str) -> list[tuple[Any, ...]]:
+def query(path: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return con.execute(sql).fetchall()
+        return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
 
@@ -256,6 +256,49 @@ def test_extract_loads_results_in_batches(
     assert [size for size in sizes if size] == loads
     assert len(report.loaded) == len(EXPECTED)
     assert report.pages == sum(entry["pages"] for entry in EXPECTED.values())
+    assert snapshot(path, drop=VOLATILE) == before
+
+
+def test_replace_rows_deletes_and_inserts_only_what_differs() -> None:
+    """A row that comes out the same keeps its place (its rowid); changed, gone and new rows
+    are deleted or inserted; other papers' rows are untouched; duplicates count."""
+    from paramminer.load import _replace_rows
+
+    con = duckdb.connect()
+    con.execute('CREATE TABLE t (paper_id VARCHAR, "rule" VARCHAR, score DOUBLE, chosen BOOLEAN)')
+    con.execute("INSERT INTO t VALUES ('p', 'a', 1.5, true), ('p', 'b', 2.0, false), "
+                "('p', 'b', 2.0, false), ('p', 'c', NULL, false), ('q', 'a', 1.5, true)")
+    kept = con.execute("SELECT rowid FROM t WHERE \"rule\" = 'a' AND paper_id = 'p'").fetchall()
+    _replace_rows(con, "t", ("paper_id", "rule", "score", "chosen"),
+                  [("p", "a", 1.5, True), ("p", "b", 2.0, False), ("p", "c", 3.0, False),
+                   ("p", "d", None, True)], ["p"])
+    rows = con.execute('SELECT paper_id, "rule", score, chosen FROM t ORDER BY ALL').fetchall()
+    assert rows == [("p", "a", 1.5, True), ("p", "b", 2.0, False), ("p", "c", 3.0, False),
+                    ("p", "d", None, True), ("q", "a", 1.5, True)]
+    assert con.execute("SELECT rowid FROM t WHERE \"rule\" = 'a' AND paper_id = 'p'"
+                       ).fetchall() == kept
+
+
+def test_extract_again_leaves_no_deleted_rows_behind(
+    tmp_path: Path, loaded_sample: LoadedSample
+) -> None:
+    """Re-extracting with the same rules writes no candidate or system row again: DuckDB keeps
+    deleted rows until their row group is rewritten, so rewriting grew the tables each run."""
+    path = tmp_path / "w.duckdb"
+    shutil.copy(loaded_sample.warehouse, path)
+    before = snapshot(path, drop=VOLATILE)
+
+    def stored_rows() -> list[int]:
+        return [query(path, "SELECT coalesce(sum(count), 0) FROM pragma_storage_info(?) "
+                      "WHERE column_name = 'paper_id' AND segment_type <> 'VALIDITY'",
+                      [table])[0][0] for table in ("candidates", "systems")]
+
+    first = stored_rows()
+    settings = Settings(data_dir=loaded_sample.data_dir, warehouse=path, workers=1)
+    for _ in range(2):
+        with Warehouse.open(path) as wh:
+            reextract(wh, settings)
+        assert stored_rows() == first
     assert snapshot(path, drop=VOLATILE) == before
 
 

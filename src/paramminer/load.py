@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -84,8 +85,6 @@ def _write_extractions(
     """Replace several papers' candidates, systems and extraction flags (inside a
     transaction): one delete and one insert per table, whatever the number of papers."""
     ids = [paper_id for paper_id, _ in papers]
-    for table in ("candidates", "systems"):
-        con.execute(f"DELETE FROM {table} WHERE paper_id IN (SELECT unnest(?))", [ids])
     con.execute("DELETE FROM flags WHERE paper_id IN (SELECT unnest(?)) AND stage = 'extract'",
                 [ids])
     candidate_rows: list[tuple[object, ...]] = []
@@ -96,12 +95,47 @@ def _write_extractions(
         system_rows += _system_rows(paper_id, result, ids_by_mention)
         flag_rows += [(paper_id, "extract", flag.system, flag.reason, flag.detail)
                       for flag in result.resolution.flags]
-    for table, columns, rows in (("candidates", CANDIDATE_COLUMNS, candidate_rows),
-                                 ("systems", SYSTEM_COLUMNS, system_rows),
-                                 ("flags", FLAG_COLUMNS, flag_rows)):
-        if rows:
-            _bulk_insert(con, table, columns, rows)
+    _replace_rows(con, "candidates", CANDIDATE_COLUMNS, candidate_rows, ids)
+    _replace_rows(con, "systems", SYSTEM_COLUMNS, system_rows, ids)
+    if flag_rows:
+        _bulk_insert(con, "flags", FLAG_COLUMNS, flag_rows)
     reconcile_papers(con, ids)  # decisions survive re-extraction; flag the ones it contradicts
+
+
+def _replace_rows(
+    con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str],
+    rows: Sequence[Sequence[object]], paper_ids: Sequence[str],
+) -> None:
+    """Make `rows` the rows of `table` for `paper_ids`, deleting and inserting only the rows
+    that differ: DuckDB keeps a deleted row in its row group until the group is rewritten,
+    so rewriting every row on each `extract` grew the table (and the cost of every
+    checkpoint) by its size each time, for rows that mostly come out the same."""
+    existing = con.execute(
+        f"SELECT rowid, {', '.join(_quoted(columns))} FROM {table} "
+        "WHERE paper_id IN (SELECT unnest(?))", [list(paper_ids)]).fetchall()
+    wanted = Counter(tuple(row) for row in rows)
+    stale = []
+    for rowid, *values in existing:
+        key = tuple(values)
+        if wanted[key] > 0:
+            wanted[key] -= 1  # already there: kept as it is
+        else:
+            stale.append(rowid)
+    if stale:
+        con.execute(f"DELETE FROM {table} WHERE rowid IN (SELECT unnest(?))", [stale])
+    fresh = []
+    for row in rows:
+        key = tuple(row)
+        if wanted[key] > 0:
+            wanted[key] -= 1
+            fresh.append(row)
+    if fresh:
+        _bulk_insert(con, table, columns, fresh)
+
+
+def _quoted(columns: Sequence[str]) -> list[str]:
+    """Column names quoted for SQL (some, such as "system" and "rule", are keywords)."""
+    return [f'"{name}"' for name in columns]
 
 
 def _candidate_rows(
