@@ -50,6 +50,15 @@ def test_cue_search_is_the_plain_search(name: str) -> None:
         assert finder.may_match(name, text) or not expected
 
 
+def test_one_cue_search_for_every_cue_folds_each_text_once_and_answers_the_same() -> None:
+    """A mention's CueSearch tries every cue on the same few texts: each is folded once."""
+    finder = CueSearch(LEXICON)
+    for name in sorted(LEXICON.cues):
+        for text in SENTENCES:
+            assert finder.search(name, text) is (LEXICON.cue(name).search(text) is not None)
+    assert set(finder.folded) == set(SENTENCES)
+
+
 def test_cue_search_skips_texts_without_the_cue_strings() -> None:
     finder = CueSearch(LEXICON)
     assert LEXICON.cue_strings["baseline_sentence"] == ("baseline",)

@@ -86,11 +86,16 @@ class CueSearch:
     def __init__(self, lexicon: Lexicon) -> None:
         self.cue = lexicon.cue
         self.strings = lexicon.cue_strings
+        self.folded: dict[str, str | None] = {}  # a mention's few texts, each folded once
 
     def may_match(self, name: str, text: str) -> bool:
         """False only when the cue has no match in `text`."""
         needed = self.strings.get(name)
-        return needed is None or holds_any(fold(text), needed)
+        if needed is None:
+            return True
+        if text not in self.folded:
+            self.folded[text] = fold(text)
+        return holds_any(self.folded[text], needed)
 
     def search(self, name: str, text: str) -> bool:
         """The cue matches somewhere in `text`."""
