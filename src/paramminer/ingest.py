@@ -28,6 +28,7 @@ from paramminer.pdftext import (
 from paramminer.workers import Job, Limits, WorkerSetup, one_line, shared_pool
 
 if TYPE_CHECKING:  # spaCy is imported only where rules run, DuckDB only where rows are written
+    from paramminer.load import PagePrefetch
     from paramminer.rules import RuleSet
     from paramminer.warehouse import Warehouse
 
@@ -419,14 +420,30 @@ def ingest(
 
 class _ExtractLoads:
     """The results of one `extract`, loaded EXTRACT_LOAD_BATCH papers at a time, or sooner
-    once the first waiting result is EXTRACT_LOAD_SECONDS old."""
+    once the first waiting result is EXTRACT_LOAD_SECONDS old, or as they come once every
+    paper is handed out; its failures; what the batch process does between jobs."""
 
     def __init__(self, warehouse: Warehouse, report: IngestReport,
-                 progress: ProgressCallback | None) -> None:
+                 progress: ProgressCallback | None, prefetch: PagePrefetch) -> None:
         self.warehouse, self.report, self.progress = warehouse, report, progress
+        self.prefetch = prefetch
         self.pending: list[tuple[str, PaperResult]] = []
         self.pages = 0
         self.since = 0.0
+
+    def between_jobs(self) -> None:
+        """The workers have their next jobs: load (once every paper is handed out, what
+        waits is loaded now, not after the last jobs), release for readers, read ahead."""
+        if self.prefetch.all_asked:
+            self.flush()
+        self.warehouse.yield_to_readers()
+        self.prefetch.read_ahead()
+
+    def fail(self, key: str, reason: str) -> None:
+        """Record a paper whose job failed."""
+        self.report.failures.append(Failure(key, reason))
+        if self.progress:
+            self.progress(key, False)
 
     def add(self, key: str, result: PaperResult) -> None:
         """Keep `result` (without its text, which is stored already) for the next load."""
@@ -483,23 +500,10 @@ def reextract(
     warehouse.release()
     report.inputs = len(jobs)
 
-    loads = _ExtractLoads(warehouse, report, progress)
-
-    def on_failure(key: str, reason: str) -> None:
-        report.failures.append(Failure(key, reason))
-        if progress:
-            progress(key, False)
-
+    loads = _ExtractLoads(warehouse, report, progress, prefetch)
     if jobs:
         with shared_pool(settings.worker_count, worker_setup(settings)) as pool:
-
-            def between_jobs() -> None:  # the workers are busy: load, release, read ahead
-                if prefetch.all_asked:  # the last jobs run: load what waits now, not after
-                    loads.flush()
-                warehouse.yield_to_readers()
-                prefetch.read_ahead()
-
-            pool.run(jobs, loads.add, on_failure, on_idle=between_jobs)
+            pool.run(jobs, loads.add, loads.fail, on_idle=loads.between_jobs)
         loads.flush()
         warehouse.release()
     report.order_failures(order)
