@@ -504,30 +504,29 @@ def test_kill_minus_nine_midway_then_resume(tmp_path: Path) -> None:
     assert query(wh, "SELECT count(*) FROM ingest_failures") == [(0,)]
 
 
+def _loaded_in_fresh_python(code: str, modules: tuple[str, ...]) -> list[str]:
+    """Which of `modules` a fresh interpreter has loaded after running `code`."""
+    probe = f"{code}\nimport sys\nprint(*[m for m in {modules!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True)
+    return done.stdout.split()
+
+
 def test_the_batch_process_does_not_import_spacy() -> None:
     """Only the workers run the rules: the process that hands out jobs and loads their results
     imports none of spaCy (~0.5 s of CPU that would compete with the workers' start-up)."""
-    code = ("import sys\n"
-            "import paramminer.ingest, paramminer.load, paramminer.resolve, paramminer.review\n"
-            "import paramminer.cues, paramminer.names, paramminer.tables, paramminer.countexpr\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('spacy', 'thinc')))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
-    assert done.stdout.strip() == "[]"
+    code = ("import paramminer.ingest, paramminer.load, paramminer.resolve, paramminer.review\n"
+            "import paramminer.cues, paramminer.names, paramminer.tables, paramminer.countexpr")
+    assert _loaded_in_fresh_python(code, ("spacy", "thinc")) == []
 
 
 def test_the_batch_commands_load_neither_the_arxiv_client_nor_pyarrow() -> None:
     """`ingest` and `extract` start without the harvest's client (httpx, arxiv: ~0.3 s) or
     pyarrow and pandas (~0.4 s; results are bound as lists, see load._bulk_insert)."""
-    code = ("import sys\n"
-            "from click.testing import CliRunner\n"
+    code = ("from click.testing import CliRunner\n"
             "from paramminer.cli import cli\n"
             "for command in ('ingest', 'extract'):\n"
             "    assert CliRunner().invoke(cli, [command, '--help']).exit_code == 0\n"
-            "import paramminer.load, paramminer.ingest\n"
-            "print(sorted({m.split('.')[0] for m in sys.modules} & "
-            "{'httpx', 'arxiv', 'pyarrow', 'pandas', 'paramminer.harvest'} | "
-            "({'paramminer.harvest'} & set(sys.modules))))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
-    assert done.stdout.strip() == "[]"
+            "import paramminer.load, paramminer.ingest")
+    modules = ("httpx", "arxiv", "pyarrow", "pandas", "paramminer.harvest")
+    assert _loaded_in_fresh_python(code, modules) == []
