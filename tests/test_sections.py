@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from paramminer.sections import (
     _HEADING,
     SectionMap,
     _candidate_lines,
+    _line_body,
     classify_heading,
 )
 
@@ -136,3 +138,11 @@ def test_a_section_map_reads_the_sections_table_it_is_given() -> None:
     given = SectionMap(pages, load_lexicon().sections)
     assert given.headings == SectionMap(pages).headings
     assert SectionMap(pages, ()).headings[0].section == "body"  # "1 Introduction" unnamed
+
+
+def test_a_line_pattern_becomes_a_pattern_between_newlines() -> None:
+    assert _line_body(re.compile(r"^\s*x\s+y$")) == r"[^\S\n]*x[^\S\n]+y"
+    with pytest.raises(AssertionError):  # [\s,] cannot become [[^\S\n],]
+        _line_body(re.compile(r"^[\s,]+x$"))
+    with pytest.raises(AssertionError):
+        _line_body(re.compile(r"x\s+y$"))  # no ^: not a whole line

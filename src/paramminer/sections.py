@@ -31,6 +31,7 @@ def _line_body(regex: re.Pattern[str]) -> str:
     a line): between a newline and the next it matches what `regex` matches in a line."""
     pattern = regex.pattern
     assert pattern.startswith("^") and pattern.endswith("$") and "\n" not in pattern
+    assert not re.search(r"\[[^\]]*\\s", pattern), "\\s inside a class: replace it by hand"
     return pattern[1:-1].replace(r"\s", r"[^\S\n]")
 
 
