@@ -29,13 +29,13 @@ def _bulk_insert(
     """Insert many rows in one statement: each column bound as one list and unnested
     (executemany binds row by row, ~100x slower; an Arrow table costs importing pyarrow
     and pandas, ~0.4 s, on a batch writer's first load)."""
-    con.execute(f"INSERT INTO {table} ({', '.join(columns)}) {_unnested(columns)}",
+    con.execute(f"INSERT INTO {table} ({', '.join(_quoted(columns))}) {_unnested(columns)}",
                 _column_lists(rows, len(columns)))
 
 
 def _unnested(columns: Sequence[str]) -> str:
     """A SELECT of one list parameter per column, unnested side by side into rows."""
-    return "SELECT " + ", ".join(f"unnest(?) AS {name}" for name in columns)
+    return "SELECT " + ", ".join(f"unnest(?) AS {name}" for name in _quoted(columns))
 
 
 def _column_lists(rows: Sequence[Sequence[object]], width: int) -> list[list[object]]:
@@ -83,7 +83,8 @@ def _write_extractions(
     con: duckdb.DuckDBPyConnection, papers: Sequence[tuple[str, PaperResult]]
 ) -> None:
     """Replace several papers' candidates, systems and extraction flags (inside a
-    transaction): one delete and one insert per table, whatever the number of papers."""
+    transaction), a few statements per table whatever the number of papers: candidates and
+    systems by their differences (`_replace_rows`), flags deleted and inserted anew."""
     ids = [paper_id for paper_id, _ in papers]
     con.execute("DELETE FROM flags WHERE paper_id IN (SELECT unnest(?)) AND stage = 'extract'",
                 [ids])
