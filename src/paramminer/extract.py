@@ -18,6 +18,7 @@ from spacy.tokens import Doc, Span, Token
 
 from paramminer.models import Mention
 from paramminer.rules import Rule, RuleSet, count_tokens
+from paramminer.runmatch import run_matchers
 from paramminer.sections import SectionMap
 from paramminer.tables import TableCell, find_table_cells
 from paramminer.windows import (
@@ -503,16 +504,22 @@ def _doc_mentions(doc: Doc, where: _Where, ruleset: RuleSet) -> list[Mention]:
 
 
 def count_matches(doc: Doc, ruleset: RuleSet, reach: int) -> list[tuple[int, int, int]]:
-    """(match_id, start, end) of the Matcher over `doc`, only the matches that hold a count
-    token and all of them, in the Matcher's order: with `reach` (the most tokens a match
-    spans) > 0 the Matcher reads only the runs of tokens within reach of a count, not the
-    whole doc (most tokens of a page are nowhere near a count)."""
-    if reach <= 0:
-        return [m for m in ruleset.matcher(doc) if _holds_count(doc, m[1], m[2])]
+    """(match_id, start, end) of the prose rules' matches over `doc` that hold a count token,
+    all of them, in the Matcher's order. With `reach` (the most tokens a match spans) > 0
+    the Matcher reads only the runs of tokens within reach of a count, not the whole doc
+    (most tokens of a page are nowhere near a count); in each run (or the whole doc) it
+    runs only the rules whose required words occur there (runmatch.py)."""
+    counts = count_tokens(doc)
+    runs = _count_runs(counts, reach, len(doc)) if reach > 0 else [(0, len(doc))]
+    plan = run_matchers(ruleset)
+    columns = plan.columns(doc)
     found: list[tuple[int, int, int]] = []
-    for lo, hi in _count_runs(count_tokens(doc), reach, len(doc)):
+    for lo, hi in runs:
+        matcher = plan.matcher_for(columns[lo:hi])
+        if matcher is None:
+            continue
         found.extend((match_id, lo + start, lo + end)
-                     for match_id, start, end in ruleset.matcher(doc[lo:hi])
+                     for match_id, start, end in matcher(doc[lo:hi])
                      if _holds_count(doc, lo + start, lo + end))
     return found
 

@@ -1,0 +1,128 @@
+"""The Matcher run only with the rules a run of tokens can hold.
+
+A pattern token that every match holds (no OP, "+", or "{n}"/"{n,m}" with n >= 1) and that
+lists its words (LOWER, ORTH or TEXT: one word or {"IN": [...]}) is a *required word*: a
+run of tokens without any of its words holds no match of that rule. spaCy's Matcher tries
+every pattern at every token and tests word lists and regexes in Python, so most of its
+time goes to rules that cannot match where it looks (a page with no "parameters" on it).
+
+`RunMatchers.matcher_for` gives a Matcher holding only the prose rules (role mention or
+list; table rules are applied per table region) whose required words all occur in the run.
+A Matcher holding some of the patterns finds exactly the matches the full one finds for
+those patterns, in the same order: each pattern's partial matches advance on their own and
+matches are listed as they complete (tests check this on every subset of the rules).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from spacy.attrs import LOWER, ORTH
+from spacy.matcher import Matcher
+from spacy.strings import StringStore
+from spacy.tokens import Doc
+
+from paramminer.rules import Rule, RuleSet
+
+WORD_ATTRS = {"LOWER": LOWER, "ORTH": ORTH, "TEXT": ORTH}
+_AT_LEAST = re.compile(r"^\{(\d+)(?:,\d*)?\}$")  # "{2}", "{1,3}", "{1,}"
+
+
+@dataclass(frozen=True)
+class WordNeed:
+    """A match holds a token whose `attr` (LOWER or ORTH) is one of `words` (hashes)."""
+
+    attr: int
+    words: frozenset[int]
+
+
+def _always_held(token: Mapping[str, Any]) -> bool:
+    """Every match of the pattern holds this token at least once."""
+    op = token.get("OP")
+    if op is None or op == "+":
+        return True
+    at_least = _AT_LEAST.match(str(op))
+    return bool(at_least and int(at_least[1]) >= 1)
+
+
+def _listed_words(token: Mapping[str, Any]) -> tuple[int, list[str]] | None:
+    """(attr, words) when the token must be one of listed words; None otherwise."""
+    for key, value in token.items():
+        attr = WORD_ATTRS.get(str(key).upper())
+        if attr is None:
+            continue
+        if isinstance(value, str):
+            return attr, [value]
+        if isinstance(value, dict) and set(value) == {"IN"} and all(
+                isinstance(word, str) for word in value["IN"]):
+            return attr, list(value["IN"])
+    return None
+
+
+def required_words(pattern: Iterable[Mapping[str, Any]], strings: StringStore
+                   ) -> tuple[WordNeed, ...]:
+    """The required words of a pattern, one WordNeed per token that has them."""
+    needs = []
+    for token in pattern:
+        listed = _listed_words(token)
+        if listed is not None and _always_held(token):
+            attr, words = listed
+            needs.append(WordNeed(attr, frozenset(strings.add(word) for word in words)))
+    return tuple(needs)
+
+
+@dataclass
+class RunMatchers:
+    """The prose rules with their required words, and a Matcher per set of rules that can
+    match (built when first needed)."""
+
+    rules: dict[str, Rule]
+    needs: dict[str, tuple[WordNeed, ...]]
+    attrs: list[int]  # the token attributes the required words are read from
+    ruleset: RuleSet
+    _matchers: dict[frozenset[str], Matcher | None] = field(default_factory=dict)
+
+    def columns(self, doc: Doc) -> np.ndarray:
+        """The doc's tokens' `attrs`, one row per token (read once per doc)."""
+        if not self.attrs or not len(doc):
+            return np.zeros((len(doc), len(self.attrs)), dtype=np.uint64)
+        return doc.to_array(self.attrs).reshape(len(doc), len(self.attrs))
+
+    def held_by(self, columns: np.ndarray) -> frozenset[str]:
+        """The rules whose required words all occur in these rows of `columns`."""
+        rows = columns.T.tolist()
+        present = {attr: set(rows[i]) for i, attr in enumerate(self.attrs)}
+        return frozenset(key for key, needs in self.needs.items()
+                         if all(not need.words.isdisjoint(present[need.attr]) for need in needs))
+
+    def matcher_for(self, columns: np.ndarray) -> Matcher | None:
+        """A Matcher with the rules these tokens can hold (None: no rule can)."""
+        keys = self.held_by(columns)
+        if keys not in self._matchers:
+            self._matchers[keys] = self._build(keys) if keys else None
+        return self._matchers[keys]
+
+    def _build(self, keys: frozenset[str]) -> Matcher:
+        matcher = Matcher(self.ruleset.nlp.vocab)  # the patterns were validated at load
+        for key, rule in self.rules.items():  # in the full Matcher's order
+            if key in keys:
+                matcher.add(key, [rule.pattern])
+        return matcher
+
+
+def run_matchers(ruleset: RuleSet) -> RunMatchers:
+    """The ruleset's RunMatchers (built once per ruleset)."""
+    cached = ruleset.cache.get("run_matchers")
+    if isinstance(cached, RunMatchers):
+        return cached
+    strings = ruleset.nlp.vocab.strings
+    prose = {key: rule for key, rule in ruleset.rules.items() if rule.role != "table"}
+    needs = {key: required_words(rule.pattern, strings) for key, rule in prose.items()}
+    attrs = sorted({need.attr for rule_needs in needs.values() for need in rule_needs})
+    matchers = RunMatchers(prose, needs, attrs, ruleset)
+    ruleset.cache["run_matchers"] = matchers
+    return matchers
