@@ -82,7 +82,7 @@ class RunMatchers:
 
     rules: dict[str, Rule]
     needs: dict[str, tuple[WordNeed, ...]]
-    attrs: list[int]  # the token attributes the required words are read from
+    attrs: list[int | str]  # the token attributes the required words are read from
     ruleset: RuleSet
     _matchers: dict[frozenset[str], Matcher | None] = field(default_factory=dict)
 
@@ -122,7 +122,8 @@ def run_matchers(ruleset: RuleSet) -> RunMatchers:
     strings = ruleset.nlp.vocab.strings
     prose = {key: rule for key, rule in ruleset.rules.items() if rule.role != "table"}
     needs = {key: required_words(rule.pattern, strings) for key, rule in prose.items()}
-    attrs = sorted({need.attr for rule_needs in needs.values() for need in rule_needs})
+    read = {need.attr for rule_needs in needs.values() for need in rule_needs}
+    attrs: list[int | str] = sorted(read)
     matchers = RunMatchers(prose, needs, attrs, ruleset)
     ruleset.cache["run_matchers"] = matchers
     return matchers
