@@ -23,11 +23,13 @@ from paramminer.countexpr import (
 )
 from paramminer.extract import _count_runs, _parse, count_matches, find_mentions, match_reach
 from paramminer.models import Mention
-from paramminer.rules import RuleSet, count_tokens, load_rules
+from paramminer.rules import RuleSet, count_tokens, find_counts, load_rules
 from paramminer.windows import (
     _STOP,
     SENTENCE_END_CHARS,
+    TAIL_CHARS,
     PageText,
+    counts_in,
     cut_after,
     cut_before,
     find_spots,
@@ -279,3 +281,36 @@ def test_a_cut_without_a_space_never_holds_a_place_after_a_space() -> None:
     for position in range(len(text) + 1):
         assert cut_before(page, position) == cut_before(every, position)
         assert cut_after(page, position) == cut_after(every, position)
+
+
+COUNTS_AND_WORDS = ("Kestrel-7B has ~1.5 billion weights; its 8x7B sibling has 46.7B. "
+                    "A 22,855,952-parameter encoder and 3 × 10^9 parameters, "
+                    "and Kestrel-13B with ≈ 13 B parameters. " + FILLER)
+
+
+def test_a_windows_counts_are_what_find_counts_finds_on_its_text() -> None:
+    """counts_in (the page's counts inside a window) gives find_counts of the window's text,
+    at every place a window may start; where it ends, on all but its last TAIL_CHARS."""
+    page = page_text(COUNTS_AND_WORDS * 2)
+    flat = page.flat
+    assert len(page.counts) >= 10 and len(page.named) >= 4
+    starts = sorted({cut_before(page, i) for i in range(len(flat))})
+    ends = sorted({cut_after(page, i) for i in range(len(flat))})
+    assert len(starts) > 20 and len(ends) > 20
+    for start in starts:
+        assert counts_in(page, start, len(flat)) == find_counts(flat[start:]), start
+    for end in ends:
+        safe = max(0, end - TAIL_CHARS)
+        given, found = counts_in(page, 0, end), find_counts(flat[:end])
+        for got, expected in zip(given, found, strict=True):
+            assert [c for c in got if c[1] <= safe] == [c for c in expected if c[1] <= safe]
+
+
+def test_merge_counts_tags_the_same_tokens_with_given_or_found_counts(rules: RuleSet) -> None:
+    text = COUNTS_AND_WORDS
+    given = _parse(rules, text, find_counts(text))
+    found = _parse(rules, text)
+    assert "counts" not in given.user_data
+    assert [(t.text, t.tag_, t._.count) for t in given] == [
+        (t.text, t.tag_, t._.count) for t in found]
+    assert len(count_tokens(given)) >= 6

@@ -17,7 +17,7 @@ from spacy.attrs import SENT_START
 from spacy.tokens import Doc, Span, Token
 
 from paramminer.models import Mention
-from paramminer.rules import Rule, RuleSet, count_tokens
+from paramminer.rules import CountAt, Rule, RuleSet, count_tokens
 from paramminer.runmatch import run_matchers
 from paramminer.sections import SectionMap
 from paramminer.tables import TableCell, find_table_cells
@@ -25,6 +25,7 @@ from paramminer.windows import (
     Bounds,
     PageText,
     Short,
+    counts_in,
     find_spots,
     first_windows,
     merge,
@@ -578,7 +579,8 @@ def _page_mentions(
         for start, end in windows:
             if (start, end) in found:
                 continue
-            doc = _parse(ruleset, page.flat[start:end])
+            doc = _parse(ruleset, page.flat[start:end],
+                         counts_in(page, start, end) if reach is not None else None)
             try:
                 found[start, end] = _doc_mentions(
                     doc, _Where(page, start, end, sections, reach or 0), ruleset)
@@ -589,10 +591,14 @@ def _page_mentions(
         windows = merge([w for w in windows if w in found] + grown)
 
 
-def _parse(ruleset: RuleSet, text: str) -> Doc:
-    """`text` through the pipeline, the text kept in user_data (doc.text rebuilds it)."""
+def _parse(ruleset: RuleSet, text: str,
+           counts: tuple[list[CountAt], list[CountAt]] | None = None) -> Doc:
+    """`text` through the pipeline, the text kept in user_data (doc.text rebuilds it);
+    `counts`: rules.find_counts of `text`, when known already."""
     doc = ruleset.nlp.make_doc(text)
     doc.user_data["text"] = text
+    if counts is not None:
+        doc.user_data["counts"] = counts
     return ruleset.nlp(doc)
 
 

@@ -48,38 +48,61 @@ if not Token.has_extension("count"):
     Token.set_extension("count", default=None)
 
 
+CountAt = tuple[int, int, int, str]  # start_char, end_char, value, tag
+NAMED_WORDS = ((NAME_SIZE_SCAN, NAME_SIZE_RE, "NAME_SIZE"), (MOE_SHAPE_SCAN, MOE_SHAPE_RE,
+                                                            "MOE_SHAPE"))
+
+
+def count_at(match: re.Match[str]) -> CountAt | None:
+    """A count expression match (find_long_count_texts) as merge_counts tags it, from after
+    its approximation sign; None when it is no count."""
+    counted = count_of_match(match)
+    return None if counted is None else (match.start("num"), match.end(), *counted)
+
+
+def named_at(match: re.Match[str], parser: re.Pattern[str], tag: str) -> CountAt | None:
+    """A name-size or MoE-shape word (a NAMED_WORDS scan's match) as merge_counts tags it;
+    None for a name-size word whose "name" is a number."""
+    parsed = parser.match(match.group(0))
+    if parsed is None or (tag == "NAME_SIZE" and parsed["name"].isdigit()):
+        return None
+    value = scaled_value(parsed["num"], SCALE_WORDS[parsed["sc"].lower()])
+    return match.start(), match.end(), value, tag
+
+
+def find_counts(text: str) -> tuple[list[CountAt], list[CountAt]]:
+    """The count expressions and the name-size and MoE-shape words of `text`, in the order
+    merge_counts tags them."""
+    counts = [at for at in map(count_at, find_long_count_texts(text)) if at is not None]
+    named = [at for scan, parser, tag in NAMED_WORDS for match in scan.finditer(text)
+             if (at := named_at(match, parser, tag)) is not None]
+    return counts, named
+
+
 @Language.component("paramminer_counts")
 def merge_counts(doc: Doc) -> Doc:
     """Merge count expressions into single tagged tokens with `token._.count` set.
 
     Works from regular-expression matches on the text (walking every token of a page is
-    the slow part of spaCy from Python), then touches only the tokens found.
+    the slow part of spaCy from Python), then touches only the tokens found. The matches
+    are `doc.user_data["counts"]` when the caller found them already (find_counts' result
+    for the doc's text), else found here.
     """
-    text = doc.user_data.get("text") or doc.text  # extract keeps the text (doc.text rebuilds it)
-    found: list[tuple[int, int, int, str]] = []  # start_char, end_char, value, tag
+    given = doc.user_data.pop("counts", None)
+    counts, named = given or find_counts(doc.user_data.get("text") or doc.text)
+    found: list[CountAt] = []
     spans: list[Span] = []
-    for match in find_long_count_texts(text):  # a short bare number is never a count
-        counted = count_of_match(match)
-        if counted is None:
-            continue
-        start, end = match.start("num"), match.end()  # after an approximation sign, if any
+    for at in counts:
         # no token mixes spaces and other characters, so the tokens holding the match either
         # are exactly it or hold more than spaces beside it: the number is glued to other
         # text (a name-size token is tagged below)
-        span = doc.char_span(start, end)  # None unless the tokens are exactly the match
+        span = doc.char_span(at[0], at[1])  # None unless the tokens are exactly the match
         if span is not None:
             spans.append(span)
-            found.append((start, end, *counted))
+            found.append(at)
     _merge_spans(doc, spans)
-    for pattern, tag in ((NAME_SIZE_SCAN, "NAME_SIZE"), (MOE_SHAPE_SCAN, "MOE_SHAPE")):
-        for match in pattern.finditer(text):
-            parsed = (NAME_SIZE_RE if tag == "NAME_SIZE" else MOE_SHAPE_RE).match(match.group(0))
-            if parsed is None or (tag == "NAME_SIZE" and parsed["name"].isdigit()):
-                continue
-            value = scaled_value(parsed["num"], SCALE_WORDS[parsed["sc"].lower()])
-            found.append((match.start(), match.end(), value, tag))
     tagged: list[int] = []
-    for start_char, end_char, value, tag in found:
+    for start_char, end_char, value, tag in found + named:
         span = doc.char_span(start_char, end_char)
         if span is None or len(span) != 1 or span[0].tag_:
             continue

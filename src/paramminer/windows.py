@@ -31,13 +31,9 @@ from typing import Literal
 from spacy.attrs import IDX
 from spacy.tokens import Doc
 
-from paramminer.countexpr import (
-    MOE_SHAPE_SCAN,
-    NAME_SIZE_SCAN,
-    count_of_match,
-    find_long_count_texts,
-)
+from paramminer.countexpr import find_long_count_texts
 from paramminer.keyscan import FirstCharScan
+from paramminer.rules import NAMED_WORDS, CountAt, count_at, named_at
 from paramminer.tables import TableCell
 
 TAIL_CHARS = 48  # a count expression reads at most ~17 characters past its number's word
@@ -93,6 +89,8 @@ class PageText:
     spots: list[int] = field(default_factory=list)  # characters whose sentence must be read
     cuts: list[tuple[int, int]] = field(default_factory=list)  # count expressions with a space
     stops: list[int] = field(default_factory=list)  # probable sentence ends
+    counts: list[CountAt] = field(default_factory=list)  # what merge_counts tags (find_spots)
+    named: list[CountAt] = field(default_factory=list)
 
     def inside_count(self, position: int) -> bool:
         """`position`, right after a space, falls strictly inside a count expression ("1.5 |
@@ -105,21 +103,44 @@ class PageText:
 def find_spots(page: PageText) -> None:
     """Fill in the page's count expressions and the characters the rules need read in
     context: every count `merge_counts` may tag, every name-size and MoE-shape word, the
-    first and last character of every table cell."""
+    first and last character of every table cell. The counts and words merge_counts tags
+    are kept (page.counts, page.named) for the windows' docs (`counts_in`)."""
     flat = page.flat
     spots: list[int] = []
     for match in find_long_count_texts(flat):  # a short bare number: no count, no space
         if " " in match[0]:  # only these can hold a place right after a space (inside_count)
             page.cuts.append(match.span())
-        if count_of_match(match) is not None:
+        at = count_at(match)
+        if at is not None:
+            page.counts.append(at)
             spots.append(match.start("num") if match["approx"] else match.start())
-    spots += [match.start() for match in NAME_SIZE_SCAN.finditer(flat)]
-    spots += [match.start() for match in MOE_SHAPE_SCAN.finditer(flat)]
+    for scan, parser, tag in NAMED_WORDS:
+        for match in scan.finditer(flat):
+            spots.append(match.start())
+            named = named_at(match, parser, tag)
+            if named is not None:
+                page.named.append(named)
     for cell in page.cells:
         spots += [cell.start, max(cell.start, cell.end - 1)]
     page.spots = sorted(set(spots))
     if page.spots:
         page.stops = [match.start() for match in _STOP_SCAN.finditer(flat)]
+
+
+def counts_in(page: PageText, start: int, end: int) -> tuple[list[CountAt], list[CountAt]]:
+    """find_counts of page.flat[start:end], from the page's: the counts and words that lie
+    inside the window, shifted to its offsets. They are what find_counts finds on the
+    window's text except near its end, where a count the window cuts may be read shorter;
+    those tokens are not the page's (window_bounds), and no read reaches them."""
+    counts = []
+    for s, e, value, tag in page.counts[bisect_left(page.counts, (start,)):]:  # by start
+        if s >= end:
+            break
+        if e <= end:
+            counts.append((s - start, e - start, value, tag))
+    named = [(s - start, e - start, value, tag) for s, e, value, tag in page.named
+             if start <= s and e <= end]  # in merge_counts' order: by kind, then start
+    return counts, named
 
 
 def cut_before(page: PageText, position: int) -> int:
