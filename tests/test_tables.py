@@ -793,3 +793,29 @@ def test_label_patterns_are_searched_only_where_they_may_match() -> None:
             assert tables._may_match(ascii_fold(text), pattern, vocab) or not pattern.search(text)
     assert not tables._may_match("model top-1 acc.", vocab.other_counts, vocab)
     assert tables._may_match("model flops top-1", vocab.other_counts, vocab)
+
+
+def test_rows_holding_no_count_nor_number_end_a_table_before_its_caption_is_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shares = page("Table 3: Shares of the compute.", "Model Params Top-1",
+                  "Conv 94.9% 74.6%", "Conv-DW 3.1% 1.1%")
+    brackets = page("Model (#Params) ARC HellaSwag", "Halcyon (7B) 52.1% 76.1%",
+                    "Tern (13B) 55.0% 79.3%")
+    numbers = page("Table 3: Sizes.", "Model Params (M) Top-1", "Net-A 12.5 76.1%",
+                   "Net-B 48.2 80.3%")
+    assert values(shares) == []
+    read = tables._caption
+
+    def no_caption(*args: object) -> str:
+        raise AssertionError("the caption was read")
+
+    monkeypatch.setattr(tables, "_caption", no_caption)
+    assert values(shares) == []
+    with pytest.raises(AssertionError):  # sizes in brackets after the names: read on
+        values(brackets)
+    with pytest.raises(AssertionError):  # bare numbers, under a unit the caption may give
+        values(numbers)
+    monkeypatch.setattr(tables, "_caption", read)
+    assert values(brackets) == [7_000_000_000, 13_000_000_000]
+    assert values(numbers) == [12_500_000, 48_200_000]

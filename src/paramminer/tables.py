@@ -872,7 +872,7 @@ def _rows(lines: _Page, header: int, vocab: _Vocab) -> list[_Row]:
             rows.append(_Row(line, line.label, line.cells))
             quiet = 0
             continue
-        if _names_params(line.text, vocab) and len(lines.labels(index)) >= 2 and rows:
+        if rows and _names_params(line.text, vocab) and len(lines.labels(index)) >= 2:
             break  # the header of the next table
         quiet += 1
         if quiet > 6:
@@ -1144,7 +1144,7 @@ def _column_cells(lines: _Page, index: int, vocab: _Vocab) -> list[TableCell]:
     if not run and _no_params_label(lines.labels(index), lambda: lines.may_define_symbols):
         return []  # no parameters column, seen before reading the rows
     rows = _rows(lines, last, vocab)
-    if not rows:
+    if not rows or (not run and _no_values(rows, lines.labels(index))):
         return []
     top = _top(lines, first)
     last_row = rows[-1].line.index
@@ -1184,6 +1184,16 @@ def _column_cells(lines: _Page, index: int, vocab: _Vocab) -> list[TableCell]:
         for cell in cells:
             found.setdefault(cell.start, cell)
     return list(found.values())
+
+
+def _no_values(rows: list[_Row], labels: tuple[_Label, ...]) -> bool:
+    """Whether the rows under a header of `labels` give no value whatever the caption says:
+    a cell's value is a count, or a bare number under a unit (`_count_value`), and the rows
+    read as one (`_unwrapped`, `_spanned`) hold only their lines' tokens and absent cells,
+    so lines holding neither give none; nor does a size in brackets after a row's name,
+    read only under a label naming parameters in brackets ("PB", found by `_labels`)."""
+    return not any(label.kind == "PB" for label in labels) and not any(
+        token.kind in ("count", "num") for row in rows for token in row.line.tokens)
 
 
 def _cells_under(
