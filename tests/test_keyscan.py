@@ -16,6 +16,8 @@ from paramminer.keyscan import (
     KeywordCounter,
     LineHints,
     RunScanner,
+    ascii_fold,
+    fold,
     keyword_counters,
     match_prefixes,
     required_string_sets,
@@ -35,6 +37,24 @@ def test_folds_onto_ascii_lists_every_such_code_point() -> None:
     assert all(FOLDS_ONTO_ASCII.match(c) for c in folding)
     assert FoldedText("\u0130MAGE \u0131mage \u017fpeech \u212aernel").folded == (
         "image image speech kernel")
+
+
+def test_ascii_fold_finds_ascii_strings_where_a_case_insensitive_pattern_reads_them() -> None:
+    pieces = ["PARAM", "Param", "param", "\u0130mage", "\u0131", "\u017fize", "\u212aernel", "Σ",
+              "ΑΣ", "é", "ﬁ", "θ", "—", "中文", "\U0001d400", " ", "\n", "7B", "?", "size", "SIZE"]
+    draw = random.Random(11)
+    strings = ["param", "size", "image", "kernel", "i", "s", "k", "7b", "e p"]
+    for _ in range(500):
+        text = "".join(draw.choice(pieces) for _ in range(draw.randint(0, 12)))
+        folded = ascii_fold(text)
+        assert len(folded) == len(text) and folded.isascii()
+        for string in strings:
+            found = [i for i in range(len(folded)) if folded.startswith(string, i)]
+            regex = re.compile(re.escape(string), re.IGNORECASE)
+            assert found == [i for i in range(len(text)) if regex.match(text, i)], (text, string)
+        if fold(text) is not None:  # `fold` where it lines up: the same ASCII characters
+            assert all(a == b for a, b in zip(folded, fold(text) or "", strict=True)
+                       if b.isascii() and b != "?")
 
 
 def test_prefixes_read_through_assertions_groups_and_alternatives() -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from paramminer import tables
 from paramminer.countexpr import COUNT_TEXT_RE, count_of_match
+from paramminer.keyscan import ascii_fold
 from paramminer.lexicon import load_lexicon
 from paramminer.tables import TableCell, find_table_cells
 
@@ -675,3 +676,146 @@ def test_sizes_in_brackets_found_over_a_page_are_those_of_its_lines() -> None:
 )
 def test_a_unit_needs_a_bracket_a_space_or_a_times_sign(text: str, unit: int | None) -> None:
     assert tables._unit(text, tables._vocab(LEXICON)) == unit
+
+
+def every_line_read(text: str) -> list[TableCell]:
+    """`find_table_cells` without its shortcuts: every line searched, in order."""
+    vocab = tables._vocab(LEXICON)
+    lines = tables._Page(text, vocab)
+    found: dict[int, TableCell] = {}
+    for index, line in enumerate(lines.texts):
+        opens = (vocab.params.search(line) or vocab.size.search(line)
+                 or tables._SIZE_IN_BRACKETS.search(line))
+        here = tables._cells_of(lines, lines[index], vocab) if (
+            opens and not lines.never_a_row(index)) else []
+        if vocab.symbol.search(line):
+            here += tables._symbol_cells(lines, index, vocab)
+        for cell in here:
+            found.setdefault(cell.start, cell)
+    return sorted(found.values(), key=lambda c: c.start)
+
+
+def test_the_lines_judged_before_the_page_is_split_are_those_that_give_cells() -> None:
+    lines = ["Model Params (M) Top-1", "Net-A 12.5 76.1", "Net-B (7B) 48.2 80.3",
+             "Hyperparams (13B) 5",
+             "Table 2: Sizes. Model sizes are given in parentheses.", "Model ARC HellaSwag",
+             "Halcyon (7B) 52.1 76.1", "We count the parameters of the model in the paper.",
+             "# Params 7B 13B 70B", "Kestrel-7B Kestrel-13B Kestrel-70B", "Size (B) 7 13",
+             "#W denotes the number of model parameters.", "Model #W Top-1", "Plover 12M 76.1",
+             "PARAMS 1.2M", "", "Figure 1: Loss.", "the size of the data is 5", "Model Size",
+             "Tern 1.3B 51.0"]
+    draw = random.Random(17)
+    given = 0
+    for _ in range(300):
+        text = page(*(draw.choice(lines) for _ in range(draw.randint(1, 9))))
+        found = find_table_cells(text, LEXICON)
+        assert found == every_line_read(text), text
+        given += bool(found)
+    assert given > 100  # pages with cells among them
+
+def test_rows_of_sizes_in_brackets_are_scanned_for_only_where_a_caption_may_ask(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    vocab = tables._vocab(LEXICON)
+    rows = ("Model ARC HellaSwag", "Halcyon (7B) 52.1 76.1", "Ours (1.3B) 48.0 70.2")
+    said = page("Table 6: Zero-shot accuracy. Model sizes are given in parentheses.", *rows)
+    unsaid = page("Table 6: Zero-shot accuracy.", *rows)
+    assert tables._bracket_lines(said, ascii_fold(said), vocab) == {
+        said.index(row) for row in rows[1:]}  # a caption may say the rows give sizes
+    assert tables._bracket_lines(unsaid, ascii_fold(unsaid), vocab) is None
+
+    class NoScan:
+        def finditer(self, text: str) -> list[re.Match[str]]:
+            raise AssertionError("the page was scanned for sizes in brackets")
+
+    monkeypatch.setattr(tables, "_SIZE_IN_BRACKETS_SCAN", NoScan())
+    assert cells(unsaid) == []
+    header = page("Model (#Params) ARC HellaSwag", "Halcyon (7B) 52.1 76.1", "Tern (13B) 55.0 79.3")
+    assert by_label(header) == {"Halcyon": 7_000_000_000, "Tern": 13_000_000_000}
+    with pytest.raises(AssertionError):
+        cells(said)
+
+
+def test_a_page_naming_parameters_in_sentences_only_is_not_split_into_lines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_page(*args: object) -> None:
+        raise AssertionError("the page was read line by line")
+
+    monkeypatch.setattr(tables, "_Page", no_page)
+    prose = "We count the parameters of the model, and the size of the data, in the paper."
+    assert cells(page(prose, "Net-A 12.5 76.1", "Net-B 48.2 80.3")) == []
+    with pytest.raises(AssertionError):
+        cells(page(prose, "Model Params (M)", "Net-A 12.5", "Net-B 48.2"))
+
+
+def test_words_classified_once_give_the_tokens_classifying_gives(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    vocab = tables._vocab(LEXICON)
+    monkeypatch.setattr(tables, "_KNOWN_TOKENS", 3)
+    vocab.known_tokens.clear()
+    line = "Net 7B 1.2M n/a [12] 7B 78.3±1.4 -3 1,024,000 1.2M 7B ✓"
+    slow = tuple(tables._token(m.start() + 5, m.group(0), vocab)
+                 for m in tables._TOKEN.finditer(line))
+    for _ in range(3):  # the words known, then forgotten past the limit, alike
+        assert tables._tokens(5, line, False, vocab) == slow
+        assert len(vocab.known_tokens) <= 3
+    vocab.known_tokens.clear()
+
+
+def test_a_sentence_break_is_looked_for_only_in_lines_holding_one() -> None:
+    vocab = tables._vocab(LEXICON)
+    pieces = ["the", "model.", "Model", "works.", "The", "7B", "12.5", "Avg.", "data.", "\u2009",
+              "Foo.", "bars.", "Step-Audio", "denotes", "x", "(a)"]
+    draw = random.Random(23)
+    for _ in range(2000):
+        line = " ".join(draw.choice(pieces) for _ in range(draw.randint(0, 10)))
+        texts = [t.text for t in tables._tokens(0, line, False, vocab)]
+        numeric = sum(t.kind in ("count", "num", "other") for t in
+                      tables._tokens(0, line, False, vocab))
+        assert tables._is_prose(texts, numeric, vocab, line) == tables._is_prose(
+            texts, numeric, vocab), line
+    line = "Net-A 12.5 76.1 vocoder. Kestrel 5 6"  # prose by its sentence break alone
+    texts = [t.text for t in tables._tokens(0, line, False, vocab)]
+    assert tables._is_prose(texts, 5, vocab, line) and not tables._is_prose(texts[:3], 2, vocab)
+
+
+def test_label_patterns_are_searched_only_where_they_may_match() -> None:
+    vocab = tables._vocab(LEXICON)
+    patterns = [vocab.compound, vocab.params, vocab.size, vocab.other_counts, vocab.symbol]
+    pieces = ["Hidden size", "#Params", "PARAM", "Batch", "FLOPs", "Top-1 Acc.", "w/ EMA", "ſize",
+              "Number of layers", "θ", "denotes the number of parameters", "of", "12.3", "Model"]
+    draw = random.Random(29)
+    for _ in range(500):
+        text = " ".join(draw.choice(pieces) for _ in range(draw.randint(0, 8)))
+        for pattern in patterns:
+            assert tables._may_match(ascii_fold(text), pattern, vocab) or not pattern.search(text)
+    assert not tables._may_match("model top-1 acc.", vocab.other_counts, vocab)
+    assert tables._may_match("model flops top-1", vocab.other_counts, vocab)
+
+
+def test_rows_holding_no_count_nor_number_end_a_table_before_its_caption_is_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shares = page("Table 3: Shares of the compute.", "Model Params Top-1",
+                  "Conv 94.9% 74.6%", "Conv-DW 3.1% 1.1%")
+    brackets = page("Model (#Params) ARC HellaSwag", "Halcyon (7B) 52.1% 76.1%",
+                    "Tern (13B) 55.0% 79.3%")
+    numbers = page("Table 3: Sizes.", "Model Params (M) Top-1", "Net-A 12.5 76.1%",
+                   "Net-B 48.2 80.3%")
+    assert values(shares) == []
+    read = tables._caption
+
+    def no_caption(*args: object) -> str:
+        raise AssertionError("the caption was read")
+
+    monkeypatch.setattr(tables, "_caption", no_caption)
+    assert values(shares) == []
+    with pytest.raises(AssertionError):  # sizes in brackets after the names: read on
+        values(brackets)
+    with pytest.raises(AssertionError):  # bare numbers, under a unit the caption may give
+        values(numbers)
+    monkeypatch.setattr(tables, "_caption", read)
+    assert values(brackets) == [7_000_000_000, 13_000_000_000]
+    assert values(numbers) == [12_500_000, 48_200_000]

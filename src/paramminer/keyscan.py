@@ -67,6 +67,19 @@ def fold(text: str) -> str | None:
     return lowered if len(lowered) == len(text) else None
 
 
+def ascii_fold(text: str) -> str:
+    """`text` with its ASCII letters lower-cased and every other character "?" (once the
+    characters of FOLDS_ONTO_ASCII are the ASCII letter they match): an ASCII string
+    without "?" is in it exactly where a case-insensitive pattern can read it, one character
+    for one, so it stands in for `fold` in finding such strings (never None, and several
+    times faster than `str.lower` on a text that is not ASCII)."""
+    if text.isascii():
+        return text.lower()
+    if any(char in text for char in _ASCII_OF):
+        text = FOLDS_ONTO_ASCII.sub(lambda m: _ASCII_OF[m.group(0)], text)
+    return text.encode("ascii", "replace").lower().decode("ascii")
+
+
 def holds_any(folded: str | None, strings: Sequence[str] | None) -> bool:
     """False only when the folded text `folded` holds none of `strings` (strings one of
     which every match of a pattern holds): then the pattern has no match in it. True when

@@ -18,13 +18,13 @@ rules/cues-v1.csv, lists and cues named table_* and unit_*); this module holds m
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from itertools import accumulate, pairwise, repeat
-from operator import add, itemgetter
+from operator import add, itemgetter, methodcaller
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any, Literal, NamedTuple
@@ -33,7 +33,8 @@ from paramminer.countexpr import COUNT_TEXT_RE, count_of_match
 from paramminer.keyscan import (
     FirstCharScan,
     FoldedText,
-    LineHints,
+    ascii_fold,
+    holds_any,
     required_string_sets,
     required_strings,
 )
@@ -90,6 +91,12 @@ class _Vocab:
     units: dict[str, int]
     plain: frozenset[str]  # first letters of tokens that can only be text (_plain_openers)
     short_numbers: bool  # whether a `_SHORT_NUMBER` token is a bare number (`_tokens`)
+    names_in_words: bool  # `_in_words` of table_params, table_size, table_sizes_in_brackets
+    # the strings every match of each of its patterns needs, by the pattern's id (`_needs`)
+    needs: dict[int, _Needs] = field(default_factory=dict, compare=False, hash=False)
+    # what `_token` finds of each word it classified (`_known_token`)
+    known_tokens: dict[str, tuple[int, str, CellKind, int | None, float | None]] = field(
+        default_factory=dict, compare=False, hash=False)
 
 
 _VOCABS: dict[str, _Vocab] = {}
@@ -133,9 +140,26 @@ def _vocab(lexicon: Lexicon) -> _Vocab:
         plain=_plain_openers(placeholders, "".join(markers)),
         short_numbers=not any(map(_SHORT_NUMBER.fullmatch, placeholders))
         and not set("0123456789.") & set("".join(markers)),
+        names_in_words=_in_words(cue("table_params"), cue("table_size"),
+                                 cue("table_sizes_in_brackets")),
     )
+    vocab.needs.update((id(regex), _Needs(required_strings(regex), required_string_sets(regex)))
+                       for regex in vars(vocab).values() if isinstance(regex, re.Pattern))
     _VOCABS[lexicon.fingerprint] = vocab
     return vocab
+
+
+class _Needs(NamedTuple):
+    """What every match of a pattern needs: `required_strings`, `required_string_sets`."""
+
+    strings: tuple[str, ...] | None
+    sets: tuple[tuple[str, ...], ...] | None
+
+
+def _needs(regex: re.Pattern[str], vocab: _Vocab) -> _Needs:
+    """`_Needs` of one of the vocabulary's patterns, read once per vocabulary (a pattern is
+    hashed whole, its compiled code too, on each `required_strings` call)."""
+    return vocab.needs[id(regex)]
 
 
 def _plain_openers(placeholders: frozenset[str], markers: str) -> frozenset[str]:
@@ -188,11 +212,15 @@ _NUMBER_RUN = re.compile(r"\d[~≈∼<>±+\-−.\d]*")
 _CITATION = re.compile(r"^\[\d[\d,;–\-]*\]?[,;]?$|^\d+\][,;.]?$")  # "[38]", "[42," "43]"
 _CELL_KINDS: tuple[CellKind, ...] = ("count", "num", "other")  # the kinds of a table's value cells
 _SENTENCE_END = re.compile(r"[a-z]{4,}\.")
+# what a line holds where a token _SENTENCE_END matches has a token after it: that token is
+# a whole word (no number token opens with a letter), so a space follows it
+_SENTENCE_BREAK = re.compile(r"[a-z]{4}\.\s")
 _SHORT_ABBREVIATION = re.compile(r"[A-Z][a-z]{0,4}\.")
 _GLUED = re.compile(r"[A-Za-z]-$")
 # a number `_token` reads as a bare number ("num"): no placeholder nor marker in it, no count
 # (a decimal, or at most 5 digits), no citation; `_tokens` reads it without `_token`
 _SHORT_NUMBER = re.compile(r"[0-9]{1,5}(?:\.[0-9]+)?")
+_STRIP_WORD = methodcaller("strip", ",;:()")  # a word as a function word is read
 
 
 class _Tok(NamedTuple):
@@ -267,6 +295,21 @@ def _token(start: int, text: str, vocab: _Vocab) -> _Tok:
     return _Tok(start, end, text, "other")
 
 
+_KNOWN_TOKENS = 50_000  # the most words `_known_token` keeps
+
+
+def _known_token(start: int, text: str, vocab: _Vocab) -> _Tok:
+    """`_token(start, text, vocab)`: all but its offsets depend on `text` alone, so that
+    much is found once per word (forgotten all at once past `_KNOWN_TOKENS` words)."""
+    known = vocab.known_tokens.get(text)
+    if known is None:
+        if len(vocab.known_tokens) >= _KNOWN_TOKENS:
+            vocab.known_tokens.clear()
+        known = vocab.known_tokens[text] = _token(0, text, vocab)[1:]
+    end, word, kind, value, number = known
+    return _new_tok((start, start + end, word, kind, value, number))
+
+
 def _no_match(text: str) -> None:
     return None
 
@@ -283,21 +326,21 @@ def _tokens(start: int, text: str, glued: bool, vocab: _Vocab) -> tuple[_Tok, ..
         elif short(word):  # "22.1", "85": a bare number, as `_token` finds
             tokens.append(_new_tok((at, at + len(word), word, "num", None, float(word))))
         else:
-            tokens.append(_token(at, word, vocab))
+            tokens.append(_known_token(at, word, vocab))
     if glued and tokens and tokens[0].kind == "count":
         first = tokens[0]  # "JFT-" + "300M": the tail of a name split at a line break
         tokens[0] = _Tok(first.start, first.end, first.text, "text")
     return tuple(tokens)
 
 
-def _is_prose(texts: list[str], numeric: int, vocab: _Vocab) -> bool:
+def _is_prose(texts: list[str], numeric: int, vocab: _Vocab, line: str | None = None) -> bool:
     """Running text: function words outnumber numbers, or a sentence ends the line (the
-    texts of a line's tokens, `numeric` of which are cells)."""
+    texts of a line's tokens, `numeric` of which are cells; `line`: its text, if known)."""
     prose = vocab.prose
-    function = sum([text.lower().strip(",;:()") in prose for text in texts])
+    function = sum(map(prose.__contains__, map(_STRIP_WORD, map(str.lower, texts))))
     if function >= 2 and numeric <= function:
         return True
-    breaks = len(texts) >= 6 and any(
+    breaks = len(texts) >= 6 and (line is None or bool(_SENTENCE_BREAK.search(line))) and any(
         a[-1:] == "." and b[:1].isupper() and _SENTENCE_END.fullmatch(a)
         and a not in vocab.abbreviations
         for a, b in pairwise(texts)
@@ -344,7 +387,7 @@ def _role(text: str, tokens: tuple[_Tok, ...], vocab: _Vocab) -> LineRole:
         return marked
     kinds = list(map(_KIND, tokens))
     cells = sum(map(kinds.count, _CELL_KINDS))
-    if _is_prose(list(map(_TEXT, tokens)), cells, vocab):
+    if _is_prose(list(map(_TEXT, tokens)), cells, vocab, text):
         return "prose"
     if len(tokens) >= 3 and kinds.count("num") == len(tokens) and _is_axis(tokens):
         return "axis"  # (only "num" tokens have a `number`)
@@ -393,7 +436,7 @@ class _Page:
         role = self._sentences.get(index)
         if role is not None:
             return role
-        if not self.never_a_row(index):
+        if not _never_a_row_text(self.texts[index], self.vocab):  # (not read, no sentence)
             return self[index].role
         role = self._sentences[index] = _marked_role(self.texts[index], self.vocab) or "prose"
         return role
@@ -428,13 +471,7 @@ class _Page:
         line = self._read.get(index)
         if line is not None:
             return line.role not in ("data", "text")
-        if index in self._sentences:
-            return True
-        text, prose = self.texts[index], self.vocab.whole_prose
-        # the line lower-cased whole splits into its words lower-cased (no character
-        # lower-cases to or from a space; a final sigma is one in either)
-        function = sum([word.strip(",;:()") in prose for word in text.lower().split()])
-        return function >= 2 and len(_NUMBER_RUN.findall(text)) <= function
+        return index in self._sentences or _never_a_row_text(self.texts[index], self.vocab)
 
     def labels(self, index: int) -> tuple[_Label, ...]:
         """The column labels of line `index` (`_labels`), read once."""
@@ -442,6 +479,16 @@ class _Page:
         if found is None:
             found = self._labels[index] = tuple(_labels(self.texts[index], self.vocab))
         return found
+
+
+
+def _never_a_row_text(text: str, vocab: _Vocab) -> bool:
+    """`_Page.never_a_row` of a line not read yet, from its text `text` alone."""
+    # the line lower-cased whole splits into its words lower-cased (no character
+    # lower-cases to or from a space; a final sigma is one in either)
+    words = text.lower().split()
+    function = sum(map(vocab.whole_prose.__contains__, map(_STRIP_WORD, words)))
+    return function >= 2 and len(_NUMBER_RUN.findall(text)) <= function
 
 
 # --- header labels and units -------------------------------------------------------------
@@ -480,14 +527,18 @@ def _unit(text: str, vocab: _Vocab) -> int | None:
 def _spans(text: str, vocab: _Vocab) -> list[tuple[int, int, LabelKind]]:
     """Spans of the header that are one label each: compound labels, parameters labels (with
     their qualifiers and unit) and other count labels."""
+    folded = ascii_fold(text)  # each pattern searched only where it may match (`_may_match`)
+    compound, params, size, other_counts = (
+        regex if _may_match(folded, regex, vocab) else _NEVER
+        for regex in (vocab.compound, vocab.params, vocab.size, vocab.other_counts))
     spans: list[tuple[int, int, LabelKind]] = [
-        (*_whole_words(text, m.start(), m.end()), "O") for m in vocab.compound.finditer(text)
+        (*_whole_words(text, m.start(), m.end()), "O") for m in compound.finditer(text)
     ]
 
     def free(start: int, end: int) -> bool:
         return all(end <= s or start >= e for s, e, _ in spans)
 
-    matches = [*vocab.params.finditer(text), *vocab.size.finditer(text)]
+    matches = [*params.finditer(text), *size.finditer(text)]
     for match in sorted(matches, key=lambda m: m.start()):
         start, end = match.start(), match.end()
         if not free(start, end):
@@ -504,11 +555,14 @@ def _spans(text: str, vocab: _Vocab) -> list[tuple[int, int, LabelKind]]:
         end += unit.end() if unit else 0
         start, end = _whole_words(text, start, end)
         spans.append((start, end, _param_kind(text[start:end], vocab)))
-    for match in vocab.other_counts.finditer(text):
+    for match in other_counts.finditer(text):
         start, end = _whole_words(text, match.start(), match.end())
         if free(start, end):
             spans.append((start, end, "C"))
     return sorted(spans)
+
+
+_NEVER = re.compile("(?!)")  # a pattern without a match
 
 
 def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
@@ -666,7 +720,7 @@ def _own_symbols(caption: str, vocab: _Vocab) -> str:
     return "".join(
         symbol
         for symbol in vocab.markers
-        if any(
+        if symbol in caption and any(
             vocab.own_marker.match(caption[m.end() : m.end() + 80])
             for m in re.finditer(re.escape(symbol), caption)
         )
@@ -818,7 +872,7 @@ def _rows(lines: _Page, header: int, vocab: _Vocab) -> list[_Row]:
             rows.append(_Row(line, line.label, line.cells))
             quiet = 0
             continue
-        if _names_params(line.text, vocab) and len(lines.labels(index)) >= 2 and rows:
+        if rows and _names_params(line.text, vocab) and len(lines.labels(index)) >= 2:
             break  # the header of the next table
         quiet += 1
         if quiet > 6:
@@ -1012,7 +1066,8 @@ def _stacked(
     denotes the number of parameters") is a parameters label."""
     header = lines.texts[index]  # `labels` are its _labels
     above = lines.texts[index - 1].split() if index and lines.role(index - 1) == "text" else []
-    symbols = {" ".join(m["symbol"].split()) for m in vocab.symbol.finditer(caption)}
+    symbols = {" ".join(m["symbol"].split()) for m in vocab.symbol.finditer(caption)
+               } if _may_match(ascii_fold(caption), vocab.symbol, vocab) else set()
     first = labels[0].text.split(" ", 1) if labels else []
     if named and labels[0].kind == "PS" and len(first) == 2 and vocab.size.fullmatch(first[1]):
         labels[:1] = [_Label(first[0], "O", None), _Label(first[1], "PS", labels[0].unit)]
@@ -1089,7 +1144,7 @@ def _column_cells(lines: _Page, index: int, vocab: _Vocab) -> list[TableCell]:
     if not run and _no_params_label(lines.labels(index), lambda: lines.may_define_symbols):
         return []  # no parameters column, seen before reading the rows
     rows = _rows(lines, last, vocab)
-    if not rows:
+    if not rows or (not run and _no_values(rows, lines.labels(index))):
         return []
     top = _top(lines, first)
     last_row = rows[-1].line.index
@@ -1129,6 +1184,16 @@ def _column_cells(lines: _Page, index: int, vocab: _Vocab) -> list[TableCell]:
         for cell in cells:
             found.setdefault(cell.start, cell)
     return list(found.values())
+
+
+def _no_values(rows: list[_Row], labels: tuple[_Label, ...]) -> bool:
+    """Whether the rows under a header of `labels` give no value whatever the caption says:
+    a cell's value is a count, or a bare number under a unit (`_count_value`), and the rows
+    read as one (`_unwrapped`, `_spanned`) hold only their lines' tokens and absent cells,
+    so lines holding neither give none; nor does a size in brackets after a row's name,
+    read only under a label naming parameters in brackets ("PB", found by `_labels`)."""
+    return not any(label.kind == "PB" for label in labels) and not any(
+        token.kind in ("count", "num") for row in rows for token in row.line.tokens)
 
 
 def _cells_under(
@@ -1280,43 +1345,125 @@ def _bracket_table_cells(lines: _Page, index: int, vocab: _Vocab) -> list[TableC
 def find_table_cells(page_text: str, lexicon: Lexicon) -> list[TableCell]:
     """Every parameter-count cell in the tables of one page, in page order."""
     vocab = _vocab(lexicon)
-    folded = FoldedText(page_text)
-    bracket_sizes = _SIZE_IN_BRACKETS_SCAN.finditer(page_text)
-    if not bracket_sizes and not any(
-            map(folded.may_hold, (vocab.params, vocab.size, vocab.symbol))):
-        return []  # no line the loop below would look at
+    folded = ascii_fold(page_text)
+    openers = _openers(page_text, folded, vocab)
+    if not openers:
+        return []  # no line to act on: the page is not split into lines
     lines = _Page(page_text, vocab)
-    hints = LineHints(page_text, lines.starts, folded)  # lines that cannot match are skipped
-    params = set(hints.lines(vocab.params))  # each pattern only where it can match
-    size = set(hints.lines(vocab.size))
-    same_hint = required_strings(vocab.symbol) == required_strings(vocab.params)
-    symbol = params if same_hint else set(hints.lines(vocab.symbol))
-    lines.symbol_hint = bool(symbol)
-    brackets = {bisect_right(lines.starts, m.start()) - 1 for m in bracket_sizes}  # their lines
+    # False when no line holds a string every match of table_param_symbol holds
+    lines.symbol_hint = holds_any(folded, _needs(vocab.symbol, vocab).strings)
     found: dict[int, TableCell] = {}
-    for index in sorted(params | size | brackets | symbol):
-        text = lines.texts[index]
+    for opener in openers:
+        index = bisect_left(lines.starts, opener.start)
         cells = []  # a table starts at a line naming parameters or giving sizes
-        if ((index in params and vocab.params.search(text))
-                or (index in size and vocab.size.search(text)) or index in brackets
-                ) and not lines.never_a_row(index):  # else `_cells_of` gives nothing
+        if opener.opens:  # (a line read as a sentence since: `_cells_of` gives nothing)
             cells += _cells_of(lines, lines[index], vocab)
-        if (index in symbol and _holds_each(folded, lines.starts[index], len(text), vocab.symbol)
-                and vocab.symbol.search(text)):
+        if opener.symbol:
             cells += _symbol_cells(lines, index, vocab)
         for cell in cells:
             found.setdefault(cell.start, cell)
     return sorted(found.values(), key=lambda c: c.start)
 
 
-def _holds_each(text: FoldedText, start: int, length: int, regex: re.Pattern[str]) -> bool:
-    """False only when the line at `start` of `text` (folded) lacks every string of one of
-    the sets each match of `regex` holds a string of (`required_string_sets`)."""
-    sets = required_string_sets(regex)
-    if sets is None or text.folded is None:
+class _Opener(NamedTuple):
+    """A line `find_table_cells` acts on, and what it asks of it."""
+
+    start: int  # where the line starts in the page
+    opens: bool  # the cells it opens (`_cells_of`)
+    symbol: bool  # the cells under the parameters symbol it defines (`_symbol_cells`)
+
+
+def _openers(page_text: str, folded: str, vocab: _Vocab) -> list[_Opener]:
+    """In page order, the lines that may open a table (not proved a sentence, and naming
+    parameters or a size, or giving sizes in brackets) or define a parameters symbol, each
+    judged by its own text before the page is split into lines (`folded`: the page's
+    `ascii_fold`). Each pattern is searched only on the lines holding a string every match
+    of it needs (`_lines_holding`)."""
+    known: dict[str, set[int]] = {}
+    params, size, symbol = (_lines_holding(page_text, folded, _needs(regex, vocab), known)
+                            for regex in (vocab.params, vocab.size, vocab.symbol))
+    brackets = _bracket_lines(page_text, folded, vocab)
+    out = []
+    for start in sorted(params | size | symbol | (brackets or set())):
+        end = page_text.find("\n", start)
+        text = page_text[start:] if end < 0 else page_text[start:end]
+        opens = not _never_a_row_text(text, vocab) and bool(
+            (start in params and vocab.params.search(text))
+            or (start in size and vocab.size.search(text))
+            or (start in brackets if brackets is not None else _SIZE_IN_BRACKETS.search(text)))
+        defines = bool(start in symbol and _may_match(folded[start : start + len(text)],
+                                                      vocab.symbol, vocab)
+                       and vocab.symbol.search(text))
+        if opens or defines:
+            out.append(_Opener(start, opens, defines))
+    return out
+
+
+def _lines_holding(page_text: str, folded: str, needs: _Needs,
+                   known: dict[str, set[int]]) -> set[int]:
+    """The starts of the lines holding one of the strings every match of a pattern holds
+    one of (`needs.strings`, none with a newline), so the lines a search can match on; every
+    line's start when the pattern shows no such strings. `known`: the lines of each string,
+    found once per page."""
+    strings = needs.strings
+    if strings is None:
+        return {0, *(m.end() for m in _NEWLINE.finditer(page_text))}
+    found: set[int] = set()
+    for string in strings:
+        lines = known.get(string)
+        if lines is None:
+            lines = known[string] = _lines_with(folded, string)
+        found |= lines
+    return found
+
+
+def _lines_with(text: str, string: str) -> set[int]:
+    """The starts of the lines of `text` holding `string` (which holds no newline)."""
+    found = set()
+    index = text.find(string)
+    while index >= 0:
+        found.add(text.rfind("\n", 0, index) + 1)
+        end = text.find("\n", index)
+        index = -1 if end < 0 else text.find(string, end)
+    return found
+
+
+_NEWLINE = re.compile("\n")
+
+
+def _bracket_lines(page_text: str, folded: str, vocab: _Vocab) -> set[int] | None:
+    """The starts of the lines holding a size in brackets ("(7B)"), or None when only the
+    lines another pattern brings need this asked (of their own text: a page's matches are
+    its lines', as no match spans a newline).
+
+    None is sound where no caption on the page can say that rows give sizes in brackets. A
+    line without a string every match of table_params and of table_size needs holds no
+    label naming either (its label is its words), so it gives cells only as a row of sizes
+    in brackets (`_cells_of`), under a caption table_sizes_in_brackets matches
+    (`_bracket_table_cells`). A caption is the page's words joined by spaces, so when each
+    string a match of that pattern needs is a word's piece (no whitespace in it), the page
+    lacking them all leaves no caption to match."""
+    if vocab.names_in_words and not holds_any(folded, _needs(vocab.in_brackets, vocab).strings):
+        return None
+    return {page_text.rfind("\n", 0, m.start()) + 1
+            for m in _SIZE_IN_BRACKETS_SCAN.finditer(page_text)}
+
+
+def _in_words(*regexes: re.Pattern[str]) -> bool:
+    """Whether each pattern shows strings one of which each of its matches holds
+    (`required_strings`), none holding whitespace (so each such string lies within a word)."""
+    found = list(map(required_strings, regexes))
+    return all(strings is not None and all(s.split() == [s] for s in strings) for strings in found)
+
+
+def _may_match(folded: str | None, regex: re.Pattern[str], vocab: _Vocab) -> bool:
+    """False only when the text `folded` (folded: `ascii_fold`) lacks every string of one
+    of the sets each match of `regex`, a pattern of `vocab`, holds a string of
+    (`required_string_sets`)."""
+    sets = _needs(regex, vocab).sets
+    if sets is None or folded is None:
         return True
-    line = text.folded[start : start + length]
-    return all(any(string in line for string in strings) for strings in sets)
+    return all(any(map(folded.__contains__, strings)) for strings in sets)
 
 
 @lru_cache(maxsize=64)
