@@ -277,3 +277,31 @@ def test_first_char_scan_falls_back_where_matches_would_overlap() -> None:
         text = "".join(rnd.choice("ab b") for _ in range(rnd.randint(0, 12)))
         assert ([m.span() for m in scan.finditer(text)]
                 == [m.span() for m in scan.pattern.finditer(text)]), text
+
+
+def test_class_prefixes_read_classes_of_literals() -> None:
+    from paramminer.keyscan import class_prefixes, match_prefixes
+
+    regex = re.compile(r"\b(?:[Ww]e|[Tt]his (?:paper|work))\s+call|(?i:\bnamed)\s+$")
+    assert match_prefixes(regex) is None  # the classes end its prefixes
+    assert class_prefixes(regex) == ("named", "this paper", "this work", "we")
+    assert class_prefixes(re.compile(r"[a-z]+ called")) is None  # a range is not read
+
+
+@pytest.mark.parametrize("text", [
+    "In this paper we propose a model called ",
+    "This work presents ",
+    "we present the results and we call ",
+    "nothing here names it ",
+    "WE CALL ",
+])
+def test_search_at_prefixes_is_the_search(text: str) -> None:
+    from paramminer.keyscan import class_prefixes, fold, search_at_prefixes
+
+    regex = re.compile(r"\b(?:[Ww]e|[Tt]his (?:paper|work))\s+(?:[a-z]+\s+){0,3}?"
+                       r"(?:presents?|call)\s+$|(?i:\bcalled)\s+$")
+    prefixes = class_prefixes(regex)
+    assert prefixes is not None
+    expected = regex.search(text) is not None
+    assert search_at_prefixes(regex, text, fold(text), prefixes) is expected
+    assert search_at_prefixes(regex, text, None, prefixes) is expected

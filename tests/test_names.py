@@ -564,3 +564,20 @@ def test_a_name_written_for_an_own_key_counts_as_one_of_its_keys() -> None:
     names = PaperNames(["Merlin"], {"foo"}, set(), load_lexicon(), {"foo": "Merlin"})
     assert names._holds_own_key("MerlinNet-5") and not names._holds_own_key("Falcon")
     assert names.is_own("MerlinNet-5") and not names.is_own("Falcon")
+
+
+# --- faster finds, the same results -------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "We trained it. Then we called it Foo",
+    "As shown by Smith et al. the Foo net",
+    "No boundary at all here",
+    "Ends with a boundary! ",
+    "One. Two? Three! Four",
+    "",
+])
+def test_last_sentence_is_the_last_piece_of_a_split(text: str) -> None:
+    from paramminer.names import _SENTENCE, _last_sentence
+
+    assert _last_sentence(text) == _SENTENCE.split(text)[-1]

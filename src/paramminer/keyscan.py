@@ -233,6 +233,37 @@ def match_prefixes(regex: re.Pattern[str]) -> tuple[str, ...] | None:
     return tuple(sorted(p for p in found if not any(p != q and p.startswith(q) for q in found)))
 
 
+@lru_cache(maxsize=512)
+def class_prefixes(regex: re.Pattern[str]) -> tuple[str, ...] | None:
+    """`match_prefixes`, also read through classes of ASCII literals ("[Ww]e" -> "we"). Kept
+    apart so that the counters built on `match_prefixes` scan as they did."""
+    try:
+        parsed = sre_parse.parse(regex.pattern, regex.flags)
+    except (re.error, TypeError, ValueError):
+        return None
+    found, _ = _prefixes(list(parsed), classes=True)
+    if not found or "" in found:
+        return None
+    return tuple(sorted(p for p in found if not any(p != q and p.startswith(q) for q in found)))
+
+
+def search_at_prefixes(
+    regex: re.Pattern[str], text: str, folded: str | None, prefixes: tuple[str, ...] | None
+) -> bool:
+    """Whether `regex.search(text)` finds a match, trying `regex.match` only where one of
+    `prefixes` (`class_prefixes` of it) starts in `folded`, the text's folded copy (every
+    match starts there); with either None, the search."""
+    if folded is None or prefixes is None:
+        return regex.search(text) is not None
+    for prefix in prefixes:
+        index = folded.find(prefix)
+        while index >= 0:
+            if regex.match(text, index):
+                return True
+            index = folded.find(prefix, index + 1)
+    return False
+
+
 def keyword_counters(regexes: Sequence[re.Pattern[str]]) -> list[KeywordCounter]:
     """A `KeywordCounter` for each regex; those whose matches start at a `\\b` share one
     `RunScanner`, so a text is scanned once for all their prefixes."""
@@ -288,8 +319,9 @@ def _boundary_first(items: list[tuple[Any, Any]]) -> bool | None:
     return None
 
 
-def _prefixes(items: list[tuple[Any, Any]]) -> tuple[set[str], bool]:
-    """(prefixes every match of the item sequence starts with, whether they cover it whole)."""
+def _prefixes(items: list[tuple[Any, Any]], classes: bool = False) -> tuple[set[str], bool]:
+    """(prefixes every match of the item sequence starts with, whether they cover it whole);
+    with `classes`, a class of ASCII literals adds each of its characters."""
     found = {""}
     for op, arg in items:
         if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):  # zero width: \b, ^, lookarounds
@@ -299,14 +331,19 @@ def _prefixes(items: list[tuple[Any, Any]]) -> tuple[set[str], bool]:
                 return found, False
             found = {prefix + chr(arg).lower() for prefix in found}
             continue
+        if classes and op is sre.IN and (chars := _literal_options(op, arg)) is not None:
+            if len(found) * len(chars) > MAX_PREFIXES:
+                return found, False
+            found = {prefix + char for prefix in found for char in chars}
+            continue
         if op is sre.SUBPATTERN:  # (group, added flags, removed flags, items)
-            inner, whole = _prefixes(list(arg[3]))
+            inner, whole = _prefixes(list(arg[3]), classes)
         elif op is sre.BRANCH:  # (None, [items of each alternative])
-            parts = [_prefixes(list(branch)) for branch in arg[1]]
+            parts = [_prefixes(list(branch), classes) for branch in arg[1]]
             inner = set().union(*(part for part, _ in parts))
             whole = all(done for _, done in parts)
         elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and arg[:2] == (0, 1):  # "x?": (0, 1, items)
-            inner, whole = _prefixes(list(arg[2]))
+            inner, whole = _prefixes(list(arg[2]), classes)
             if not whole:
                 return found, False
             inner = inner | {""}

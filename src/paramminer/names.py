@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from paramminer.keyscan import FoldedText, holds_any
+from paramminer.keyscan import FoldedText, class_prefixes, holds_any, search_at_prefixes
 from paramminer.lexicon import Lexicon, load_lexicon, normalize_name
 from paramminer.titles import guess_title
 
@@ -60,6 +60,9 @@ _VARIANT_TEXT = rf"{_SIZE_TEXT}|\d{{2,3}}|[A-UW-Z]\d{{1,2}}"  # and depths, patc
 _VARIANT_TOKEN = re.compile(rf"^(?i:{_SIZE_TEXT})$|^(?:{_VARIANT_TEXT})$")
 _NAME_END = re.compile(r"\s*(?:[,(:;.–—]|$)|\s+(?:models?|networks?|architectures?)\b")
 _SENTENCE = re.compile(r"(?<=[.!?])(?<!al\.)\s")
+# the last boundary of _SENTENCE: the greedy .* gives back characters from the end, so the
+# first boundary the rest of the pattern meets is the last one (no pass over the whole text)
+_LAST_SENTENCE = re.compile(rf"(?s:.*){_SENTENCE.pattern}")
 _PLAIN = re.compile(r"^[A-Z][a-z]+$")  # "Lattice": a word, unless the context makes it a name
 _COMPOUND = re.compile(r"^[A-Z][a-z]+(?:-[A-Za-z][a-z]+)+$|-[a-z]+$")  # "Large-Scale", "X-like"
 _SIZE_SUFFIX = re.compile(r"[-_ ]?\d+(?:\.\d+)?[MBTmbt]$")
@@ -464,6 +467,7 @@ def _phrase_names(opening: str, lexicon: Lexicon, folded: str | None) -> list[st
     family_after, own = cue("name_family_after"), cue("own")
     common = _not_names(lexicon) | lexicon.word_list("title_connectors")
     before_strings = lexicon.cue_strings["name_intro_before"]
+    before_prefixes = class_prefixes(intro_before)  # where its matches can start
     trimmed: dict[str, tuple[str, bool]] = {}  # a match -> _trim of it, and if that is plain
     words: dict[str, bool] = {}  # a token -> _is_word of it, within this call
     names = []
@@ -482,9 +486,10 @@ def _phrase_names(opening: str, lexicon: Lexicon, folded: str | None) -> list[st
         if not (marked or family or _NAME_END.match(after)):
             continue  # neither marked nor introduced and ending ("our X family" is an end)
         before = opening[max(0, start - 120) : start]
+        folded_before = folded and folded[start - len(before) : start]
         introduced = (family or bool(_NAME_END.match(after))) and bool(
-            (holds_any(folded and folded[start - len(before) : start], before_strings)
-             and intro_before.search(before))
+            (holds_any(folded_before, before_strings)
+             and search_at_prefixes(intro_before, before, folded_before, before_prefixes))
             or (family and own.search(before[-6:]))
         )
         if not (marked or introduced):
@@ -524,12 +529,19 @@ def _is_word(token: str, text: str) -> bool:
 def _credited_to_others(before: str, after: str, lexicon: Lexicon) -> bool:
     """A citation in the sentence before the name or right after it ("called X [7]",
     "X pretraining (Smith et al., 2030)")."""
-    sentence = _SENTENCE.split(before)[-1]
+    sentence = _last_sentence(before)
     near = after[:35].split(",")[0]
     return bool(
         lexicon.cue("citation").search(sentence) or lexicon.cue("citation").search(near)
         or lexicon.cue("cited_after").search(after)
     )
+
+
+def _last_sentence(text: str) -> str:
+    """`_SENTENCE.split(text)[-1]`: the text after the last sentence boundary (each boundary
+    is one character, so every place the pattern matches is a boundary split finds)."""
+    found = _LAST_SENTENCE.match(text)
+    return text[found.end() :] if found else text
 
 
 def _trim(name: str, common: frozenset[str]) -> str:
