@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,7 +26,7 @@ from spacy.matcher import Matcher
 from spacy.strings import StringStore
 from spacy.tokens import Doc
 
-from paramminer.rules import Rule, RuleSet
+from paramminer.rules import RuleSet
 
 WORD_ATTRS = {"LOWER": LOWER, "ORTH": ORTH, "TEXT": ORTH}
 _AT_LEAST = re.compile(r"^\{(\d+)(?:,\d*)?\}$")  # "{2}", "{1,3}", "{1,}"
@@ -75,16 +75,31 @@ def required_words(pattern: Iterable[Mapping[str, Any]], strings: StringStore
     return tuple(needs)
 
 
-@dataclass
 class RunMatchers:
     """The prose rules with their required words, and a Matcher per set of rules that can
-    match (built when first needed)."""
+    match (built when first needed).
 
-    rules: dict[str, Rule]
-    needs: dict[str, tuple[WordNeed, ...]]
-    attrs: list[int | str]  # the token attributes the required words are read from
-    ruleset: RuleSet
-    _matchers: dict[frozenset[str], Matcher | None] = field(default_factory=dict)
+    Each required word (a WordNeed) is a bit; `_word_bits[c]` gives, for a word read from
+    attribute `attrs[c]`, the bits of the needs it meets. A run's bits are the OR of its
+    tokens' words'; a rule can match there when every bit of its needs is set."""
+
+    def __init__(self, ruleset: RuleSet) -> None:
+        strings = ruleset.nlp.vocab.strings
+        self.ruleset = ruleset
+        self.rules = {key: rule for key, rule in ruleset.rules.items() if rule.role != "table"}
+        self.needs = {key: required_words(rule.pattern, strings)
+                      for key, rule in self.rules.items()}
+        self.attrs: list[int | str] = sorted({n.attr for ns in self.needs.values() for n in ns})
+        all_needs = sorted({n for ns in self.needs.values() for n in ns},
+                           key=lambda n: (n.attr, sorted(n.words)))
+        bit = {need: 1 << index for index, need in enumerate(all_needs)}
+        self._word_bits: list[dict[int, int]] = [{} for _ in self.attrs]
+        for need in all_needs:
+            words = self._word_bits[self.attrs.index(need.attr)]
+            for word in need.words:
+                words[word] = words.get(word, 0) | bit[need]
+        self._rule_bits = {key: sum(bit[n] for n in set(ns)) for key, ns in self.needs.items()}
+        self._matchers: dict[int, Matcher | None] = {}
 
     def columns(self, doc: Doc) -> np.ndarray:
         """The doc's tokens' `attrs`, one row per token (read once per doc)."""
@@ -92,19 +107,28 @@ class RunMatchers:
             return np.zeros((len(doc), len(self.attrs)), dtype=np.uint64)
         return doc.to_array(self.attrs).reshape(len(doc), len(self.attrs))
 
+    def _bits(self, columns: np.ndarray) -> int:
+        met = 0
+        for words, column in zip(self._word_bits, columns.T.tolist(), strict=True):
+            get = words.get
+            for word in column:
+                met |= get(word, 0)
+        return met
+
+    def _held(self, met: int) -> frozenset[str]:
+        return frozenset(key for key, bits in self._rule_bits.items() if bits & ~met == 0)
+
     def held_by(self, columns: np.ndarray) -> frozenset[str]:
         """The rules whose required words all occur in these rows of `columns`."""
-        rows = columns.T.tolist()
-        present = {attr: set(rows[i]) for i, attr in enumerate(self.attrs)}
-        return frozenset(key for key, needs in self.needs.items()
-                         if all(not need.words.isdisjoint(present[need.attr]) for need in needs))
+        return self._held(self._bits(columns))
 
     def matcher_for(self, columns: np.ndarray) -> Matcher | None:
         """A Matcher with the rules these tokens can hold (None: no rule can)."""
-        keys = self.held_by(columns)
-        if keys not in self._matchers:
-            self._matchers[keys] = self._build(keys) if keys else None
-        return self._matchers[keys]
+        met = self._bits(columns)
+        if met not in self._matchers:
+            keys = self._held(met)
+            self._matchers[met] = self._build(keys) if keys else None
+        return self._matchers[met]
 
     def _build(self, keys: frozenset[str]) -> Matcher:
         matcher = Matcher(self.ruleset.nlp.vocab)  # the patterns were validated at load
@@ -117,13 +141,6 @@ class RunMatchers:
 def run_matchers(ruleset: RuleSet) -> RunMatchers:
     """The ruleset's RunMatchers (built once per ruleset)."""
     cached = ruleset.cache.get("run_matchers")
-    if isinstance(cached, RunMatchers):
-        return cached
-    strings = ruleset.nlp.vocab.strings
-    prose = {key: rule for key, rule in ruleset.rules.items() if rule.role != "table"}
-    needs = {key: required_words(rule.pattern, strings) for key, rule in prose.items()}
-    read = {need.attr for rule_needs in needs.values() for need in rule_needs}
-    attrs: list[int | str] = sorted(read)
-    matchers = RunMatchers(prose, needs, attrs, ruleset)
-    ruleset.cache["run_matchers"] = matchers
-    return matchers
+    if not isinstance(cached, RunMatchers):
+        cached = ruleset.cache["run_matchers"] = RunMatchers(ruleset)
+    return cached
