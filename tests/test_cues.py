@@ -207,3 +207,12 @@ def test_cues_with_one_paper_cache_are_the_cues_of_each_mention_alone() -> None:
     assert "own_table" in alone[0] and "own_table" not in alone[4]
     assert len(paper.captions) == 4  # two captions, each read once with a row system, once without
     assert cues.mention_cues(MENTIONS[0], _names(), paper) == alone[0]  # other names: not shared
+
+
+def test_without_list_run_is_the_plain_sub() -> None:
+    texts = ["we train the 300M, 1.5B and ", "we train the 300M, 1.5B and 3.3B", "models of 7B or ",
+             "sizes 1B/ ", "1B & \n", "with 2 million, ", "a 7B model and ", "7Band ", "or",
+             "", " , ", "the 1.3B, 2.7B,\n", "up to 10B, and\n\n", "7B and\n x", "7 B or 8 B or"]
+    for text in texts:
+        assert cues._without_list_run(text) == cues._LIST_RUN.sub("", text), text
+    assert cues._without_list_run("we train the 300M, 1.5B and ") == "we train the "

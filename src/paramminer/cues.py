@@ -40,11 +40,12 @@ CUES = (
     "applied_to",  # "we evaluate our method on a 70B model": the model a method is applied to
 )
 
-# The name right before a count ("Halcyon 2 (7B"). The search gives what the pattern without
-# the look-behind and the possessive `*+` gives (tests/test_cues.py compares them), only
-# without retrying inside words: where a match starts after a letter, one starts at that
-# letter too, so the first match never does; and giving back name characters never helps,
-# as only a "-" can follow the name and three of [\s\-(] that a shorter name left would do.
+# The name right before a count ("Halcyon 2 (7B"). Its first match is the plain pattern's (no
+# look-behind, a greedy `*`; tests/test_cues.py compares them), found without retrying inside
+# words: where a match starts after a letter, one starts at that letter too, so the first
+# never does; and a name cut short of its run of [\w\-.] leaves only "-"s (nothing else after
+# it takes one), which [\s\-(]{0,3} must take with what the whole run leaves: the whole run
+# then matches too.
 _ADJACENT_NAME = re.compile(
     r"(?<![A-Za-z])(?P<name>[A-Za-z][\w\-.]*+)(?:\s+\d{1,2}(?:\.\d)?)?[\s\-(]{0,3}$")
 NEAR_BEFORE, WIDE_BEFORE, NEAR_AFTER = 45, 70, 40  # characters around the number
@@ -172,7 +173,7 @@ def mention_cues(mention: Mention, names: PaperNames,
             and not _compared_with_own(mention, cue("comparison"), paper)):
         found.add("own_pronoun")
     phrase_after = _PHRASE_END.split(context.after[:25])[0]
-    before = _LIST_RUN.sub("", context.wide_before)  # "we train the 300M, 1.5B and 3.3B"
+    before = _without_list_run(context.wide_before)  # "we train the 300M, 1.5B and 3.3B"
     if cue_search.may_match("own_non_model", before):  # else sub changes nothing
         before = cue("own_non_model").sub(" ", before)  # "our method on a 70B model": not ours
     if (finds("own", before[-25:] + mention.text + phrase_after + " "
@@ -287,6 +288,16 @@ def _subject_match(pattern: re.Pattern[str], sentence: str) -> bool:
 _LIST_RUN = re.compile(
     r"(?:[~≈]?\d[\d.,]*\s?(?:[KMBT]|[kmb](?![a-z])|million|billion|trillion)\w*\s*"
     r"(?:,\s*(?:and|or)?|and|or|&|/)\s*)+$")
+_LIST_RUN_ENDS = (",", "and", "or", "&", "/")  # what a match of _LIST_RUN ends with, spaces aside
+
+
+def _without_list_run(before: str) -> str:
+    """`before` without the run of counts listed right before the number ("the 300M, 1.5B
+    and "). A match ends at the end, past only white space after one of _LIST_RUN_ENDS: a
+    text that ends otherwise has none (the cheap test spares the search at every character)."""
+    if not before.rstrip().endswith(_LIST_RUN_ENDS):
+        return before
+    return _LIST_RUN.sub("", before)
 
 
 def _sentence_before(mention: Mention) -> str:

@@ -112,8 +112,8 @@ def _references_headings(text: FoldedText) -> list[re.Match[str]]:
     can start. Every match holds one of the pattern's words (`required_strings`), which the
     folded text shows, and before it only characters of _HEADING_LEAD. So from where the
     search stands, the next match can start no earlier than where the run of those
-    characters before the next such word begins, and no later than that word (a word is no
-    such character); failing there, it holds a later word."""
+    characters before the next such word begins, and no later than that word (whose first
+    letter is none of them); failing there, it holds a later word."""
     words = required_strings(_REFERENCES_HEADING)
     if words is None or text.folded is None:
         return list(_REFERENCES_HEADING.finditer(text.text))
