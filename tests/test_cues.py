@@ -3,12 +3,15 @@ these tests)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from paramminer import cues
 from paramminer.cues import CueSearch
 from paramminer.keyscan import fold as folded
 from paramminer.lexicon import KnownModels, _least, load_lexicon
+from paramminer.models import Mention
 from paramminer.names import PaperNames
 
 LEXICON = load_lexicon()
@@ -145,7 +148,7 @@ def test_own_name_in_is_the_plain_scan() -> None:
              "BERT and RoBERTa", "2 9B and 27B", "", "ours", "Halcyon", "the Halcyon-2 model"]
     expected = [True, True, False, False, False, False, False, True, True]
     names = _names()
-    assert [cues._own_name_in(text, names) for text in texts] == expected
+    assert [cues._own_name_in(text, cues.PaperCues(names)) for text in texts] == expected
     assert [_own_name_in_plain(text, _names()) for text in texts] == expected
 
 
@@ -155,3 +158,61 @@ def test_mostly_numbers() -> None:
     assert cues._mostly_numbers("1 2 3 4 5 6 7 8 and a long sentence of many words here it "
                                 "goes on and on") is False
     assert cues._mostly_numbers("models of 1.3B 2.7B 6.7B 13B 30B 66B 175B and 540B") is False
+
+
+# _ADJACENT_NAME as it was written: no look-behind, a greedy name that may give characters back
+_ADJACENT_PLAIN = re.compile(r"(?P<name>[A-Za-z][\w\-.]*)(?:\s+\d{1,2}(?:\.\d)?)?[\s\-(]{0,3}$")
+
+
+def test_adjacent_name_is_the_plain_search() -> None:
+    texts = ["We train Halcyon 2 (", "the Gull-", "the Gull--", "Gull- - (", "a 3Foo ", "a ",
+             "Foo-Bar.v2 12.5 ", "x_y2  \n", "Zeta 7 (\n", "ein Modell Größe ", "Größe-",
+             "12 34 ", "", "-(", "model with (", "Heron-- (", "Heron---", "é7b ", "a.b.c -",
+             "Kite 123 ", "Kite 1.25 ", "two words\n\n", "Owl\t9.5 - ("]
+    for text in texts:
+        plain, fast = _ADJACENT_PLAIN.search(text), cues._ADJACENT_NAME.search(text)
+        assert (fast and (fast.span(), fast["name"])) == (
+            plain and (plain.span(), plain["name"])), text
+    assert cues._ADJACENT_NAME.search("We train Halcyon 2 (")["name"] == "Halcyon"
+    assert cues._ADJACENT_NAME.search("the Gull-")["name"] == "Gull-"
+
+
+def _mention(evidence: str, text: str, system: str = "", table: bool = False) -> Mention:
+    return Mention(value=7_000_000_000, kind="total", page=1, start=0, end=len(text), text=text,
+                   evidence=evidence, rule="test@1", system=system, table=table)
+
+
+MENTIONS = [
+    _mention("Table 2: Our models. | Model Params | Halcyon 7B", "7B", "Halcyon", table=True),
+    _mention("Table 2: Our models. | Model Params | base 1.3B", "1.3B", "base", table=True),
+    _mention("Table 2: Our models. | Model Params | 13B", "13B", table=True),
+    _mention("Table 2: Our models. | Model Params | 2.7B", "2.7B", table=True),
+    _mention("Table 3: Compared with BERT [4]. | Model Params | small 110M", "110M", "small",
+             table=True),
+    _mention("Table 3: Compared with BERT [4]. | Model Params | 340M", "340M", table=True),
+    _mention("We train Halcyon 2 (7B parameters) and Gull.", "7B"),
+    _mention("BERT has 340M parameters, more than our 110M model.", "340M", "BERT"),
+    _mention("BERT has 340M parameters, more than our 110M model.", "110M"),
+]
+
+
+def test_cues_with_one_paper_cache_are_the_cues_of_each_mention_alone() -> None:
+    """PaperCues keeps what a table's caption says and what the names say of a word: the
+    cues come out as when every mention is read on its own."""
+    names = _names()
+    alone = [cues.mention_cues(m, names) for m in MENTIONS]
+    paper = cues.PaperCues(names)
+    assert [cues.mention_cues(m, names, paper) for m in MENTIONS] == alone
+    assert [cues.mention_cues(m, names, paper) for m in reversed(MENTIONS)] == alone[::-1]
+    assert "own_table" in alone[0] and "own_table" not in alone[4]
+    assert len(paper.captions) == 4  # two captions, each read once with a row system, once without
+    assert cues.mention_cues(MENTIONS[0], _names(), paper) == alone[0]  # other names: not shared
+
+
+def test_without_list_run_is_the_plain_sub() -> None:
+    texts = ["we train the 300M, 1.5B and ", "we train the 300M, 1.5B and 3.3B", "models of 7B or ",
+             "sizes 1B/ ", "1B & \n", "with 2 million, ", "a 7B model and ", "7Band ", "or",
+             "", " , ", "the 1.3B, 2.7B,\n", "up to 10B, and\n\n", "7B and\n x", "7 B or 8 B or"]
+    for text in texts:
+        assert cues._without_list_run(text) == cues._LIST_RUN.sub("", text), text
+    assert cues._without_list_run("we train the 300M, 1.5B and ") == "we train the "

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from paramminer import domains
 from paramminer.domains import body_text, classify_domains, load_domain_rules
 from paramminer.errors import ConfigError
+from paramminer.keyscan import FoldedText
 
 
 @pytest.mark.parametrize(
@@ -96,6 +98,32 @@ def test_body_text_cuts_at_the_last_heading_after_page_one() -> None:
     pages = ["T", "a\nREFERENCES\nb\n3. Bibliography\n", "c"]
     assert body_text(pages) == "T\na\nREFERENCES\nb\n"
     assert body_text(["T", "no heading: references x\n"]) == "T\nno heading: references x\n"
+
+
+HEADING_TEXTS = [
+    "References\nA. Author.",  # at the very start
+    "Intro\n\n\n  3. REFERENCES  \n\nA. Author.",  # blank lines and spaces before and after
+    "we cite references in prose\nReferences here\n",  # none a heading
+    "a\nReferences\nReferences\nb",  # two in a row: the second starts at the first's end
+    "a\nReferences\n\nReferences\n",
+    "a\n12Bibliography\n7 bibliography\n\t\u00a0References\u2003\n",  # digits, odd spaces
+    "a\n\u0663 References\n",  # an Arabic-Indic digit is a \\d
+    "a\n1.2 References\nx\n1. References",  # "1.2" is more than a number and a dot
+    "a\nReferen\u017fe\u017f\nb\nBIBL\u0130OGRAPHY\n",  # long s, dotted I: the engine folds
+    "a\n2\n\n References \nb\nreferences.\n",  # a dot after the word: no heading
+    "references", "\n", "", "a\nReferences",
+]
+
+
+def test_references_headings_are_the_plain_search() -> None:
+    for text in HEADING_TEXTS:
+        plain = [m.span() for m in domains._REFERENCES_HEADING.finditer(text)]
+        fast = [m.span() for m in domains._references_headings(FoldedText(text))]
+        assert fast == plain, text
+    assert len(domains._references_headings(FoldedText(HEADING_TEXTS[5]))) == 3
+    unfolded = FoldedText(HEADING_TEXTS[1])
+    unfolded.folded = None  # no folded copy: the plain search
+    assert [m.span() for m in domains._references_headings(unfolded)] == [(6, 26)]
 
 
 def test_several_domains_primary_first() -> None:

@@ -40,7 +40,14 @@ CUES = (
     "applied_to",  # "we evaluate our method on a 70B model": the model a method is applied to
 )
 
-_ADJACENT_NAME = re.compile(r"(?P<name>[A-Za-z][\w\-.]*)(?:\s+\d{1,2}(?:\.\d)?)?[\s\-(]{0,3}$")
+# The name right before a count ("Halcyon 2 (7B"). Its first match is the plain pattern's (no
+# look-behind, a greedy `*`; tests/test_cues.py compares them), found without retrying inside
+# words: where a match starts after a letter, one starts at that letter too, so the first
+# never does; and a name cut short of its run of [\w\-.] leaves only "-"s (nothing else after
+# it takes one), which [\s\-(]{0,3} must take with what the whole run leaves: the whole run
+# then matches too.
+_ADJACENT_NAME = re.compile(
+    r"(?<![A-Za-z])(?P<name>[A-Za-z][\w\-.]*+)(?:\s+\d{1,2}(?:\.\d)?)?[\s\-(]{0,3}$")
 NEAR_BEFORE, WIDE_BEFORE, NEAR_AFTER = 45, 70, 40  # characters around the number
 
 
@@ -91,21 +98,56 @@ class CueSearch:
     def may_match(self, name: str, text: str) -> bool:
         """False only when the cue has no match in `text`."""
         needed = self.strings.get(name)
-        if needed is None:
-            return True
-        if text not in self.folded:
-            self.folded[text] = fold(text)
-        return holds_any(self.folded[text], needed)
+        return needed is None or holds_any(self._folded(text), needed)
 
     def search(self, name: str, text: str) -> bool:
-        """The cue matches somewhere in `text`."""
-        return self.may_match(name, text) and self.cue(name).search(text) is not None
+        """The cue matches somewhere in `text` (`may_match` inlined: it is called for every
+        cue on every mention)."""
+        needed = self.strings.get(name)
+        if needed is not None:
+            folded = self._folded(text)
+            if folded is not None and not any(map(folded.__contains__, needed)):
+                return False
+        return self.cue(name).search(text) is not None
+
+    def _folded(self, text: str) -> str | None:
+        if text not in self.folded:
+            self.folded[text] = fold(text)
+        return self.folded[text]
 
 
-def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
-    """The cues (names from CUES) that hold for `mention`."""
+class PaperCues:
+    """What the mentions of one paper share, each found once: what its names say of a word or
+    a system (`names` is complete: it no longer changes), and what each table's caption
+    says of its models (every cell of a table has the same caption and header)."""
+
+    def __init__(self, names: PaperNames) -> None:
+        self.names = names
+        self.is_own = names.is_own  # memoized by PaperNames
+        self.cited: dict[str, bool] = {}
+        self.row_labels: dict[str, bool] = {}
+        self.captions: dict[tuple[str, bool], bool] = {}  # (caption, cell has a system)
+
+    def is_cited(self, system: str) -> bool:
+        """`names.is_cited`."""
+        if system not in self.cited:
+            self.cited[system] = self.names.is_cited(system)
+        return self.cited[system]
+
+    def is_row_label(self, word: str) -> bool:
+        """`names.is_row_label`."""
+        if word not in self.row_labels:
+            self.row_labels[word] = self.names.is_row_label(word)
+        return self.row_labels[word]
+
+
+def mention_cues(mention: Mention, names: PaperNames,
+                 paper: PaperCues | None = None) -> frozenset[str]:
+    """The cues (names from CUES) that hold for `mention`; `paper`: made for `names` and
+    shared by the paper's mentions (else one is made here)."""
     cue = names.lexicon.cue
     cue_search = CueSearch(names.lexicon)
+    paper = paper if paper is not None and paper.names is names else PaperCues(names)
     finds = cue_search.search
     context = _context(mention, cue("clause_break"))
     found: set[str] = set()
@@ -116,22 +158,22 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
     own_name = not flattened_row and (  # a flattened row's names are column labels
         (bool(mention.system) and names.is_own(mention.system))
         or bool(adjacent and names.is_own(adjacent["name"]))
-        or (not mention.system and _own_name_in(_last_words(context.sentence_before), names))
-        or _fronted_for_own(context, names))
+        or (not mention.system and _own_name_in(_last_words(context.sentence_before), paper))
+        or _fronted_for_own(context, names, cue_search))
     if own_name:
         found.add("own_name")
     elif (mention.system and not flattened_row and not cue("generic_label").match(mention.system)
-          and names.is_cited(mention.system)):  # "LARGE": a size tier is nobody's name
+          and paper.is_cited(mention.system)):  # "LARGE": a size tier is nobody's name
         found.add("cited_name")
-    if mention.table and _own_table(mention, names, "cited_name" in found):
+    if mention.table and _own_table(mention, paper, "cited_name" in found):
         found.add("own_table")
     if (not own_name and _subject_match(cue("pronoun_subject"), context.sentence)
             and (finds("introducing", mention.preceding)
-                 or _own_name_in(mention.preceding[-PRONOUN_REACH:], names))
-            and not _compared_with_own(mention, cue("comparison"), names)):
+                 or _own_name_in(mention.preceding[-PRONOUN_REACH:], paper))
+            and not _compared_with_own(mention, cue("comparison"), paper)):
         found.add("own_pronoun")
     phrase_after = _PHRASE_END.split(context.after[:25])[0]
-    before = _LIST_RUN.sub("", context.wide_before)  # "we train the 300M, 1.5B and 3.3B"
+    before = _without_list_run(context.wide_before)  # "we train the 300M, 1.5B and 3.3B"
     if cue_search.may_match("own_non_model", before):  # else sub changes nothing
         before = cue("own_non_model").sub(" ", before)  # "our method on a 70B model": not ours
     if (finds("own", before[-25:] + mention.text + phrase_after + " "
@@ -166,7 +208,7 @@ def mention_cues(mention: Mention, names: PaperNames) -> frozenset[str]:
 
     if own_name:
         for name in ("comparison", "derived_from", "baseline"):
-            if name in found and _own_name_after(cue(name), context.before[-40:], names):
+            if name in found and _own_name_after(cue(name), context.before[-40:], paper):
                 found.discard(name)  # "than CapsNet with 11M": the own model, compared
     return frozenset(found)
 
@@ -182,28 +224,28 @@ def _last_words(text: str) -> str:
     return " ".join(text.split()[-NAME_REACH:])
 
 
-def _own_name_in(text: str, names: PaperNames) -> bool:
+def _own_name_in(text: str, paper: PaperCues) -> bool:
     """Some word of `text`, or a phrase of two or three words, is a name the paper gives its
     own model ("We introduce Halcyon, a family of models ranging from 1.3B to 70B
     parameters", "both Halcyon 2 9B and 27B"); a row marker ("proposed") is no name here."""
     words = _WORD.findall(text)
     starts = [start for start, word in enumerate(words)  # the words a name may start with
-              if _LETTER.search(word) and not names.is_row_label(word)]
+              if _LETTER.search(word) and not paper.is_row_label(word)]
     return any(
-        names.is_own(" ".join(words[start : start + size]))
-        for size in (1, 2, 3) if size == 1 or names.introduces_phrase(size)
+        paper.is_own(" ".join(words[start : start + size]))
+        for size in (1, 2, 3) if size == 1 or paper.names.introduces_phrase(size)
         for start in starts if start + size <= len(words)
     )
 
 
-def _own_name_after(pattern: re.Pattern[str], text: str, names: PaperNames) -> bool:
+def _own_name_after(pattern: re.Pattern[str], text: str, paper: PaperCues) -> bool:
     """An own model name stands between the cue's last match in `text` and the number
     ("better than CapsNet with 11M"), so the number is the own model's, not the compared one
     ("surpassing the larger 33B model")."""
     matches = list(pattern.finditer(text))
     if not matches:
         return False  # the cue is after the number ("7B, used as our baseline"): it holds
-    return _own_name_in(text[matches[-1].end():], names)
+    return _own_name_in(text[matches[-1].end():], paper)
 
 
 def _without_tier(before: str, system: str, cue: Callable[[str], re.Pattern[str]]) -> str:
@@ -218,10 +260,10 @@ def _without_tier(before: str, system: str, cue: Callable[[str], re.Pattern[str]
 _SUBJECT_AFTER = re.compile(r"^[\w\s\-]{0,30}?,\s+(?:our\s+|the\s+)?(?P<name>[A-Za-z][\w\-.]*)")
 
 
-def _fronted_for_own(context: _Context, names: PaperNames) -> bool:
+def _fronted_for_own(context: _Context, names: PaperNames, cue_search: CueSearch) -> bool:
     """The count opens the sentence in a fronted phrase whose subject, after the comma, is an
     own model ("With only 5.3M parameters, Halcyon achieves 77% top-1")."""
-    if not CueSearch(names.lexicon).search("fronted_phrase", context.sentence_head):
+    if not cue_search.search("fronted_phrase", context.sentence_head):
         return False
     subject = _SUBJECT_AFTER.match(context.after)
     return bool(subject and names.is_own(subject["name"]))
@@ -246,6 +288,16 @@ def _subject_match(pattern: re.Pattern[str], sentence: str) -> bool:
 _LIST_RUN = re.compile(
     r"(?:[~≈]?\d[\d.,]*\s?(?:[KMBT]|[kmb](?![a-z])|million|billion|trillion)\w*\s*"
     r"(?:,\s*(?:and|or)?|and|or|&|/)\s*)+$")
+_LIST_RUN_ENDS = (",", "and", "or", "&", "/")  # what a match of _LIST_RUN ends with, spaces aside
+
+
+def _without_list_run(before: str) -> str:
+    """`before` without the run of counts listed right before the number ("the 300M, 1.5B
+    and "). A match ends at the end, past only white space after one of _LIST_RUN_ENDS: a
+    text that ends otherwise has none (the cheap test spares the search at every character)."""
+    if not before.rstrip().endswith(_LIST_RUN_ENDS):
+        return before
+    return _LIST_RUN.sub("", before)
 
 
 def _sentence_before(mention: Mention) -> str:
@@ -332,33 +384,41 @@ def _in_breakdown(mention: Mention) -> bool:
     return _has_count(inside) and _has_count(evidence[max(0, opened - 40) : opened])
 
 
-def _compared_with_own(mention: Mention, comparison: re.Pattern[str], names: PaperNames) -> bool:
+def _compared_with_own(mention: Mention, comparison: re.Pattern[str], paper: PaperCues) -> bool:
     """The count is compared with an own model later in its sentence ("This model has 24M
     parameters, twice as many as Halcyon"): the subject is some other model."""
     evidence = mention.evidence
     end = max(0, evidence.find(mention.text)) + len(mention.text)
-    return _own_name_after(comparison, evidence[end : end + 2 * WIDE_BEFORE], names)
+    return _own_name_after(comparison, evidence[end : end + 2 * WIDE_BEFORE], paper)
 
 
-def _own_table(mention: Mention, names: PaperNames, cited: bool) -> bool:
+def _own_table(mention: Mention, paper: PaperCues, cited: bool) -> bool:
     """The table's caption or the row marks the paper's own models ("Ours", "our models")."""
     if mention.own_marker:
         return True
     if cited or " | " not in mention.evidence:
         return False
-    system = mention.system
+    names, system = paper.names, mention.system
     if system and not (names.lexicon.cue("generic_label").match(system)
                        or names.is_own(system)):
         return False
-    context = mention.evidence.rsplit(" | ", 1)[0]
+    key = (mention.evidence.rsplit(" | ", 1)[0], bool(system))
+    if key not in paper.captions:
+        paper.captions[key] = _caption_owns(*key, paper)
+    return paper.captions[key]
+
+
+def _caption_owns(context: str, for_system: bool, paper: PaperCues) -> bool:
+    """The caption and header `context` mark the paper's own models: for a cell no row
+    names (not `for_system`), they name own models and compare none."""
     words = re.findall(r"[A-Za-z][\w\-.]*", context)
-    finds = CueSearch(names.lexicon).search
-    if not system:  # a cell no row names: the caption must name own models and compare none
-        return (any(names.is_own(w) for w in words)
+    finds = CueSearch(paper.names.lexicon).search
+    if not for_system:
+        return (any(paper.is_own(w) for w in words)
                 and not finds("comparison", context) and not finds("baseline", context)
-                and not any(names.is_cited(w) for w in words if NAMEISH.match(w) or w.isupper()))
-    mentions_own = finds("own", context) or any(names.is_own(w) for w in words)
+                and not any(paper.is_cited(w) for w in words if NAMEISH.match(w) or w.isupper()))
+    mentions_own = finds("own", context) or any(paper.is_own(w) for w in words)
     mentions_cited = finds("citation", context) or any(
-        names.is_cited(w) for w in words if NAMEISH.match(w) or w.isupper()
+        paper.is_cited(w) for w in words if NAMEISH.match(w) or w.isupper()
     )
     return bool(mentions_own) and not mentions_cited

@@ -24,7 +24,7 @@ from pathlib import Path
 from paramminer import resources
 from paramminer.config import file_version, read_table
 from paramminer.errors import ConfigError
-from paramminer.keyscan import FoldedText, KeywordCounter, keyword_counters
+from paramminer.keyscan import FoldedText, KeywordCounter, keyword_counters, required_strings
 
 DEFAULT_RULES = "domains.csv"
 TITLE_FACTOR = 3.0
@@ -35,6 +35,7 @@ SECONDARY_RATIO = 0.5
 MIN_SCORE = 3.0  # below this a domain is not claimed at all
 
 _REFERENCES_HEADING = re.compile(r"(?im)^\s*(?:\d+\.?\s*)?(?:references|bibliography)\s*$")
+_HEADING_LEAD = re.compile(r"[\s\d.]")  # what _REFERENCES_HEADING allows before its word
 
 
 @dataclass(frozen=True)
@@ -100,10 +101,36 @@ def body_text(pages: Sequence[str]) -> str:
 def _body(pages: Sequence[str]) -> FoldedText:
     """`body_text`, folded."""
     joined = FoldedText("\n".join(pages))
-    headings = list(_REFERENCES_HEADING.finditer(joined.text))
+    headings = _references_headings(joined)
     if headings and headings[-1].start() > len(pages[0]):  # not a title-page heading
         return joined.head(headings[-1].start())
     return joined
+
+
+def _references_headings(text: FoldedText) -> list[re.Match[str]]:
+    """`list(_REFERENCES_HEADING.finditer(text.text))`, the pattern tried only where a match
+    can start. Every match holds one of the pattern's words (`required_strings`), which the
+    folded text shows, and before it only characters of _HEADING_LEAD. So from where the
+    search stands, the next match can start no earlier than where the run of those
+    characters before the next such word begins, and no later than that word (whose first
+    letter is none of them); failing there, it holds a later word."""
+    words = required_strings(_REFERENCES_HEADING)
+    if words is None or text.folded is None:
+        return list(_REFERENCES_HEADING.finditer(text.text))
+    found: list[re.Match[str]] = []
+    searched_to = 0  # the end of the last match: the next starts there or later
+    for place in sorted(index for word in words for index in text.starts(word)):
+        if place < searched_to:
+            continue
+        start = place
+        while start > searched_to and _HEADING_LEAD.match(text.text, start - 1):
+            start -= 1
+        match = next(filter(None, (_REFERENCES_HEADING.match(text.text, at)
+                                   for at in range(start, place + 1))), None)
+        if match:
+            found.append(match)
+            searched_to = match.end()
+    return found
 
 
 def classify_domains(

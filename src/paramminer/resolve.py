@@ -16,7 +16,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 from paramminer.config import file_version
-from paramminer.cues import CueSearch, mention_cues
+from paramminer.cues import CueSearch, PaperCues, mention_cues
 from paramminer.features import (
     CITED_CUES,
     EXCLUDED_SECTIONS,
@@ -163,7 +163,8 @@ def resolve(
     title = title or (guess_title(pages[0], pages[1:]) if pages else "")
     paper = _Paper(analyse_names(title, pages, lexicon), title, pages, lexicon)
     model = model or current_model()
-    cues = {id(m): mention_cues(m, paper.names) for m in mentions
+    paper_cues = PaperCues(paper.names)
+    cues = {id(m): mention_cues(m, paper.names, paper_cues) for m in mentions
             if m.section not in EXCLUDED_SECTIONS}
     cands = candidates(mentions, paper.names, len(pages), cues)
     unsized = paper.unsized_variants(mentions)
