@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from spacy.attrs import SENT_START
 from spacy.tokens import Doc, Span, Token
 
+from paramminer.countholders import count_holders
 from paramminer.models import Mention
 from paramminer.rules import CountAt, Rule, RuleSet, count_tokens
 from paramminer.runmatch import run_matchers
@@ -571,7 +572,7 @@ def _page_mentions(
     if reach is None:
         windows = [(0, len(page.flat))]
     else:
-        find_spots(page)
+        find_spots(page, count_holders(ruleset, reach))
         windows = first_windows(page)
     found: dict[tuple[int, int], list[Mention]] = {}
     while True:

@@ -40,7 +40,7 @@ class WordNeed:
     words: frozenset[int]
 
 
-def _always_held(token: Mapping[str, Any]) -> bool:
+def always_held(token: Mapping[str, Any]) -> bool:
     """Every match of the pattern holds this token at least once."""
     op = token.get("OP")
     if op is None or op == "+":
@@ -49,7 +49,7 @@ def _always_held(token: Mapping[str, Any]) -> bool:
     return bool(at_least and int(at_least[1]) >= 1)
 
 
-def _listed_words(token: Mapping[str, Any]) -> tuple[int, list[str]] | None:
+def listed_words(token: Mapping[str, Any]) -> tuple[int, list[str]] | None:
     """(attr, words) when the token must be one of listed words; None otherwise."""
     for key, value in token.items():
         attr = WORD_ATTRS.get(str(key).upper())
@@ -68,8 +68,8 @@ def required_words(pattern: Iterable[Mapping[str, Any]], strings: StringStore
     """The required words of a pattern, one WordNeed per token that has them."""
     needs = []
     for token in pattern:
-        listed = _listed_words(token)
-        if listed is not None and _always_held(token):
+        listed = listed_words(token)
+        if listed is not None and always_held(token):
             attr, words = listed
             needs.append(WordNeed(attr, frozenset(strings.add(word) for word in words)))
     return tuple(needs)

@@ -1,10 +1,11 @@
 """The prefilter: the windows of a page that can hold a parameter count, cut so that spaCy
 sees in each what it would see in the whole page.
 
-Mentions come only from count tokens (what `rules.merge_counts` tags) and table cells, and
-the rules read a count's own sentence and a few tokens around it. So only the sentences
-holding a count expression, a name-size token or a table cell, with some context, need the
-tokenizer, the sentencizer and the Matcher; the rest of a page is skipped.
+Mentions come only from count tokens (what `rules.merge_counts` tags) that some rule may
+match (countholders.py), and from table cells, and the rules read a count's own sentence
+and a few tokens around it. So only the sentences holding such a count, a name-size token
+or a table cell, with some context, need the tokenizer, the sentencizer and the Matcher;
+the rest of a page is skipped.
 
 Why a window gives the page's tokens (extract.py relies on it, and the corpus test checks it):
 
@@ -32,6 +33,7 @@ from spacy.attrs import IDX
 from spacy.tokens import Doc
 
 from paramminer.countexpr import find_long_count_texts
+from paramminer.countholders import CountHolders
 from paramminer.keyscan import FirstCharScan
 from paramminer.rules import NAMED_WORDS, CountAt, count_at, named_at
 from paramminer.tables import TableCell
@@ -100,20 +102,24 @@ class PageText:
         return index >= 0 and self.cuts[index][1] > position
 
 
-def find_spots(page: PageText) -> None:
+def find_spots(page: PageText, holders: CountHolders | None = None) -> None:
     """Fill in the page's count expressions and the characters the rules need read in
-    context: every count `merge_counts` may tag, every name-size and MoE-shape word, the
-    first and last character of every table cell. The counts and words merge_counts tags
-    are kept (page.counts, page.named) for the windows' docs (`counts_in`)."""
+    context: every count `merge_counts` may tag that some rule may make a mention of
+    (`holders`; all of them without), every name-size and MoE-shape word, the first and last
+    character of every table cell. The counts and words merge_counts tags are kept
+    (page.counts, page.named) for the windows' docs (`counts_in`)."""
     flat = page.flat
     spots: list[int] = []
+    found = []
     for match in find_long_count_texts(flat):  # a short bare number: no count, no space
         if " " in match[0]:  # only these can hold a place right after a space (inside_count)
             page.cuts.append(match.span())
         at = count_at(match)
         if at is not None:
             page.counts.append(at)
-            spots.append(match.start("num") if match["approx"] else match.start())
+            found.append((at, match.start("num") if match["approx"] else match.start()))
+    spots += [spot for at, spot in found
+              if holders is None or holders.needed(flat, at, page.inside_count)]
     for scan, parser, tag in NAMED_WORDS:
         for match in scan.finditer(flat):
             spots.append(match.start())
