@@ -39,6 +39,7 @@ def test_a_token_every_match_holds_with_listed_words_is_required() -> None:
 @pytest.mark.parametrize("op", ["?", "*", "{0,3}", "{,2}", "!"])
 def test_a_token_a_match_may_lack_requires_nothing(op: str) -> None:
     assert needs([{"LOWER": {"IN": ["parameters"]}, "OP": op}]) == []
+    assert needs([{"lower": {"IN": ["parameters"]}, "op": op}]) == []
 
 
 @pytest.mark.parametrize("token", [

@@ -42,7 +42,7 @@ class WordNeed:
 
 def always_held(token: Mapping[str, Any]) -> bool:
     """Every match of the pattern holds this token at least once."""
-    op = token.get("OP")
+    op = next((value for key, value in token.items() if str(key).upper() == "OP"), None)
     if op is None or op == "+":
         return True
     at_least = _AT_LEAST.match(str(op))
