@@ -44,39 +44,65 @@ class Producer:
     needs: tuple[tuple[re.Pattern[str], bool], ...]
 
 
-def _admits(spec: Any, value: str) -> bool:
-    """Whether a token attribute's pattern value may accept `value` (True when unsure)."""
-    if isinstance(spec, str):
-        return spec == value
-    if isinstance(spec, dict):
-        if "IN" in spec and value not in spec["IN"]:
-            return False
-        if "NOT_IN" in spec and value in spec["NOT_IN"]:
-            return False
-        regex = spec.get("REGEX")
-        return not (isinstance(regex, str) and re.search(regex, value) is None)
-    return True
-
-
 TEXT_KEYS = ("TEXT", "ORTH", "LOWER")
+
+
+@dataclass(frozen=True)
+class TextTest:
+    """A test a pattern token makes of a token's text (TEXT, ORTH, or LOWER: `lower`)."""
+
+    lower: bool
+    equals: str | None = None
+    within: frozenset[Any] | None = None
+    outside: frozenset[Any] = frozenset()
+    regex: re.Pattern[str] | None = None
+
+    def admits(self, text: str, lowered: str) -> bool:
+        """Whether a token of this text (lower-cased: `lowered`) may pass."""
+        value = lowered if self.lower else text
+        return ((self.equals is None or value == self.equals)
+                and (self.within is None or value in self.within)
+                and value not in self.outside
+                and (self.regex is None or self.regex.search(value) is not None))
+
+
+def text_tests(slot: Mapping[str, Any]) -> list[TextTest]:
+    """A pattern token's tests of the token's text (those this module reads: one value,
+    IN, NOT_IN, REGEX; any other may pass)."""
+    tests = []
+    for key, spec in slot.items():
+        name = str(key).upper()
+        if name not in TEXT_KEYS:
+            continue
+        lower = name == "LOWER"
+        if isinstance(spec, str):
+            tests.append(TextTest(lower, equals=spec))
+        elif isinstance(spec, dict):
+            regex = spec.get("REGEX")
+            tests.append(TextTest(
+                lower, within=frozenset(spec["IN"]) if "IN" in spec else None,
+                outside=frozenset(spec.get("NOT_IN", ())),
+                regex=re.compile(regex) if isinstance(regex, str) else None))
+    return tests
 
 
 def may_be_count(slot: Mapping[str, Any], tag: str, text: str) -> bool:
     """Whether a pattern token may match a count token of this tag and text."""
     return admits_tag(slot, tag) and all(
-        _admits(spec, text.lower() if key == "LOWER" else text)
-        for key, spec in text_specs(slot))
+        test.admits(text, text.lower()) for test in text_tests(slot))
 
 
 def admits_tag(slot: Mapping[str, Any], tag: str) -> bool:
-    """Whether a pattern token's TAG (if any) may accept `tag`."""
-    return all(_admits(spec, tag) for key, spec in slot.items() if str(key).upper() == "TAG")
-
-
-def text_specs(slot: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    """A pattern token's tests of the token's text: (TEXT, ORTH or LOWER, value)."""
-    return [(str(key).upper(), spec) for key, spec in slot.items()
-            if str(key).upper() in TEXT_KEYS]
+    """Whether a pattern token's TAG (if any) may accept `tag` (one value, IN, NOT_IN)."""
+    for key, spec in slot.items():
+        if str(key).upper() != "TAG":
+            continue
+        if isinstance(spec, str) and spec != tag:
+            return False
+        if isinstance(spec, dict) and (("IN" in spec and tag not in spec["IN"])
+                                       or tag in spec.get("NOT_IN", ())):
+            return False
+    return True
 
 
 def required_patterns(pattern: Sequence[Mapping[str, Any]]
@@ -100,6 +126,10 @@ def stays_in_sentence(pattern: Sequence[Mapping[str, Any]], last_free: bool) -> 
                for token in later)
 
 
+# the text tests of each token of a producer that may be a count; [] when one has none
+Slots = list[list[TextTest]]
+
+
 class CountHolders:
     """`needed(flat, at, joined)`: whether the count `at` of the page text `flat` needs a
     window."""
@@ -107,48 +137,52 @@ class CountHolders:
     def __init__(self, producers: list[Producer], reach: int) -> None:
         self.producers = producers
         self.reach = reach
-        self._by_tag: dict[str, list[tuple[Producer, list[list[tuple[str, Any]]]]]] = {}
+        self._by_tag: dict[str, list[tuple[Producer, Slots]]] = {}
 
-    def _slots(self, tag: str) -> list[tuple[Producer, list[list[tuple[str, Any]]]]]:
+    def _slots(self, tag: str) -> list[tuple[Producer, Slots]]:
         """The producers with a token that admits `tag`, each with those tokens' text tests;
         the producers without required words first."""
         if tag not in self._by_tag:
-            entries = [(producer, [text_specs(slot) for slot in producer.slots
+            entries = [(producer, [text_tests(slot) for slot in producer.slots
                                    if admits_tag(slot, tag)]) for producer in self.producers]
-            self._by_tag[tag] = sorted(((p, tests) for p, tests in entries if tests),
-                                       key=lambda entry: bool(entry[0].needs))
+            self._by_tag[tag] = sorted(
+                ((p, [] if [] in slots else slots) for p, slots in entries if slots),
+                key=lambda entry: bool(entry[0].needs))
         return self._by_tag[tag]
 
     def holders(self, tag: str, text: str) -> list[Producer]:
         """The producers that may hold a count of this tag and text (those without required
         words first)."""
-        return [producer for producer, slots in self._slots(tag) if _fits(slots, text)]
+        lowered = text.lower()
+        return [producer for producer, slots in self._slots(tag)
+                if _fits(slots, text, lowered)]
 
     def needed(self, flat: str, at: CountAt, joined: Callable[[int], bool]) -> bool:
         """Some producer may hold the count and has its required words near it. `joined(i)`:
-        the spaces before `i` lie inside a count expression (merged into one token). The
-        words are looked for first: most counts of a page are near none."""
+        the spaces before `i` lie inside a count expression (merged into one token)."""
         start, end, _, tag = at
-        near = lowered = ""
+        text = flat[start:end]
+        lowered = text.lower()
+        near = near_lowered = ""
         for producer, slots in self._slots(tag):
-            if producer.needs:
-                if not near:
-                    near = flat[chunks_before(flat, start, self.reach, joined) :
-                                chunks_after(flat, end, self.reach, joined)]
-                    lowered = near.lower()
-                if not all(regex.search(lowered if lower else near)
-                           for regex, lower in producer.needs):
-                    continue
-            if _fits(slots, flat[start:end]):
+            if not _fits(slots, text, lowered):
+                continue
+            if not producer.needs:
+                return True
+            if not near:
+                near = flat[chunks_before(flat, start, self.reach, joined) :
+                            chunks_after(flat, end, self.reach, joined)]
+                near_lowered = near.lower()
+            if all(regex.search(near_lowered if lower else near)
+                   for regex, lower in producer.needs):
                 return True
         return False
 
 
-def _fits(slots: list[list[tuple[str, Any]]], text: str) -> bool:
+def _fits(slots: Slots, text: str, lowered: str) -> bool:
     """Whether one of a producer's tokens (their text tests) admits the count's text."""
-    lowered = text.lower()
-    return any(all(_admits(spec, lowered if key == "LOWER" else text) for key, spec in tests)
-               for tests in slots)
+    return not slots or any(all(test.admits(text, lowered) for test in tests)
+                            for tests in slots)
 
 
 def chunks_before(text: str, position: int, count: int, joined: Callable[[int], bool]) -> int:
