@@ -29,7 +29,7 @@ from conftest import (
 )
 from paramminer.cli import cli
 from paramminer.config import Settings
-from paramminer.ingest import discover, ingest, reextract
+from paramminer.ingest import discover, ingest, reextract, reextract_pages
 from paramminer.warehouse import Warehouse
 
 EXPECTED = {
@@ -530,3 +530,10 @@ def test_the_batch_commands_load_neither_the_arxiv_client_nor_pyarrow() -> None:
             "import paramminer.load, paramminer.ingest")
     modules = ("httpx", "arxiv", "pyarrow", "pandas", "paramminer.harvest")
     assert _loaded_in_fresh_python(code, modules) == []
+
+
+def test_an_extract_job_sends_back_its_page_count_not_the_stored_text() -> None:
+    pages = ["Kestrel-7B has 6.7 billion parameters.", "Appendix. More tables follow."]
+    result = reextract_pages("2401.00001", "ab" * 32, pages, "Kestrel", None)
+    assert result.pages == [] and result.pages_read == 2
+    assert 6_700_000_000 in {m.value for m in result.resolution.mentions}

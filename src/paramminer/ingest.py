@@ -65,6 +65,12 @@ class PaperResult:
     from_cache: bool
     ruleset: str
     fields: tuple[str | None, str | None, str | None, str | None, str | None] | None = None
+    page_count: int = -1  # len(pages) when `pages` was left out (an extract job's result)
+
+    @property
+    def pages_read(self) -> int:
+        """The number of pages the job read."""
+        return len(self.pages) if self.page_count < 0 else self.page_count
 
 
 @dataclass
@@ -261,6 +267,7 @@ def reextract_pages(
         arxiv=arxiv, parse_seconds=0.0, from_cache=True, ruleset=_ruleset().describe(),
     )
     result.fields = paper_fields(result, f"{paper_id}.pdf")
+    result.page_count, result.pages = len(pages), []  # stored already: not sent back
     return result
 
 
@@ -446,9 +453,8 @@ class _ExtractLoads:
             self.progress(key, False)
 
     def add(self, key: str, result: PaperResult) -> None:
-        """Keep `result` (without its text, which is stored already) for the next load."""
-        self.pages += len(result.pages)
-        result.pages = []
+        """Keep `result` (its text is stored already) for the next load."""
+        self.pages += result.pages_read
         if not self.pending:
             self.since = time.monotonic()
         self.pending.append((key, result))
