@@ -32,7 +32,7 @@ from typing import Any
 from spacy.attrs import LOWER
 
 from paramminer.rules import CountAt, Rule, RuleSet
-from paramminer.runmatch import always_held, listed_words
+from paramminer.runmatch import required_lists
 
 
 @dataclass(frozen=True)
@@ -108,14 +108,8 @@ def admits_tag(slot: Mapping[str, Any], tag: str) -> bool:
 def required_patterns(pattern: Sequence[Mapping[str, Any]]
                       ) -> tuple[tuple[re.Pattern[str], bool], ...]:
     """Each required word of a pattern as (regex of its words, read lower-cased)."""
-    needs = []
-    for token in pattern:
-        listed = listed_words(token)
-        if listed is not None and always_held(token):
-            attr, words = listed
-            ordered = sorted(words, key=len, reverse=True)
-            needs.append((re.compile("|".join(map(re.escape, ordered))), attr == LOWER))
-    return tuple(needs)
+    return tuple((re.compile("|".join(map(re.escape, sorted(words, key=len, reverse=True)))),
+                  attr == LOWER) for attr, words in required_lists(pattern))
 
 
 def stays_in_sentence(pattern: Sequence[Mapping[str, Any]], last_free: bool) -> bool:

@@ -40,7 +40,7 @@ class WordNeed:
     words: frozenset[int]
 
 
-def always_held(token: Mapping[str, Any]) -> bool:
+def _always_held(token: Mapping[str, Any]) -> bool:
     """Every match of the pattern holds this token at least once."""
     op = next((value for key, value in token.items() if str(key).upper() == "OP"), None)
     if op is None or op == "+":
@@ -49,7 +49,7 @@ def always_held(token: Mapping[str, Any]) -> bool:
     return bool(at_least and int(at_least[1]) >= 1)
 
 
-def listed_words(token: Mapping[str, Any]) -> tuple[int, list[str]] | None:
+def _listed_words(token: Mapping[str, Any]) -> tuple[int, list[str]] | None:
     """(attr, words) when the token must be one of listed words; None otherwise."""
     for key, value in token.items():
         attr = WORD_ATTRS.get(str(key).upper())
@@ -63,16 +63,18 @@ def listed_words(token: Mapping[str, Any]) -> tuple[int, list[str]] | None:
     return None
 
 
+def required_lists(pattern: Iterable[Mapping[str, Any]]) -> list[tuple[int, list[str]]]:
+    """(attr, words) of each token of a pattern that every match holds and that lists its
+    words: its required words."""
+    return [listed for token in pattern
+            if (listed := _listed_words(token)) is not None and _always_held(token)]
+
+
 def required_words(pattern: Iterable[Mapping[str, Any]], strings: StringStore
                    ) -> tuple[WordNeed, ...]:
     """The required words of a pattern, one WordNeed per token that has them."""
-    needs = []
-    for token in pattern:
-        listed = listed_words(token)
-        if listed is not None and always_held(token):
-            attr, words = listed
-            needs.append(WordNeed(attr, frozenset(strings.add(word) for word in words)))
-    return tuple(needs)
+    return tuple(WordNeed(attr, frozenset(strings.add(word) for word in words))
+                 for attr, words in required_lists(pattern))
 
 
 class RunMatchers:
