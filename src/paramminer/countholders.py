@@ -144,13 +144,6 @@ class CountHolders:
                 key=lambda entry: bool(entry[0].needs))
         return self._by_tag[tag]
 
-    def holders(self, tag: str, text: str) -> list[Producer]:
-        """The producers that may hold a count of this tag and text (those without required
-        words first)."""
-        lowered = text.lower()
-        return [producer for producer, slots in self._slots(tag)
-                if _fits(slots, text, lowered)]
-
     def needed(self, flat: str, at: CountAt, joined: Callable[[int], bool]) -> bool:
         """Some producer may hold the count and has its required words near it. `joined(i)`:
         the spaces before `i` lie inside a count expression (merged into one token)."""
