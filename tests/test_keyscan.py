@@ -280,12 +280,13 @@ def test_first_char_scan_falls_back_where_matches_would_overlap() -> None:
 
 
 def test_class_prefixes_read_classes_of_literals() -> None:
-    from paramminer.keyscan import class_prefixes, match_prefixes
+    from paramminer.keyscan import match_prefixes
 
     regex = re.compile(r"\b(?:[Ww]e|[Tt]his (?:paper|work))\s+call|(?i:\bnamed)\s+$")
     assert match_prefixes(regex) is None  # the classes end its prefixes
-    assert class_prefixes(regex) == ("named", "this paper", "this work", "we")
-    assert class_prefixes(re.compile(r"[a-z]+ called")) is None  # a range is not read
+    assert match_prefixes(regex, classes=True) == ("named", "this paper", "this work", "we")
+    ranged = re.compile(r"[a-z]+ called")
+    assert match_prefixes(ranged, classes=True) is None  # a range is not read
 
 
 @pytest.mark.parametrize("text", [
@@ -296,11 +297,11 @@ def test_class_prefixes_read_classes_of_literals() -> None:
     "WE CALL ",
 ])
 def test_search_at_prefixes_is_the_search(text: str) -> None:
-    from paramminer.keyscan import class_prefixes, fold, search_at_prefixes
+    from paramminer.keyscan import fold, match_prefixes, search_at_prefixes
 
     regex = re.compile(r"\b(?:[Ww]e|[Tt]his (?:paper|work))\s+(?:[a-z]+\s+){0,3}?"
                        r"(?:presents?|call)\s+$|(?i:\bcalled)\s+$")
-    prefixes = class_prefixes(regex)
+    prefixes = match_prefixes(regex, classes=True)
     assert prefixes is not None
     expected = regex.search(text) is not None
     assert search_at_prefixes(regex, text, fold(text), prefixes) is expected

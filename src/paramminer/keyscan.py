@@ -219,31 +219,19 @@ class KeywordCounter:
 
 
 @lru_cache(maxsize=512)
-def match_prefixes(regex: re.Pattern[str]) -> tuple[str, ...] | None:
+def match_prefixes(regex: re.Pattern[str], classes: bool = False) -> tuple[str, ...] | None:
     """Non-empty lower-case ASCII strings one of which starts every match of `regex`,
-    lower-cased; None when the pattern does not show such prefixes."""
+    lower-cased; None when the pattern does not show such prefixes. With `classes`, also
+    read through classes of ASCII literals ("[Ww]e" -> "we"; the keyword counters do not
+    ask for it, so they scan as they did)."""
     try:
         parsed = sre_parse.parse(regex.pattern, regex.flags)
     except (re.error, TypeError, ValueError):
         return None
-    found, _ = _prefixes(list(parsed))
+    found, _ = _prefixes(list(parsed), classes)
     if not found or "" in found:
         return None
     # a prefix that extends another finds nothing more: "cifar10" is where "cifar" is
-    return tuple(sorted(p for p in found if not any(p != q and p.startswith(q) for q in found)))
-
-
-@lru_cache(maxsize=512)
-def class_prefixes(regex: re.Pattern[str]) -> tuple[str, ...] | None:
-    """`match_prefixes`, also read through classes of ASCII literals ("[Ww]e" -> "we"). Kept
-    apart so that the counters built on `match_prefixes` scan as they did."""
-    try:
-        parsed = sre_parse.parse(regex.pattern, regex.flags)
-    except (re.error, TypeError, ValueError):
-        return None
-    found, _ = _prefixes(list(parsed), classes=True)
-    if not found or "" in found:
-        return None
     return tuple(sorted(p for p in found if not any(p != q and p.startswith(q) for q in found)))
 
 
@@ -251,8 +239,8 @@ def search_at_prefixes(
     regex: re.Pattern[str], text: str, folded: str | None, prefixes: tuple[str, ...] | None
 ) -> bool:
     """Whether `regex.search(text)` finds a match, trying `regex.match` only where one of
-    `prefixes` (`class_prefixes` of it) starts in `folded`, the text's folded copy (every
-    match starts there); with either None, the search."""
+    `prefixes` (`match_prefixes(regex, classes=True)`) starts in `folded`, the text's
+    folded copy (every match starts there); with either None, the search."""
     if folded is None or prefixes is None:
         return regex.search(text) is not None
     for prefix in prefixes:

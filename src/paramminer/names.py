@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from paramminer.keyscan import FoldedText, class_prefixes, holds_any, search_at_prefixes
+from paramminer.keyscan import FoldedText, holds_any, match_prefixes, search_at_prefixes
 from paramminer.lexicon import Lexicon, load_lexicon, normalize_name
 from paramminer.titles import guess_title
 
@@ -467,7 +467,7 @@ def _phrase_names(opening: str, lexicon: Lexicon, folded: str | None) -> list[st
     family_after, own = cue("name_family_after"), cue("own")
     common = _not_names(lexicon) | lexicon.word_list("title_connectors")
     before_strings = lexicon.cue_strings["name_intro_before"]
-    before_prefixes = class_prefixes(intro_before)  # where its matches can start
+    before_prefixes = match_prefixes(intro_before, classes=True)  # where its matches can start
     trimmed: dict[str, tuple[str, bool]] = {}  # a match -> _trim of it, and if that is plain
     words: dict[str, bool] = {}  # a token -> _is_word of it, within this call
     names = []
