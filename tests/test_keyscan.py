@@ -14,7 +14,6 @@ from paramminer.keyscan import (
     FirstCharScan,
     FoldedText,
     KeywordCounter,
-    LineHints,
     RunScanner,
     ascii_fold,
     fold,
@@ -26,7 +25,7 @@ from paramminer.keyscan import (
     starts_at_boundary,
 )
 from paramminer.lexicon import load_lexicon
-from paramminer.tables import _SIZE_IN_BRACKETS, _vocab
+from paramminer.tables import _vocab
 
 
 def test_folds_onto_ascii_lists_every_such_code_point() -> None:
@@ -229,31 +228,6 @@ def test_may_hold_is_false_only_without_a_match() -> None:
         folded = FoldedText(text)
         for pattern in venues:
             assert folded.may_hold(pattern) or pattern.search(text) is None
-
-
-def test_line_hints_keep_every_line_a_search_matches() -> None:
-    vocab = _vocab(load_lexicon())
-    patterns = [vocab.params, vocab.size, vocab.symbol, _SIZE_IN_BRACKETS]
-    pieces = ["Model", "#Params", "PARAM", "Size (B)", "model size", "(7B)", "[1.5 M]", "θ",
-              "denotes the number of parameters", "of", "12.3", "ımage", "\n", "\n", " "]
-    draw = random.Random(7)
-    for _ in range(200):
-        page = " ".join(draw.choice(pieces) for _ in range(draw.randint(0, 60)))
-        lines = page.split("\n")
-        starts = [sum(len(line) + 1 for line in lines[:i]) for i in range(len(lines))]
-        hinted = LineHints(page, starts).lines(*patterns)
-        truth = [i for i, line in enumerate(lines) if any(p.search(line) for p in patterns)]
-        assert set(truth) <= set(hinted)
-        assert hinted == sorted(set(hinted))
-
-
-def test_line_hints_skip_lines_without_the_strings() -> None:
-    page = "Model Params\nsome prose here\nSize 7B"
-    hints = LineHints(page, [0, 13, 29])
-    params = re.compile(r"(?i)param")
-    assert hints.lines(params) == [0]
-    assert hints.lines(params, re.compile(r"(?i)\bsize\b")) == [0, 2]
-    assert hints.lines(re.compile(r"\w+")) == [0, 1, 2]  # no hint: every line
 
 
 def test_first_char_scan_finds_what_its_pattern_finds() -> None:

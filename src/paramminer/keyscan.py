@@ -27,15 +27,14 @@ pass, so counters built by `keyword_counters` skip the prefixes a text lacks at 
 (`[.!?]...`) by one search per character, each opening with that literal character: the
 engine skips ahead to a literal several times faster than to a class.
 
-`LineHints` does the same for a per-line search: a line can match only if it holds one of
-the strings the pattern cannot match without (`required_strings`: a run of literals or
-classes of literals, anywhere in the pattern); it finds those once per page.
+`required_strings` and `required_string_sets` give the strings a pattern cannot match
+without (runs of literals or classes of literals, anywhere in the pattern): a text that
+holds none of them needs no search.
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from itertools import chain, pairwise
@@ -344,27 +343,6 @@ def _prefixes(items: list[tuple[Any, Any]], classes: bool = False) -> tuple[set[
         if not whole:
             return found, False
     return found, True
-
-
-class LineHints:
-    """The lines of a page where a `search` for some pattern can succeed (a superset)."""
-
-    def __init__(self, text: str, starts: list[int], folded: FoldedText | None = None) -> None:
-        """`folded`: `FoldedText(text)` when already made."""
-        self.text = folded or FoldedText(text)
-        self.starts = starts  # where each line starts in `text`
-
-    def lines(self, *patterns: re.Pattern[str]) -> list[int]:
-        """In order, the indices of the lines (their text without the newline) on which a
-        search for one of `patterns` can match: every line when one gives no hint."""
-        found: set[int] = set()
-        for pattern in patterns:
-            needed = required_strings(pattern)
-            if needed is None or self.text.folded is None:
-                return list(range(len(self.starts)))
-            found.update(bisect_right(self.starts, index) - 1
-                         for string in needed for index in self.text.starts(string))
-        return sorted(found)
 
 
 @lru_cache(maxsize=512)
