@@ -105,6 +105,13 @@ def unpicklable_result() -> Any:
     return lambda: None
 
 
+def mark_at_exit(path: str) -> None:
+    """An initializer whose mark appears only if the worker runs the interpreter's exit."""
+    import atexit
+
+    atexit.register(Path(path).write_text, "the interpreter's teardown ran")
+
+
 # ------------------------------------------------------------------ helpers
 
 
@@ -334,6 +341,31 @@ def _pool_parent(tmp_path: Path) -> tuple[subprocess.Popen[str], list[int]]:
     pids = [int(pid) for pid in parent.stdout.readline().split()]
     assert len(pids) == 2 and all(alive(pid) for pid in pids)
     return parent, pids
+
+
+def test_a_stopped_worker_exits_at_once_without_the_teardown(tmp_path: Path) -> None:
+    """Once its jobs are done a worker has nothing to save: it leaves with status 0 and
+    skips the interpreter's teardown (freeing spaCy's objects one by one)."""
+    marker = tmp_path / "teardown"
+    pool = WorkerPool(1, WorkerSetup(initializer=functools.partial(mark_at_exit, str(marker))))
+    results, _ = run(pool, [Job("a", square, (3,))])
+    (worker,) = pool._workers
+    pool.close()
+    assert results == {"a": 9}
+    assert worker.popen.returncode == 0 and not marker.exists()
+
+
+def test_closing_a_pool_kills_a_worker_still_starting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker still loading the rules holds nothing: closing the pool does not wait for it
+    to finish loading and read the request to stop."""
+    monkeypatch.setattr("paramminer.workers.STOP_TIMEOUT", 120.0)
+    pool = WorkerPool(1, WorkerSetup(initializer=functools.partial(time.sleep, 120.0)))
+    pool.warm_up(1)
+    (worker,) = pool._workers
+    started = time.monotonic()
+    pool.close()
+    assert time.monotonic() - started < 60.0  # not the 120 s start or stop wait
+    assert worker.popen.returncode == -signal.SIGKILL
 
 
 def test_workers_exit_when_their_parent_is_killed(tmp_path: Path) -> None:

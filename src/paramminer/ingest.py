@@ -210,8 +210,9 @@ def worker_setup(settings: Settings) -> WorkerSetup:
 
 
 def prestart_workers(settings: Settings, count: int = 1) -> None:
-    """Start `count` warm workers for a later `ingest` in this process (a harvest does this
-    once it knows it will fetch PDFs, so start-up overlaps the downloads)."""
+    """Start `count` warm workers for a later `ingest` or `extract` in this process, so their
+    start-up overlaps what comes first (a harvest's downloads, `extract` opening the
+    warehouse)."""
     with shared_pool(settings.worker_count, worker_setup(settings)) as pool:
         pool.warm_up(count)
 

@@ -24,7 +24,7 @@ from paramminer.cli.common import (
     warehouse_option,
 )
 from paramminer.errors import UsageError
-from paramminer.ingest import IngestReport, discover, ingest, reextract
+from paramminer.ingest import IngestReport, discover, ingest, prestart_workers, reextract
 from paramminer.numbers import humanize
 from paramminer.resources import sample_dir
 from paramminer.warehouse import Warehouse
@@ -168,6 +168,7 @@ def extract_command(ctx: click.Context, warehouse: Path | None, paper_ids: tuple
     """
     settings = settings_from(ctx, warehouse=warehouse, workers=workers)
     require_rules()
+    prestart_workers(settings, len(paper_ids) or settings.worker_count)  # start while we read
     with open_warehouse(settings, batch=True) as wh:
         (papers,) = wh.con.execute("SELECT count(*) FROM papers").fetchall()[0]
         unknown = sorted(set(paper_ids) - {row[0] for row in wh.con.execute(
