@@ -247,10 +247,13 @@ def serve_worker() -> None:
 def _exit_at_once() -> NoReturn:
     """End a worker whose jobs are done without the interpreter's teardown, which frees
     spaCy's and the rules' objects one by one (~0.1 s the parent would wait for at every
-    exit); nothing is left to save then, only log output to flush."""
-    logging.shutdown()
-    sys.stderr.flush()
-    os._exit(0)
+    exit); nothing is left to save then, only log output to flush (a worker that stopped
+    after a memory error exits too, whatever flushing does)."""
+    try:
+        logging.shutdown()
+        sys.stderr.flush()
+    finally:
+        os._exit(0)
 
 
 def _serve_jobs(conn: Connection, limits: Limits) -> None:
